@@ -1,0 +1,69 @@
+"""CoopCRM: member-journey and engagement CRM for French housing cooperatives."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; `config` overrides the environment (tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from coopcrm import config as settings
+
+    app.config.from_mapping(settings.load(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from coopcrm import errorpages, templating
+
+    errorpages.register(app)
+    templating.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session as FlaskSession
+    from sqlalchemy import event
+
+    from coopcrm.extensions import babel, csrf, db, login_manager, migrate
+    from coopcrm.models_registry import import_all_models
+    from coopcrm.privacy import audit
+
+    import_all_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+
+    audit.install(FlaskSession)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            # SQLite ignores foreign keys unless asked, per connection.
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=5000")
+                cur.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coopcrm.auth.routes import bp as auth_bp
+    from coopcrm.journeys.routes import bp as journeys_bp
+    from coopcrm.members.routes import bp as members_bp
+    from coopcrm.segments.routes import bp as segments_bp
+
+    for bp in (auth_bp, members_bp, journeys_bp, segments_bp):
+        app.register_blueprint(bp)

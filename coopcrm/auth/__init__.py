@@ -1,0 +1,1 @@
+"""Referents and administrators: users, roles, entity scope, login."""

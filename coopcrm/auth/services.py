@@ -1,0 +1,80 @@
+"""Creating users and checking credentials, with throttling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from coopcrm import clock
+from coopcrm.auth.models import ROLES, User
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+
+# A hash to compare against when the email is unknown, so the response time
+# does not reveal which emails have an account.
+_DUMMY = User(password_hash="")
+
+
+def check_password_policy(password: str) -> None:
+    """CNIL: at least 12 characters when the password is the only factor."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise ValidationFailed(
+            {"password": f"Le mot de passe doit contenir au moins {minimum} caractères."}
+        )
+
+
+def create_user(email: str, name: str, password: str, role: str = "referent",
+                entities=(), all_entities: bool = False) -> User:
+    if role not in ROLES:
+        raise ValidationFailed({"role": f"Rôle inconnu : {role}."})
+    check_password_policy(password)
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise ValidationFailed({"email": "Un utilisateur existe déjà avec cet email."})
+    user = User(email=email, name=name, role=role, all_entities=all_entities,
+                entities=list(entities))
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user for these credentials, or LoginRefused with a French message.
+
+    After LOGIN_MAX_FAILURES wrong passwords the account is locked for
+    LOGIN_LOCK_MINUTES: slows guessing without a permanent lock-out.
+    """
+    cfg = current_app.config
+    now = clock.now()
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        if not _DUMMY.password_hash:
+            _DUMMY.set_password("x" * 16)
+        _DUMMY.check_password(password)
+        raise LoginRefused("Email ou mot de passe incorrect.")
+    if user.locked_until and user.locked_until > now:
+        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        raise LoginRefused(
+            f"Trop de tentatives. Compte bloqué pendant encore {minutes} minute(s)."
+        )
+    if not user.check_password(password) or not user.active:
+        user.failed_logins += 1
+        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+        db.session.commit()
+        raise LoginRefused("Email ou mot de passe incorrect.")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_dt = now
+    db.session.commit()
+    return user

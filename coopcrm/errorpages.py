@@ -1,0 +1,34 @@
+"""French error pages."""
+
+from flask import Flask, render_template
+
+MESSAGES = {
+    400: ("Requête invalide", "La demande n'a pas pu être comprise. Rechargez la page et réessayez."),
+    403: ("Accès refusé", "Votre rôle ne permet pas cette action."),
+    404: ("Page introuvable", "Cette page n'existe pas ou vous n'y avez pas accès."),
+    413: ("Fichier trop volumineux", "Le fichier dépasse la taille maximale autorisée."),
+    500: ("Erreur interne", "Une erreur est survenue. Rien n'a été enregistré ; réessayez."),
+}
+
+
+def register(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def render(code: int):
+        title, text = MESSAGES[code]
+        return render_template("error.html", code=code, title=title, text=text), code
+
+    for code in MESSAGES:
+        app.register_error_handler(code, lambda e, code=code: render(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return (
+            render_template(
+                "error.html",
+                code=400,
+                title="Formulaire expiré",
+                text="Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez.",
+            ),
+            400,
+        )

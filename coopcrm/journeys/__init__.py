@@ -1,0 +1,1 @@
+"""Key contact moments along each member's track."""

@@ -1,0 +1,1 @@
+"""The member file: entities, residences, colleges, members, social shares."""

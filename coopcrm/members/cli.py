@@ -1,0 +1,6 @@
+import click
+
+
+@click.group()
+def members() -> None:
+    """Fichier des coopérateurs : import, export."""

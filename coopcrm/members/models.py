@@ -1,0 +1,186 @@
+"""The one member file common to every entity of the group."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coopcrm.extensions import db
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+
+TRACKS = {"accession": "Accession", "locatif": "Locatif"}
+STATUSES = {"prospect": "Prospect", "cooperateur": "Coopérateur", "ancien": "Ancien coopérateur"}
+EMAIL_STATUSES = {"valid": "Valide", "bounced": "En erreur", "unsubscribed": "Désinscrit"}
+CIVILITIES = {"M.": "M.", "Mme": "Mme", "": "—"}
+
+
+class Entity(IdMixin, db.Model):
+    """A member organisation of the group (e.g. MFLA, GHT)."""
+
+    __tablename__ = "entities"
+
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    share_unit_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("16.00"))
+
+    residences = relationship("Residence", back_populates="entity", order_by="Residence.name")
+
+
+class Residence(IdMixin, db.Model):
+    """A housing programme (ensemble immobilier)."""
+
+    __tablename__ = "residences"
+    __table_args__ = (UniqueConstraint("entity_id", "name"),)
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    commune: Mapped[str] = mapped_column(String(200), default="")
+    dwellings: Mapped[int | None] = mapped_column(Integer)
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+
+    entity = relationship("Entity", back_populates="residences")
+
+
+class College(IdMixin, db.Model):
+    """A voting college, configurable per cooperative, with its vote weight (SCIC)."""
+
+    __tablename__ = "colleges"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vote_weight: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal("1"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MemberEntity(db.Model):
+    """A member's link to an entity, with the reference that entity knows them by."""
+
+    __tablename__ = "member_entities"
+    __table_args__ = (UniqueConstraint("entity_id", "reference"),)
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
+    reference: Mapped[str | None] = mapped_column(String(60))
+
+    entity = relationship("Entity", lazy="joined")
+    member = relationship("Member", back_populates="entity_links")
+
+
+class Member(TimestampMixin, db.Model):
+    """A coopérateur (or prospect, or former coopérateur): one person, one row."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("track IN ('accession', 'locatif')", name="track"),
+        CheckConstraint("status IN ('prospect', 'cooperateur', 'ancien')", name="status"),
+        CheckConstraint("email_status IN ('valid', 'bounced', 'unsubscribed')", name="email_status"),
+        Index("ix_members_last_first", "last_name", "first_name"),
+    )
+
+    civility: Mapped[str] = mapped_column(String(10), default="")
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+
+    residence_id: Mapped[int | None] = mapped_column(ForeignKey("residences.id"), index=True)
+    track: Mapped[str] = mapped_column(String(20), default="accession")
+    college_id: Mapped[int | None] = mapped_column(ForeignKey("colleges.id"), index=True)
+    # Follows the share register (see members.shares); stored for filtering.
+    status: Mapped[str] = mapped_column(String(20), default="prospect", index=True)
+    share_count: Mapped[int] = mapped_column(Integer, default=0)
+    share_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+
+    reservation_signed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    moved_in_on: Mapped[date | None] = mapped_column(Date)
+
+    newsletter_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    newsletter_consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    newsletter_consent_source: Mapped[str] = mapped_column(String(100), default="")
+    econvocation_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    econvocation_consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    econvocation_consent_source: Mapped[str] = mapped_column(String(100), default="")
+    email_status: Mapped[str] = mapped_column(String(20), default="valid")
+
+    # Lower-case, accent-free "name first email references": one indexed LIKE
+    # serves the search box whatever the referent types.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    anonymised_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    residence = relationship("Residence", lazy="joined")
+    college = relationship("College", lazy="joined")
+    entity_links = relationship(
+        "MemberEntity", back_populates="member", cascade="all, delete-orphan", lazy="selectin"
+    )
+    share_movements = relationship(
+        "ShareMovement", back_populates="member", order_by="ShareMovement.occurred_on"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.civility, self.first_name, self.last_name) if p)
+
+    @property
+    def has_deliverable_email(self) -> bool:
+        return bool(self.email) and self.email_status == "valid"
+
+    @property
+    def entities(self):
+        return [link.entity for link in self.entity_links]
+
+    @property
+    def references(self) -> str:
+        return ", ".join(f"{l.entity.code} {l.reference}" for l in self.entity_links if l.reference)
+
+    def tenure_years(self, today: date) -> int | None:
+        """Whole years since move-in (ancienneté)."""
+        if not self.moved_in_on:
+            return None
+        years = today.year - self.moved_in_on.year
+        if (today.month, today.day) < (self.moved_in_on.month, self.moved_in_on.day):
+            years -= 1
+        return years
+
+
+class ShareMovement(IdMixin, db.Model):
+    """One line of the social-share register; append-only (corrections are new lines)."""
+
+    __tablename__ = "share_movements"
+    __table_args__ = (
+        CheckConstraint("kind IN ('subscription', 'reimbursement')", name="kind"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    member = relationship("Member", back_populates="share_movements")
+
+    @property
+    def signed_quantity(self) -> int:
+        return self.quantity if self.kind == "subscription" else -self.quantity

@@ -1,0 +1,96 @@
+"""The social-share register: movements in, share count, amount and status out."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from coopcrm import clock
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.members.models import Member, ShareMovement
+
+
+def held(member: Member) -> tuple[int, Decimal]:
+    """Shares held now, and their amount, from the register."""
+    rows = db.session.execute(
+        select(ShareMovement.kind, ShareMovement.quantity, ShareMovement.unit_amount).where(
+            ShareMovement.member_id == member.id
+        )
+    ).all()
+    count, amount = 0, Decimal("0")
+    for kind, quantity, unit in rows:
+        sign = 1 if kind == "subscription" else -1
+        count += sign * quantity
+        amount += sign * quantity * unit
+    return count, amount
+
+
+def status_for(count: int, had_movements: bool, declared: str = "prospect") -> str:
+    """Coopérateur while holding a share; ancien after full reimbursement."""
+    if count > 0:
+        return "cooperateur"
+    if had_movements:
+        return "ancien"
+    return declared if declared in ("prospect", "ancien") else "prospect"
+
+
+def refresh(member: Member) -> None:
+    """Bring the member's share count, amount and status in line with the register."""
+    db.session.flush()
+    count, amount = held(member)
+    had = db.session.scalar(
+        select(ShareMovement.id).where(ShareMovement.member_id == member.id).limit(1)
+    )
+    member.share_count = count
+    member.share_amount = amount
+    member.status = status_for(count, had is not None, member.status)
+
+
+def record(
+    member: Member,
+    kind: str,
+    quantity: int,
+    occurred_on: date,
+    unit_amount: Decimal | None = None,
+    note: str = "",
+    user=None,
+) -> ShareMovement:
+    """Append a subscription or reimbursement; refuses to reimburse more than is held."""
+    if kind not in ("subscription", "reimbursement"):
+        raise ValidationFailed({"kind": "Type de mouvement inconnu."})
+    if quantity is None or quantity <= 0:
+        raise ValidationFailed({"quantity": "Le nombre de parts doit être supérieur à zéro."})
+    if occurred_on > clock.today():
+        raise ValidationFailed({"occurred_on": "La date ne peut pas être dans le futur."})
+    count, _ = held(member)
+    if kind == "reimbursement" and quantity > count:
+        raise ValidationFailed(
+            {
+                "quantity": f"Remboursement de {quantity} part(s) impossible : "
+                f"le coopérateur n'en détient que {count}."
+            }
+        )
+    if unit_amount is None:
+        unit_amount = _default_unit_amount(member)
+    movement = ShareMovement(
+        member=member,
+        kind=kind,
+        quantity=quantity,
+        unit_amount=unit_amount,
+        occurred_on=occurred_on,
+        note=note,
+        created_dt=clock.now(),
+        created_by_id=user.id if user is not None else None,
+    )
+    db.session.add(movement)
+    refresh(member)
+    return movement
+
+
+def _default_unit_amount(member: Member) -> Decimal:
+    for link in member.entity_links:
+        return link.entity.share_unit_amount
+    return Decimal("16.00")

@@ -1,0 +1,9 @@
+"""Imports every domain's models so metadata (and Alembic) sees all tables."""
+
+
+def import_all_models() -> None:
+    from coopcrm.auth import models as _auth  # noqa: F401
+    from coopcrm.journeys import models as _journeys  # noqa: F401
+    from coopcrm.members import models as _members  # noqa: F401
+    from coopcrm.privacy import models as _privacy  # noqa: F401
+    from coopcrm.segments import models as _segments  # noqa: F401

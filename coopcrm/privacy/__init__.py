@@ -1,0 +1,1 @@
+"""GDPR: consent records, audit trail, member export and anonymisation."""

@@ -1,0 +1,35 @@
+"""A realistic demo group: two entities, residences, colleges, users (members come later)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from coopcrm.auth.models import User
+from coopcrm.auth.services import create_user
+from coopcrm.devserver import DEMO_LOGINS
+from coopcrm.extensions import db
+from coopcrm.members.models import College, Entity, Member
+
+
+def load(count: int = 2000, random_seed: int = 2026, if_empty: bool = False) -> str:
+    if if_empty and db.session.scalar(select(func.count(Member.id))):
+        return "Démonstration déjà chargée : rien à faire."
+    mfla = Entity(code="MFLA", name="Maisons Familiales de Loire-Atlantique",
+                  share_unit_amount=Decimal("16.00"))
+    ght = Entity(code="GHT", name="Groupe Habitat Toit", share_unit_amount=Decimal("16.00"))
+    db.session.add_all([mfla, ght])
+    for i, (code, name, weight) in enumerate([
+        ("locataires", "Locataires", "1"), ("accedants", "Accédants", "1"),
+        ("salaries", "Salariés", "1"), ("administrateurs", "Administrateurs", "1"),
+    ]):
+        db.session.add(College(code=code, name=name, vote_weight=Decimal(weight), position=i))
+    roles = ["admin", "referent", "referent", "lecteur"]
+    if not db.session.scalar(select(func.count(User.id))):
+        for (email, password, label), role in zip(DEMO_LOGINS, roles, strict=True):
+            scoped = email.startswith("referent.ght")
+            create_user(email, label.capitalize(), password, role,
+                        entities=[ght] if scoped else [], all_entities=not scoped)
+    db.session.commit()
+    return "Démonstration chargée."

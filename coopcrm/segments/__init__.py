@@ -1,0 +1,1 @@
+"""Saved member filters: the audience shared by campaigns, surveys, events and exports."""

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coopcrm.extensions import db
+from coopcrm.models import TimestampMixin
+
+
+class Segment(TimestampMixin, db.Model):
+    """A named member filter; `filters` holds the members-list query arguments."""
+
+    __tablename__ = "segments"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by = relationship("User")

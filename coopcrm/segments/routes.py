@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+bp = Blueprint("segments", __name__)
+
+
+@bp.route("/segments")
+def index():
+    return "Segments"

@@ -1,0 +1,140 @@
+"""Fixtures: one app per run on SQLite or PostgreSQL, clean tables per test.
+
+COOPCRM_TEST_DATABASE_URL selects PostgreSQL (CI's second pass); unset, the
+suite runs on a SQLite file in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from coopcrm import clock, create_app
+from coopcrm.extensions import db
+from tests import factories
+from tests.helpers import PASSWORD, login
+
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("COOPCRM_TEST_DATABASE_URL")
+    if not url:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ.setdefault("COOPCRM_SECRET_KEY", "test-secret-key-not-for-production")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _with_driver(url),
+            "SERVER_NAME": None,
+            "BASE_URL": "http://127.0.0.1",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+        }
+    )
+    app.instance_path = str(instance)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _with_driver(url: str) -> str:
+    from coopcrm.config import _database_url
+
+    return _database_url(url, "")
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Every test starts with empty tables, a running clock and an app context."""
+    clock.set_now(None)
+    ctx = app.app_context()
+    ctx.push()
+    yield
+    db.session.remove()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+    ctx.pop()
+    clock.set_now(None)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def admin():
+    return factories.user(role="admin", password=PASSWORD)
+
+
+@pytest.fixture
+def referent():
+    return factories.user(role="referent", password=PASSWORD, all_entities=True)
+
+
+@pytest.fixture
+def logged_in(client, referent):
+    login(client, referent)
+    return client
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a loopback port in a thread, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def _chromium(_playwright):
+    executable = "/usr/bin/chromium"
+    if not os.path.exists(executable):
+        pytest.fail("Debian chromium is missing: `make test` installs it (apt-get install chromium)")
+    browser = _playwright.chromium.launch(
+        executable_path=executable,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(_chromium):
+    context = _chromium.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
