@@ -18,3 +18,15 @@ def demo(if_empty, count, random_seed):
 
     result = demo_data.load(count=count, random_seed=random_seed, if_empty=if_empty)
     click.echo(result)
+
+
+@seed.command("reference")
+@with_appcontext
+def reference():
+    """Charger le catalogue des moments clés et les collèges par défaut (sans doublon)."""
+    from coopcrm.extensions import db
+    from coopcrm.seeding.reference import load_colleges, load_moment_types
+
+    types, colleges = load_moment_types(), load_colleges()
+    db.session.commit()
+    click.echo(f"{types} type(s) de moment et {colleges} collège(s) ajoutés.")

@@ -10,7 +10,8 @@ from coopcrm.auth.models import User
 from coopcrm.auth.services import create_user
 from coopcrm.devserver import DEMO_LOGINS
 from coopcrm.extensions import db
-from coopcrm.members.models import College, Entity, Member
+from coopcrm.members.models import Entity, Member
+from coopcrm.seeding import reference
 
 
 def load(count: int = 2000, random_seed: int = 2026, if_empty: bool = False) -> str:
@@ -20,11 +21,7 @@ def load(count: int = 2000, random_seed: int = 2026, if_empty: bool = False) -> 
                   share_unit_amount=Decimal("16.00"))
     ght = Entity(code="GHT", name="Groupe Habitat Toit", share_unit_amount=Decimal("16.00"))
     db.session.add_all([mfla, ght])
-    for i, (code, name, weight) in enumerate([
-        ("locataires", "Locataires", "1"), ("accedants", "Accédants", "1"),
-        ("salaries", "Salariés", "1"), ("administrateurs", "Administrateurs", "1"),
-    ]):
-        db.session.add(College(code=code, name=name, vote_weight=Decimal(weight), position=i))
+    reference.load_all()
     roles = ["admin", "referent", "referent", "lecteur"]
     if not db.session.scalar(select(func.count(User.id))):
         for (email, password, label), role in zip(DEMO_LOGINS, roles, strict=True):

@@ -1,0 +1,49 @@
+"""Reference data from seeds/: moment-type catalogue and default colleges (idempotent)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from coopcrm.extensions import db
+from coopcrm.journeys.models import MomentType
+from coopcrm.members.models import College
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def _read(name: str) -> list[dict]:
+    return json.loads((SEEDS / name).read_text(encoding="utf-8"))
+
+
+def load_moment_types() -> int:
+    """Insert the catalogue's missing moment types; existing ones keep their edits."""
+    known = set(db.session.scalars(select(MomentType.code)))
+    added = 0
+    for row in _read("moment_types.json"):
+        if row["code"] not in known:
+            db.session.add(MomentType(repeatable=row.get("repeatable", False), **{
+                k: v for k, v in row.items() if k != "repeatable"}))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def load_colleges() -> int:
+    known = set(db.session.scalars(select(College.code)))
+    added = 0
+    for row in _read("colleges.json"):
+        if row["code"] not in known:
+            db.session.add(College(code=row["code"], name=row["name"],
+                                   vote_weight=Decimal(row["vote_weight"]), position=row["position"]))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def load_all() -> None:
+    load_moment_types()
+    load_colleges()
