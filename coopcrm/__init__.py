@@ -62,8 +62,15 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from coopcrm.auth.routes import bp as auth_bp
     from coopcrm.journeys.routes import bp as journeys_bp
+    from coopcrm.links.routes import bp as links_bp
+    from coopcrm.members.admin_routes import bp as reference_bp
+    from coopcrm.members.import_routes import bp as imports_bp
     from coopcrm.members.routes import bp as members_bp
+    from coopcrm.scheduler.routes import bp as scheduler_bp
     from coopcrm.segments.routes import bp as segments_bp
+    from coopcrm.sending.routes import bp as sending_bp
 
-    for bp in (auth_bp, members_bp, journeys_bp, segments_bp):
+    app.register_blueprint(reference_bp)
+    for bp in (auth_bp, members_bp, imports_bp, journeys_bp, segments_bp, links_bp, sending_bp,
+               scheduler_bp):
         app.register_blueprint(bp)

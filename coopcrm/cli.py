@@ -19,10 +19,13 @@ def main() -> None:
 
 def _mount_all() -> None:
     from coopcrm.auth.cli import users
+    from coopcrm.mailcatcher.cli import mailcatcher
     from coopcrm.members.cli import members
+    from coopcrm.scheduler.cli import jobs, scheduler_command
     from coopcrm.seeding.cli import seed
+    from coopcrm.sending.cli import bounces, outbox
 
-    for group in (users, members, seed):
+    for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command):
         main.add_command(group)
 
 

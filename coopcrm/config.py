@@ -43,6 +43,14 @@ def load(instance_path: str) -> dict:
         "SMTP_URL": env("COOPCRM_SMTP_URL", "smtp://127.0.0.1:1025"),
         "MAIL_FROM": env("COOPCRM_MAIL_FROM", "Vie coopérative <vie-cooperative@coop.example>"),
         "COOP_NAME": env("COOPCRM_COOP_NAME", "La Coop"),
+        # Sending (coopcrm.sending): replies, pace, bounces, where the MJML sources live.
+        "MAIL_REPLY_TO": env("COOPCRM_MAIL_REPLY_TO", ""),
+        "SMTP_RATE": float(env("COOPCRM_SMTP_RATE", "0")),  # messages/s, 0 = unlimited
+        "BOUNCE_SOFT_LIMIT": int(env("COOPCRM_BOUNCE_SOFT_LIMIT", "3")),
+        "OUTBOX_BATCH_SIZE": int(env("COOPCRM_OUTBOX_BATCH_SIZE", "200")),
+        "OUTBOX_MAX_ATTEMPTS": int(env("COOPCRM_OUTBOX_MAX_ATTEMPTS", "8")),
+        "LOGO_URL": env("COOPCRM_LOGO_URL", ""),
+        "EMAILS_DIR": env("COOPCRM_EMAILS_DIR", ""),  # empty: emails/ beside the package
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "MEMBERS_PER_PAGE": 50,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,8 @@ DEMO_LOGINS = [
 ]
 
 
-def _processes(host: str, port: int, mail_port: int, mailbox_port: int) -> list[tuple[str, list[str]]]:
+def _processes(host: str, port: int, mail_port: int,
+               mailbox_port: int) -> list[tuple[str, list[str]]]:
     from coopcrm.cli import main
 
     exe = [sys.executable, "-m", "coopcrm.cli"]
@@ -32,6 +34,36 @@ def _processes(host: str, port: int, mail_port: int, mailbox_port: int) -> list[
     return procs
 
 
+LABELS = {"web": "l'application", "mail": "la boîte mail locale", "scheduler": "le planificateur"}
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_until_listening(host: str, port: int, proc: subprocess.Popen,
+                          timeout: float = 30.0) -> bool:
+    """True once the web app accepts connections; False if it died or never came up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 @click.command("dev")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -40,32 +72,62 @@ def _processes(host: str, port: int, mail_port: int, mailbox_port: int) -> list[
 @with_appcontext
 def dev(host, port, mail_port, mailbox_port):
     """Lancer l'application, le planificateur et la boîte mail locale (développement)."""
+    if not _port_free(host, port):
+        raise click.ClickException(
+            f"Le port {port} est déjà utilisé (CoopCRM tourne peut-être déjà ?). "
+            f"Arrêtez l'autre programme ou choisissez un autre port : coopcrm dev --port 5001"
+        )
     env = dict(os.environ)
     env.setdefault("COOPCRM_SMTP_URL", f"smtp://127.0.0.1:{mail_port}")
     env.setdefault("COOPCRM_BASE_URL", f"http://{host}:{port}")
-    children = []
-    for name, cmd in _processes(host, port, mail_port, mailbox_port):
-        children.append((name, subprocess.Popen(cmd, env=env)))
-    time.sleep(1.5)
-    click.echo("")
-    click.echo(f"  CoopCRM          http://{host}:{port}")
-    if any(n == "mail" for n, _ in children):
-        click.echo(f"  Boîte mail locale http://{host}:{mailbox_port}  (SMTP 127.0.0.1:{mail_port})")
-    click.echo("  Comptes de démonstration :")
-    for email, password, label in DEMO_LOGINS:
-        click.echo(f"    {email:30} {password:22} {label}")
-    click.echo("  Ctrl-C pour tout arrêter.\n")
+    # `kill` or a timeout sends SIGTERM: stop the children as Ctrl-C would, never orphan them.
+    signal.signal(signal.SIGTERM, _interrupt)
+    children = {name: subprocess.Popen(cmd, env=env)
+                for name, cmd in _processes(host, port, mail_port, mailbox_port)}
+    web = children["web"]
     try:
-        while all(p.poll() is None for _, p in children):
+        if not _wait_until_listening(host, port, web):
+            raise click.ClickException(
+                "L'application n'a pas démarré : voir les messages ci-dessus."
+            )
+        click.echo("")
+        click.echo(f"  CoopCRM          http://{host}:{port}")
+        if "mail" in children:
+            click.echo(f"  Boîte mail locale http://{host}:{mailbox_port}  "
+                       f"(SMTP 127.0.0.1:{mail_port})")
+        click.echo("  Comptes de démonstration :")
+        for email, password, label in DEMO_LOGINS:
+            click.echo(f"    {email:30} {password:22} {label}")
+        click.echo("  Ctrl-C pour tout arrêter.\n")
+        watched = {name: p for name, p in children.items() if name != "web"}
+        # The app stays up if a helper process stops; say so instead of quitting silently.
+        while web.poll() is None:
+            for name, proc in list(watched.items()):
+                if proc.poll() is not None:
+                    click.echo(f"  Attention : {LABELS.get(name, name)} s'est arrêté "
+                               f"(code {proc.returncode}), voir les messages ci-dessus ; "
+                               "l'application continue.", err=True)
+                    del watched[name]
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        for _, p in children:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for _, p in children:
+        _stop(list(children.values()))
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """Ctrl-C first, then SIGTERM, then kill; started in the background (`make run &`), the
+    children inherit an ignored SIGINT, so go straight to SIGTERM then."""
+    signals = [signal.SIGTERM, signal.SIGKILL]
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signals.insert(0, signal.SIGINT)
+    for sig in signals:
+        alive = [p for p in procs if p.poll() is None]
+        for proc in alive:
+            proc.send_signal(sig)
+        deadline = time.monotonic() + 4
+        for proc in alive:
             try:
-                p.wait(timeout=5)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                p.kill()
+                pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import traceback
 
 import pytest
 from sqlalchemy import text
@@ -94,13 +95,32 @@ def logged_in(client, referent):
 
 @pytest.fixture
 def live_server(app):
-    """The app served on a loopback port in a thread, for the browser."""
+    """The app served on a loopback port in a thread, for the browser.
+
+    Each request in the server thread has its own app context and session:
+    commit what the browser must see, and `db.session.expire_all()` before
+    reading what it wrote. A request that crashes fails the test with its
+    traceback (the browser alone would only show a 500 page, then time out).
+    """
+    from flask import got_request_exception
+
+    crashes: list[BaseException] = []
+
+    def _crashed(sender, exception, **extra):
+        crashes.append(exception)
+
+    got_request_exception.connect(_crashed, app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+    server.server_close()
+    got_request_exception.disconnect(_crashed, app)
+    if crashes:
+        pytest.fail("the live server crashed:\n"
+                    + "".join(traceback.format_exception(crashes[0])), pytrace=False)
 
 
 @pytest.fixture(scope="session")

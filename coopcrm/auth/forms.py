@@ -1,8 +1,49 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coopcrm.auth.models import ROLES
 
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Indiquez votre email.")])
     password = PasswordField("Mot de passe", validators=[DataRequired("Indiquez votre mot de passe.")])
+
+
+class _EntityChecklist(SelectMultipleField):
+    """Entities as checkboxes (a referent usually manages one or two)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    """An admin creating or editing a user; the password is optional when editing."""
+
+    email = EmailField("Email", validators=[
+        DataRequired("Indiquez l'email."), Length(max=254, message="254 caractères au maximum.")])
+    name = StringField("Nom affiché", validators=[
+        DataRequired("Indiquez le nom."), Length(max=200, message="200 caractères au maximum.")])
+    role = SelectField("Rôle", choices=[SelectChoice(k, v) for k, v in ROLES.items()],
+                       default="referent", validate_choice=False)
+    all_entities = BooleanField("Toutes les entités du groupe")
+    entities = _EntityChecklist("Entités gérées", coerce=int, validate_choice=False)
+    password = PasswordField("Mot de passe", validators=[Optional()])
+
+    def fill_choices(self, entities) -> None:
+        self.entities.choices = [SelectChoice(e.id, f"{e.code} — {e.name}") for e in entities]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.entities.errors:
+            self.entities.errors = ["Entité inconnue."]
+        return ok

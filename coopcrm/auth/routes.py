@@ -1,11 +1,15 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
-from coopcrm.auth.forms import LoginForm
-from coopcrm.auth.models import User
+from coopcrm.auth import services
+from coopcrm.auth.access import admin_required
+from coopcrm.auth.forms import LoginForm, UserForm
+from coopcrm.auth.models import ROLES, User
 from coopcrm.auth.services import LoginRefused, authenticate
+from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db, login_manager
 
 bp = Blueprint("auth", __name__)
@@ -13,7 +17,9 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+    # A deactivated account loses its open sessions at the next request.
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,3 +56,120 @@ def logout():
     logout_user()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))
+
+
+# --- User administration (admins) -------------------------------------------
+
+
+@bp.route("/admin/utilisateurs")
+@admin_required
+def users():
+    rows = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
+    return render_template("auth/users.html", users=rows, roles=ROLES)
+
+
+@bp.route("/admin/utilisateurs/nouveau", methods=["GET", "POST"])
+@admin_required
+def user_new():
+    form = _user_form(None)
+    if form.is_submitted():
+        form_ok = form.validate()
+        entities = _entities(form.entities.data)
+        errors = services.check_new_user(form.email.data, form.name.data, form.password.data,
+                                         form.role.data, entities, form.all_entities.data)
+        if form_ok and not errors:
+            try:
+                user = services.create_user(form.email.data, form.name.data.strip(),
+                                            form.password.data, form.role.data,
+                                            [] if form.all_entities.data else entities,
+                                            form.all_entities.data)
+                db.session.commit()
+            except ValidationFailed as failed:
+                db.session.rollback()
+                errors = failed.errors
+            else:
+                flash(f"Utilisateur {user.email} créé.", "success")
+                return redirect(url_for("auth.users"))
+        _attach(form, errors)
+    return render_template("auth/user_form.html", form=form, user=None), 422 if form.errors else 200
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user_edit(user_id: int):
+    user = _get_user(user_id)
+    form = _user_form(user)
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, acting=current_user, name=form.name.data,
+                                 role=form.role.data, entities=_entities(form.entities.data),
+                                 all_entities=form.all_entities.data,
+                                 password=form.password.data or None)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            flash("Utilisateur enregistré.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=user), 422 if form.errors else 200
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/desactiver", methods=["GET", "POST"])
+@admin_required
+def user_deactivate(user_id: int):
+    user = _get_user(user_id)
+    if request.method == "POST":
+        try:
+            services.set_active(user, False, acting=current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(" ".join(failed.errors.values()), "error")
+        else:
+            flash(f"Le compte de {user.name} est désactivé.", "success")
+        return redirect(url_for("auth.users"))
+    return render_template("auth/user_deactivate.html", user=user)
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
+@admin_required
+def user_reactivate(user_id: int):
+    user = _get_user(user_id)
+    services.set_active(user, True, acting=current_user)
+    db.session.commit()
+    flash(f"Le compte de {user.name} est réactivé.", "success")
+    return redirect(url_for("auth.users"))
+
+
+def _get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _user_form(user: User | None) -> UserForm:
+    from coopcrm.members.models import Entity
+
+    form = UserForm(obj=user)
+    form.fill_choices(db.session.scalars(select(Entity).order_by(Entity.code)).all())
+    if user is not None and not form.is_submitted():
+        form.entities.data = user.entity_ids
+    if user is not None:
+        form.email.render_kw = {"readonly": True}
+    return form
+
+
+def _entities(ids) -> list:
+    from coopcrm.members.models import Entity
+
+    ids = [i for i in (ids or []) if isinstance(i, int)]
+    return list(db.session.scalars(select(Entity).where(Entity.id.in_(ids)))) if ids else []
+
+
+def _attach(form, errors: dict[str, str]) -> None:
+    for key, message in errors.items():
+        field = getattr(form, key, None) or form.name
+        if message not in field.errors:
+            field.errors = [*field.errors, message]

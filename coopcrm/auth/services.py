@@ -78,3 +78,68 @@ def authenticate(email: str, password: str) -> User:
     user.last_login_dt = now
     db.session.commit()
     return user
+
+
+def update_user(user: User, *, acting: User, name: str, role: str, entities=(),
+                all_entities: bool = False, password: str | None = None) -> User:
+    """An admin changes a user's name, role, entity scope and (optionally) password."""
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Indiquez le nom."
+    if role not in ROLES:
+        errors["role"] = f"Rôle inconnu : {role}."
+    elif user.id == acting.id and role != "admin":
+        errors["role"] = "Vous ne pouvez pas retirer votre propre rôle d'administrateur."
+    if role != "admin" and not all_entities and not list(entities):
+        errors["entities"] = "Choisissez au moins une entité, ou « Toutes les entités »."
+    if password:
+        try:
+            check_password_policy(password)
+        except ValidationFailed as failed:
+            errors.update(failed.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    user.name, user.role, user.all_entities = name, role, all_entities
+    user.entities = [] if all_entities else list(entities)
+    if password:
+        user.set_password(password)
+    db.session.flush()
+    return user
+
+
+def set_active(user: User, active: bool, *, acting: User) -> None:
+    """Deactivate (the account stays, for the audit trail) or reactivate a user."""
+    if user.id == acting.id and not active:
+        raise ValidationFailed({"active": "Vous ne pouvez pas désactiver votre propre compte."})
+    user.active = active
+    if active:
+        user.failed_logins, user.locked_until = 0, None
+    db.session.flush()
+
+
+def check_new_user(email: str, name: str, password: str, role: str, entities=(),
+                   all_entities: bool = False) -> dict[str, str]:
+    """Every French error a new user's details have (the admin form shows them all at once)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    errors = {}
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        errors["email"] = "Adresse email invalide."
+    else:
+        if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+            errors["email"] = "Un utilisateur existe déjà avec cet email."
+    if not (name or "").strip():
+        errors["name"] = "Indiquez le nom."
+    if role not in ROLES:
+        errors["role"] = f"Rôle inconnu : {role}."
+    elif role != "admin" and not all_entities and not list(entities):
+        errors["entities"] = "Choisissez au moins une entité, ou « Toutes les entités »."
+    try:
+        check_password_policy(password)
+    except ValidationFailed as failed:
+        errors.update(failed.errors)
+    return errors

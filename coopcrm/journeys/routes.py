@@ -1,3 +1,208 @@
-from flask import Blueprint
+"""Moments on the member page: log, plan, mark done, cancel, reschedule (thin views)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from coopcrm import clock
+from coopcrm.auth.access import editor_required
+from coopcrm.auth.models import User
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.journeys import services
+from coopcrm.journeys.forms import RECORD_STATUSES, DateForm, MomentForm, NotesForm
+from coopcrm.journeys.models import CHANNELS, MOMENT_STATUSES, Moment, MomentType
+from coopcrm.members.models import TRACKS
+from coopcrm.members.scoping import get_member
 
 bp = Blueprint("journeys", __name__)
+
+
+# --- what the member page's partial (templates/journeys/_timeline.html) calls ---
+
+
+@bp.app_template_global("journey_timeline")
+def journey_timeline(member) -> services.Timeline:
+    """The member's timeline as of today (Paris)."""
+    return services.timeline(member, clock.today())
+
+
+@bp.app_template_global("journey_form")
+def journey_form(member) -> MomentForm:
+    """A blank "Noter un moment" form: done, today, followed by the current user."""
+    return _blank_form(member)
+
+
+@bp.record_once
+def _labels(state) -> None:
+    # Globals, not a context processor: imported macros see globals only.
+    state.app.jinja_env.globals.update(
+        moment_channels=CHANNELS, moment_statuses=MOMENT_STATUSES,
+        record_statuses=RECORD_STATUSES, member_tracks=TRACKS)
+
+
+# --- member moments -----------------------------------------------------------
+
+
+@bp.route("/membres/<int:member_id>/moments/nouveau")
+@editor_required
+def new(member_id: int):
+    """The form alone, prefilled from the timeline ("Planifier" an expected moment)."""
+    member = get_member(current_user, member_id)
+    form = _blank_form(member)
+    type_id = request.args.get("type", type=int)
+    if type_id is not None:
+        form.type_id.data = type_id
+    if request.args.get("statut") in RECORD_STATUSES:
+        form.status.data = request.args["statut"]
+    return render_template("journeys/new.html", member=member, form=form)
+
+
+@bp.route("/membres/<int:member_id>/moments", methods=["POST"])
+@editor_required
+def record(member_id: int):
+    member = get_member(current_user, member_id)
+    form = MomentForm()
+    form.fill_choices(member.track)
+    if form.validate_on_submit():
+        try:
+            moment = services.record(
+                member,
+                _moment_type(form.type_id.data),
+                status=form.status.data,
+                occurs_on=form.occurs_on.data,
+                channel=form.channel.data or "",
+                owner=_owner(form.owner_id.data),
+                notes=form.notes.data or "",
+                user=current_user,
+            )
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            when = moment.occurs_on.strftime("%d/%m/%Y")
+            if moment.status == "done":
+                flash(f"Moment noté : « {moment.type.label} », réalisé le {when}.", "success")
+            else:
+                flash(f"Moment prévu : « {moment.type.label} », le {when}.", "success")
+            return _back(member)
+    flash("Le moment n'a pas été enregistré : corrigez le formulaire.", "error")
+    return render_template("journeys/new.html", member=member, form=form), 422
+
+
+@bp.route("/membres/<int:member_id>/moments/<int:moment_id>/realise", methods=["POST"])
+@editor_required
+def complete(member_id: int, moment_id: int):
+    """One click: the planned moment happened today."""
+    member, moment = _moment(member_id, moment_id)
+    form = NotesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.complete(moment, clock.today(), current_user, notes=form.notes.data)
+        db.session.commit()
+    except ValidationFailed as failed:
+        db.session.rollback()
+        flash(_first(failed), "error")
+    else:
+        flash(f"« {moment.type.label} » marqué comme réalisé aujourd'hui.", "success")
+    return _back(member)
+
+
+@bp.route("/membres/<int:member_id>/moments/<int:moment_id>/annuler", methods=["GET", "POST"])
+@editor_required
+def cancel(member_id: int, moment_id: int):
+    """A confirmation page, then the cancellation."""
+    member, moment = _moment(member_id, moment_id)
+    form = NotesForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel(moment, current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(_first(failed), "error")
+        else:
+            flash(f"« {moment.type.label} » du {moment.occurs_on:%d/%m/%Y} annulé.", "success")
+        return _back(member)
+    if moment.status != "planned":
+        flash("Seul un moment prévu peut être annulé.", "error")
+        return _back(member)
+    return render_template("journeys/cancel.html", member=member, moment=moment, form=form)
+
+
+@bp.route("/membres/<int:member_id>/moments/<int:moment_id>/reporter", methods=["GET", "POST"])
+@editor_required
+def reschedule(member_id: int, moment_id: int):
+    member, moment = _moment(member_id, moment_id)
+    if moment.status != "planned":
+        flash("Seul un moment prévu peut être reporté.", "error")
+        return _back(member)
+    form = DateForm(occurs_on=moment.occurs_on)
+    if form.validate_on_submit():
+        try:
+            services.reschedule(moment, form.occurs_on.data, current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            flash(f"« {moment.type.label} » reporté au {moment.occurs_on:%d/%m/%Y}.", "success")
+            return _back(member)
+    status = 422 if form.is_submitted() else 200
+    return render_template("journeys/reschedule.html", member=member, moment=moment,
+                           form=form), status
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _blank_form(member) -> MomentForm:
+    form = MomentForm(formdata=None, status="done", occurs_on=clock.today(),
+                      owner_id=current_user.id if current_user.is_authenticated else None)
+    form.fill_choices(member.track)
+    return form
+
+
+def _moment(member_id: int, moment_id: int):
+    """The member (scoped: 404 outside the user's entities) and one of their moments."""
+    member = get_member(current_user, member_id)
+    moment = db.session.get(Moment, moment_id)
+    if moment is None or moment.member_id != member.id:
+        abort(404)
+    return member, moment
+
+
+def _moment_type(type_id: int | None) -> MomentType | None:
+    return db.session.get(MomentType, type_id) if type_id and type_id > 0 else None
+
+
+def _owner(user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    owner = db.session.get(User, user_id) if user_id > 0 else None
+    if owner is None:
+        raise ValidationFailed({"owner_id": "Choisissez la personne qui suit ce moment."})
+    return owner
+
+
+def _attach(form, errors: dict[str, str]) -> None:
+    """Service errors onto the form's fields (the first field when none matches)."""
+    for key, message in errors.items():
+        target = getattr(form, key, None)
+        if target is None or not hasattr(target, "errors"):
+            target = next(f for f in form if f.name != "csrf_token")
+        target.errors = [*target.errors, message]
+
+
+def _first(failed: ValidationFailed) -> str:
+    return next(iter(failed.errors.values()))
+
+
+def _back(member):
+    return redirect(url_for("members.show", member_id=member.id, _anchor="moments"))
+
+
+from coopcrm.journeys import admin_routes  # noqa: E402,F401  (the catalogue pages, same blueprint)

@@ -1,13 +1,22 @@
-"""Member list and member page (thin views over members.query and services)."""
+"""Member list, member page and member forms (thin views over query and services)."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from coopcrm import clock
+from coopcrm.auth.access import editor_required
+from coopcrm.auth.models import User
+from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.members import lookups
-from coopcrm.members.models import EMAIL_STATUSES, STATUSES, TRACKS
+from coopcrm.members import lookups, services, shares
+from coopcrm.members.forms import SHARE_KINDS, ConsentForm, MemberForm, ShareForm
+from coopcrm.members.models import EMAIL_STATUSES, STATUSES, TRACKS, Member, ShareMovement
 from coopcrm.members.query import MemberFilter, members_query, paginate
 from coopcrm.members.scoping import get_member
+from coopcrm.privacy import consents
+from coopcrm.privacy import services as privacy
+from coopcrm.privacy.models import CONSENT_KINDS
 
 bp = Blueprint("members", __name__)
 
@@ -38,17 +47,159 @@ def index():
 @bp.route("/membres/<int:member_id>")
 @login_required
 def show(member_id: int):
+    return _render_show(get_member(current_user, member_id))
+
+
+@bp.route("/membres/nouveau", methods=["GET", "POST"])
+@editor_required
+def new():
+    return _member_form(None)
+
+
+@bp.route("/membres/<int:member_id>/modifier", methods=["GET", "POST"])
+@editor_required
+def edit(member_id: int):
+    return _member_form(get_member(current_user, member_id))
+
+
+@bp.route("/membres/<int:member_id>/parts", methods=["POST"])
+@editor_required
+def add_share(member_id: int):
     member = get_member(current_user, member_id)
+    form = ShareForm()
+    if form.validate_on_submit():
+        try:
+            shares.record(member, form.kind.data, form.quantity.data, form.occurred_on.data,
+                          unit_amount=form.unit_amount.data, note=form.note.data or "",
+                          user=current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            label = SHARE_KINDS[form.kind.data].lower()
+            flash(f"Mouvement enregistré ({label} de {form.quantity.data} part(s)).", "success")
+            return redirect(url_for("members.show", member_id=member.id, _anchor="parts"))
+    flash("Le mouvement de parts n'a pas été enregistré : corrigez le formulaire.", "error")
+    return _render_show(member, share_form=form), 422
+
+
+@bp.route("/membres/<int:member_id>/consentements/<kind>", methods=["POST"])
+@editor_required
+def consent(member_id: int, kind: str):
+    member = get_member(current_user, member_id)
+    if kind not in CONSENT_KINDS:
+        abort(404)
+    form = ConsentForm(prefix=kind)
+    if form.validate_on_submit():
+        try:
+            changed = services.set_consent(member, kind, form.granted.data == "oui",
+                                           form.source.data, form.wording.data or "", current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            label = CONSENT_KINDS[kind]
+            flash(f"{label} : consentement enregistré." if changed
+                  else f"{label} : aucun changement.", "success" if changed else "info")
+            return redirect(url_for("members.show", member_id=member.id, _anchor="consentements"))
+    flash("Le consentement n'a pas été enregistré : corrigez le formulaire.", "error")
+    return _render_show(member, consent_form=(kind, form)), 422
+
+
+@bp.route("/membres/<int:member_id>/historique")
+@login_required
+def history(member_id: int):
+    member = get_member(current_user, member_id)
+    audit = privacy.member_audit(member.id, request.args.get("page", 1, type=int), per_page=50)
+    return render_template("members/history.html", member=member, audit=audit)
+
+
+def _member_form(member: Member | None):
+    entities = lookups.entities_for(current_user)
+    form = MemberForm(obj=member)
+    form.fill_choices(lookups.residences_for(current_user), lookups.colleges())
+    errors: dict[str, str] = {}
+    # Links the user may not change (scoped referents) are shown, not offered.
+    offered = {e.id for e in entities}
+    own = member.entity_links if member else []
+    fixed = [link for link in own if link.entity_id not in offered]
+    links = {link.entity_id: link.reference or "" for link in own}
+    if form.is_submitted():
+        links = MemberForm.entity_links(request.form, entities)
+        form_ok = form.validate()
+        data = {**form.values(), "entities": links}
+        errors = services.check_member(data, current_user, member)
+        if not links and not fixed:
+            errors.setdefault("entities", "Choisissez au moins une entité.")
+        if form_ok and not errors:
+            try:
+                if member is None:
+                    member = services.create_member(data, current_user)
+                else:
+                    services.update_member(member, data, current_user)
+                db.session.commit()
+            except ValidationFailed as failed:
+                db.session.rollback()
+                errors = failed.errors
+            else:
+                flash("Fiche enregistrée.", "success")
+                return redirect(url_for("members.show", member_id=member.id))
+        errors = form.set_errors(errors)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "members/form.html", form=form, member=member, entities=entities, links=links,
+        fixed_links=fixed, errors=errors,
+    ), status
+
+
+def _attach(form, errors: dict[str, str]) -> None:
+    """Service errors onto the form's fields (or its first field when none matches)."""
+    for key, message in errors.items():
+        field = getattr(form, key, None)
+        if field is None or not hasattr(field, "errors"):
+            field = next(iter(form))
+        field.errors = [*field.errors, message]
+
+
+def _render_show(member: Member, share_form: ShareForm | None = None,
+                 consent_form: tuple[str, ConsentForm] | None = None):
+    if share_form is None:
+        share_form = ShareForm(formdata=None, occurred_on=clock.today())
+    consent_forms = {}
+    for kind in CONSENT_KINDS:
+        if consent_form is not None and consent_form[0] == kind:
+            consent_forms[kind] = consent_form[1]
+        else:
+            current = "oui" if getattr(member, f"{kind}_consent") else "non"
+            consent_forms[kind] = ConsentForm(
+                formdata=None, prefix=kind, granted=current,
+                wording=consents.wording(kind, current_app.config["COOP_NAME"]))
+    movements = list(db.session.scalars(
+        select(ShareMovement).where(ShareMovement.member_id == member.id)
+        .order_by(ShareMovement.occurred_on, ShareMovement.id)
+    ))
+    user_ids = {m.created_by_id for m in movements if m.created_by_id}
+    authors = {}
+    if user_ids:
+        authors = dict(db.session.execute(
+            select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    subscribed = sum(m.quantity for m in movements if m.kind == "subscription")
+    reimbursed = sum(m.quantity for m in movements if m.kind == "reimbursement")
     return render_template(
         "members/show.html",
         member=member,
         tracks=TRACKS,
         statuses=STATUSES,
         email_statuses=EMAIL_STATUSES,
+        movements=movements,
+        authors=authors,
+        share_kinds=SHARE_KINDS,
+        share_totals={"subscribed": subscribed, "reimbursed": reimbursed},
+        share_form=share_form,
+        consent_kinds=CONSENT_KINDS,
+        consent_forms=consent_forms,
+        consent_history=services.consent_history(member),
+        audit=privacy.member_audit(member.id, 1, 20),
     )
-
-
-@bp.route("/import")
-@login_required
-def import_upload():
-    return "Import"

@@ -23,7 +23,16 @@ from coopcrm.privacy.models import AuditEntry
 _actor: ContextVar[tuple[int | None, str] | None] = ContextVar("audit_actor", default=None)
 
 # Derived or bookkeeping columns: their changes say nothing a person did.
-_IGNORED = {"search_text", "updated_dt", "created_dt", "share_count", "share_amount", "status"}
+_IGNORED = {"search_text", "updated_dt", "created_dt"}
+# A member's share count, amount and status follow the share register, whose
+# movements are audited themselves; a moment's status is a real change.
+_IGNORED_ON_MEMBER = {"share_count", "share_amount", "status"}
+
+
+def _ignored(obj) -> set[str]:
+    from coopcrm.members.models import Member
+
+    return _IGNORED | _IGNORED_ON_MEMBER if isinstance(obj, Member) else _IGNORED
 
 
 @contextmanager
@@ -59,9 +68,10 @@ def _plain(value):
 
 def _diff(obj) -> dict:
     changes = {}
+    ignored = _ignored(obj)
     state = inspect(obj)
     for attr in state.mapper.column_attrs:
-        if attr.key in _IGNORED:
+        if attr.key in ignored:
             continue
         hist = state.attrs[attr.key].history
         if hist.has_changes():
@@ -77,7 +87,7 @@ def _snapshot(obj) -> dict:
     return {
         a.key: [None, _plain(getattr(obj, a.key))]
         for a in state.mapper.column_attrs
-        if a.key not in _IGNORED and a.key != "id" and getattr(obj, a.key) not in (None, "")
+        if a.key not in _ignored(obj) and a.key != "id" and getattr(obj, a.key) not in (None, "")
     }
 
 

@@ -8,15 +8,20 @@ def seed() -> None:
 
 
 @seed.command("demo")
-@click.option("--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des membres.")
-@click.option("--members", "count", default=2000, show_default=True, help="Nombre de coopérateurs")
+@click.option("--if-empty", is_flag=True,
+              help="Ne rien faire si la base contient déjà des membres ou les entités.")
+@click.option("--members", "count", default=2000, show_default=True,
+              type=click.IntRange(1, 200_000), help="Nombre de coopérateurs")
 @click.option("--random-seed", default=2026, show_default=True)
 @with_appcontext
 def demo(if_empty, count, random_seed):
     """Charger la démonstration : 2 entités, ~10 résidences, ~2 000 coopérateurs."""
     from coopcrm.seeding import demo as demo_data
 
-    result = demo_data.load(count=count, random_seed=random_seed, if_empty=if_empty)
+    try:
+        result = demo_data.load(count=count, random_seed=random_seed, if_empty=if_empty)
+    except demo_data.DemoAlreadyLoaded as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(result)
 
 

@@ -1,32 +1,194 @@
-"""A realistic demo group: two entities, residences, colleges, users (members come later)."""
+"""A realistic demo group (`coopcrm seed demo`): two entities, residences, ~2,000 members.
+
+Members, links, share movements, consents and moments go in with Core bulk
+inserts (seconds, not minutes). The audit trail only follows ORM changes, so
+seeded rows have no audit entries: nobody did anything to them.
+"""
 
 from __future__ import annotations
 
+import random
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import func, insert, select
 
+from coopcrm import clock
 from coopcrm.auth.models import User
 from coopcrm.auth.services import create_user
 from coopcrm.devserver import DEMO_LOGINS
 from coopcrm.extensions import db
-from coopcrm.members.models import Entity, Member
+from coopcrm.journeys.models import Moment, MomentType
+from coopcrm.members.models import (
+    College,
+    Entity,
+    Member,
+    MemberEntity,
+    Residence,
+    ShareMovement,
+)
+from coopcrm.members.text import search_text
+from coopcrm.privacy.consents import wording
+from coopcrm.privacy.models import ConsentRecord
 from coopcrm.seeding import reference
+from coopcrm.seeding.demo_moments import moments
+from coopcrm.seeding.demo_people import Person, Place, add_months, at, people, read_seed
+
+ENTITIES = [
+    ("MFLA", "Maisons Familiales de Loire-Atlantique"),
+    ("GHT", "Groupe Habitat Toit"),
+]
+SHARE = Decimal("16.00")
+SOURCE = "démo"
+# DEMO_LOGINS order: role, display name, scoped to GHT only.
+USERS = [("admin", "Sophie Garnier", False), ("referent", "Claire Moreau", False),
+         ("referent", "Yann Le Goff", True), ("lecteur", "Paul Bernard", False)]
+OWNER_KEYS = ["admin", "referente", "ght", "lecteur"]
+
+
+class DemoAlreadyLoaded(Exception):
+    """The demo entities exist: loading again would duplicate or collide."""
 
 
 def load(count: int = 2000, random_seed: int = 2026, if_empty: bool = False) -> str:
-    if if_empty and db.session.scalar(select(func.count(Member.id))):
-        return "Démonstration déjà chargée : rien à faire."
-    mfla = Entity(code="MFLA", name="Maisons Familiales de Loire-Atlantique",
-                  share_unit_amount=Decimal("16.00"))
-    ght = Entity(code="GHT", name="Groupe Habitat Toit", share_unit_amount=Decimal("16.00"))
-    db.session.add_all([mfla, ght])
+    """Load the demo group in one transaction; a French summary of what was loaded."""
+    existing = list(db.session.scalars(
+        select(Entity.code).where(Entity.code.in_([code for code, _ in ENTITIES]))))
+    if if_empty and (existing or db.session.scalar(select(func.count(Member.id)))):
+        return "Démonstration déjà chargée (la base n'est pas vide) : rien à faire."
+    if existing:
+        raise DemoAlreadyLoaded(
+            f"La démonstration est déjà chargée : les entités {', '.join(sorted(existing))} "
+            "existent. Pour repartir de zéro, supprimez la base (instance/coopcrm.db) puis "
+            "relancez « coopcrm db upgrade » et « coopcrm seed demo »."
+        )
+    try:
+        summary = _load(count, random.Random(random_seed))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return summary
+
+
+def _load(count: int, rng: random.Random) -> str:
+    now = clock.now()
+    today = clock.today()
+    entities = {code: Entity(code=code, name=name, share_unit_amount=SHARE)
+                for code, name in ENTITIES}
+    db.session.add_all(entities.values())
     reference.load_all()
-    roles = ["admin", "referent", "referent", "lecteur"]
+    places = _residences(entities, today)
+    owners = _users(entities)
+    colleges = dict(db.session.execute(select(College.code, College.id)).all())
+    types = dict(db.session.execute(select(MomentType.code, MomentType.id)).all())
+    entity_ids = {code: e.id for code, e in entities.items()}
+
+    persons = people(count, rng, now, places)
+    table = Member.__table__
+    ids = db.session.scalars(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [_member_row(p, colleges) for p in persons],
+    ).all()
+    members = list(zip(ids, persons, strict=True))
+    _insert(MemberEntity, [{"member_id": mid, "entity_id": entity_ids[code], "reference": ref}
+                           for mid, p in members for code, ref in p.references.items()])
+    _insert(ShareMovement, _movements(members, now))
+    coop = current_app.config.get("COOP_NAME", "la coopérative")
+    wordings = {kind: wording(kind, coop) for kind in ("newsletter", "econvocation")}
+    _insert(ConsentRecord, [
+        {"member_id": mid, "kind": kind, "granted": granted, "recorded_dt": dt,
+         "source": SOURCE, "wording": wordings[kind], "user_id": None}
+        for mid, p in members for kind, granted, dt in p.consent_records])
+    moment_rows = moments(rng, now, members, places, types, owners, scale=count / 2000)
+    _insert(Moment, moment_rows)
+    planned = sum(1 for row in moment_rows if row["status"] == "planned")
+    return (f"Démonstration chargée : {len(entities)} entités, {len(places)} résidences, "
+            f"{len(persons)} coopérateurs, {len(moment_rows)} moments dont {planned} prévus.")
+
+
+def _insert(model, rows: list[dict], batch: int = 5000) -> None:
+    """Core executemany on the table: the ORM's bulk path splits rows by which values are
+    None, which here means thousands of tiny statements."""
+    for start in range(0, len(rows), batch):
+        db.session.execute(insert(model.__table__), rows[start:start + batch])
+
+
+def _residences(entities: dict[str, Entity], today: date) -> list[Place]:
+    """The demo residences; those still being built are delivered months from today."""
+    rows = read_seed("demo_places.json")["residences"]
+    pairs = []
+    for row in rows:
+        if "delivery" in row:
+            delivery = date.fromisoformat(row["delivery"])
+        else:
+            delivery = add_months(today, row["delivery_in_months"]).replace(day=1)
+        residence = Residence(entity=entities[row["entity"]], name=row["name"],
+                              commune=row["commune"], dwellings=row["dwellings"],
+                              delivery_date=delivery)
+        db.session.add(residence)
+        pairs.append((residence, row, delivery))
+    db.session.flush()
+    return [Place(id=r.id, entity=row["entity"], name=r.name, commune=r.commune,
+                  postal_code=row["postal_code"], street=row["street"], dwellings=r.dwellings,
+                  delivery=delivery, kind=row["kind"]) for r, row, delivery in pairs]
+
+
+def _users(entities: dict[str, Entity]) -> dict[str, int | None]:
+    """The four demo accounts (only into a database without users); moment owners by key."""
     if not db.session.scalar(select(func.count(User.id))):
-        for (email, password, label), role in zip(DEMO_LOGINS, roles, strict=True):
-            scoped = email.startswith("referent.ght")
-            create_user(email, label.capitalize(), password, role,
-                        entities=[ght] if scoped else [], all_entities=not scoped)
-    db.session.commit()
-    return "Démonstration chargée."
+        for (email, password, _label), (role, name, ght_only) in zip(DEMO_LOGINS, USERS,
+                                                                     strict=True):
+            create_user(email, name, password, role,
+                        entities=[entities["GHT"]] if ght_only else [],
+                        all_entities=not ght_only)
+        db.session.flush()
+    by_email = dict(db.session.execute(select(User.email, User.id)).all())
+    return {key: by_email.get(email) for key, (email, _p, _l) in zip(OWNER_KEYS, DEMO_LOGINS,
+                                                                      strict=True)}
+
+
+def _member_row(p: Person, colleges: dict[str, int]) -> dict:
+    created = min(clock.now(), _noon(p.first_contact))
+    news, news_dt = p.consents.get("newsletter", (False, None))
+    convocation, convocation_dt = p.consents.get("econvocation", (False, None))
+    holding = p.status == "cooperateur"
+    return {
+        "civility": p.civility, "first_name": p.first_name, "last_name": p.last_name,
+        "email": p.email, "phone": p.phone, "address": p.address,
+        "postal_code": p.postal_code, "city": p.city,
+        "residence_id": p.residence.id if p.residence else None, "track": p.track,
+        "college_id": colleges.get(p.college) if p.college else None, "status": p.status,
+        "share_count": 1 if holding else 0, "share_amount": SHARE if holding else Decimal("0"),
+        "reservation_signed_on": p.reservation_on, "moved_in_on": p.moved_in,
+        "newsletter_consent": news, "newsletter_consent_dt": news_dt,
+        "newsletter_consent_source": SOURCE if news_dt else "",
+        "econvocation_consent": convocation, "econvocation_consent_dt": convocation_dt,
+        "econvocation_consent_source": SOURCE if convocation_dt else "",
+        "email_status": p.email_status if p.email else "valid",
+        "search_text": search_text(p.last_name, p.first_name, p.email,
+                                   list(p.references.values())),
+        "created_dt": created, "updated_dt": created,
+    }
+
+
+def _noon(day: date):
+    return at(day, 12)
+
+
+def _movements(members: list[tuple[int, Person]], now) -> list[dict]:
+    """One share of 16 € at signature; reimbursed for former coopérateurs."""
+    rows = []
+    for mid, p in members:
+        if p.signed_on is None:
+            continue
+        rows.append({"member_id": mid, "kind": "subscription", "quantity": 1,
+                     "unit_amount": SHARE, "occurred_on": p.signed_on, "note": "",
+                     "created_dt": min(now, _noon(p.signed_on)), "created_by_id": None})
+        if p.left_on:
+            rows.append({"member_id": mid, "kind": "reimbursement", "quantity": 1,
+                         "unit_amount": SHARE, "occurred_on": p.left_on,
+                         "note": "Départ du logement.", "created_dt": min(now, _noon(p.left_on)),
+                         "created_by_id": None})
+    return rows

@@ -38,7 +38,8 @@ def load_colleges() -> int:
     for row in _read("colleges.json"):
         if row["code"] not in known:
             db.session.add(College(code=row["code"], name=row["name"],
-                                   vote_weight=Decimal(row["vote_weight"]), position=row["position"]))
+                                   vote_weight=Decimal(row["vote_weight"]),
+                                   position=row["position"]))
             added += 1
     db.session.flush()
     return added

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 46ec758f9cdb
+Revision ID: 4a6afa677634
 Revises: 
-Create Date: 2026-11-23 09:37:05.893935
+Create Date: 2026-11-23 10:35:30.867230
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import coopcrm.models
 
 
 # revision identifiers, used by Alembic.
-revision = '46ec758f9cdb'
+revision = '4a6afa677634'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,6 +37,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entities')),
     sa.UniqueConstraint('code', name=op.f('uq_entities_code'))
     )
+    op.create_table('job_runs',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('started_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('origin', sa.String(length=20), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs'))
+    )
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_job_runs_name_started_dt', ['name', 'started_dt'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_runs_started_dt'), ['started_dt'], unique=False)
+
     op.create_table('moment_types',
     sa.Column('code', sa.String(length=60), nullable=False),
     sa.Column('label', sa.String(length=200), nullable=False),
@@ -47,6 +62,12 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moment_types')),
     sa.UniqueConstraint('code', name=op.f('uq_moment_types_code'))
+    )
+    op.create_table('outbox_shared_contexts',
+    sa.Column('created_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_shared_contexts'))
     )
     op.create_table('users',
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -149,7 +170,7 @@ def upgrade():
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_members_college_id'), ['college_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_email'), ['email'], unique=False)
-        batch_op.create_index('ix_members_last_first', ['last_name', 'first_name'], unique=False)
+        batch_op.create_index('ix_members_name_search', ['last_name', 'first_name', 'id', 'search_text', 'anonymised_dt'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_reservation_signed_on'), ['reservation_signed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_residence_id'), ['residence_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_status'), ['status'], unique=False)
@@ -182,6 +203,23 @@ def upgrade():
     with op.batch_alter_table('member_entities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_member_entities_entity_id'), ['entity_id'], unique=False)
 
+    op.create_table('member_tokens',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=30), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('expires_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_tokens_member_id_members'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_member_tokens_token_hash'))
+    )
+    with op.batch_alter_table('member_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_member_tokens_member_id'), ['member_id'], unique=False)
+        batch_op.create_index('ix_member_tokens_purpose_subject', ['purpose', 'subject_id'], unique=False)
+
     op.create_table('moments',
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('type_id', sa.Integer(), nullable=False),
@@ -204,6 +242,41 @@ def upgrade():
         batch_op.create_index('ix_moments_member_date', ['member_id', 'occurs_on'], unique=False)
         batch_op.create_index('ix_moments_type_status_date', ['type_id', 'status', 'occurs_on'], unique=False)
 
+    op.create_table('outbox_messages',
+    sa.Column('idempotency_key', sa.String(length=200), nullable=False),
+    sa.Column('template', sa.String(length=60), nullable=False),
+    sa.Column('bulk', sa.Boolean(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('to_name', sa.String(length=200), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=False),
+    sa.Column('shared_context_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claim_token', sa.String(length=40), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('message_id', sa.String(length=250), nullable=True),
+    sa.Column('created_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed', 'bounced', 'suppressed')", name=op.f('ck_outbox_messages_status')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_outbox_messages_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_outbox_messages_member_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shared_context_id'], ['outbox_shared_contexts.id'], name=op.f('fk_outbox_messages_shared_context_id_outbox_shared_contexts'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_messages_idempotency_key'))
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_messages_due', ['status', 'next_attempt_dt'], unique=False)
+        batch_op.create_index('ix_outbox_messages_member_created', ['member_id', 'created_dt'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_message_id'), ['message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_shared_context_id'), ['shared_context_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_template'), ['template'], unique=False)
+
     op.create_table('share_movements',
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -223,20 +296,59 @@ def upgrade():
     with op.batch_alter_table('share_movements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_share_movements_member_id'), ['member_id'], unique=False)
 
+    op.create_table('email_bounces',
+    sa.Column('recorded_dt', coopcrm.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('address', sa.String(length=254), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('status_code', sa.String(length=20), nullable=False),
+    sa.Column('diagnostic', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('source_ref', sa.String(length=400), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("kind IN ('hard', 'soft')", name=op.f('ck_email_bounces_kind')),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_email_bounces_member_id_members'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['message_id'], ['outbox_messages.id'], name=op.f('fk_email_bounces_message_id_outbox_messages'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_email_bounces')),
+    sa.UniqueConstraint('source_ref', name=op.f('uq_email_bounces_source_ref'))
+    )
+    with op.batch_alter_table('email_bounces', schema=None) as batch_op:
+        batch_op.create_index('ix_email_bounces_address', ['address'], unique=False)
+        batch_op.create_index(batch_op.f('ix_email_bounces_member_id'), ['member_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('email_bounces', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_email_bounces_member_id'))
+        batch_op.drop_index('ix_email_bounces_address')
+
+    op.drop_table('email_bounces')
     with op.batch_alter_table('share_movements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_share_movements_member_id'))
 
     op.drop_table('share_movements')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_template'))
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_shared_context_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_message_id'))
+        batch_op.drop_index('ix_outbox_messages_member_created')
+        batch_op.drop_index('ix_outbox_messages_due')
+
+    op.drop_table('outbox_messages')
     with op.batch_alter_table('moments', schema=None) as batch_op:
         batch_op.drop_index('ix_moments_type_status_date')
         batch_op.drop_index('ix_moments_member_date')
 
     op.drop_table('moments')
+    with op.batch_alter_table('member_tokens', schema=None) as batch_op:
+        batch_op.drop_index('ix_member_tokens_purpose_subject')
+        batch_op.drop_index(batch_op.f('ix_member_tokens_member_id'))
+
+    op.drop_table('member_tokens')
     with op.batch_alter_table('member_entities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_member_entities_entity_id'))
 
@@ -249,7 +361,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_members_status'))
         batch_op.drop_index(batch_op.f('ix_members_residence_id'))
         batch_op.drop_index(batch_op.f('ix_members_reservation_signed_on'))
-        batch_op.drop_index('ix_members_last_first')
+        batch_op.drop_index('ix_members_name_search')
         batch_op.drop_index(batch_op.f('ix_members_email'))
         batch_op.drop_index(batch_op.f('ix_members_college_id'))
 
@@ -262,7 +374,13 @@ def downgrade():
 
     op.drop_table('audit_entries')
     op.drop_table('users')
+    op.drop_table('outbox_shared_contexts')
     op.drop_table('moment_types')
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_runs_started_dt'))
+        batch_op.drop_index('ix_job_runs_name_started_dt')
+
+    op.drop_table('job_runs')
     op.drop_table('entities')
     op.drop_table('colleges')
     # ### end Alembic commands ###

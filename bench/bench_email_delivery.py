@@ -1,0 +1,133 @@
+"""Delivery of 10,000 messages to a local aiosmtpd sink: connection reuse vs one per message.
+
+The sink runs in its own process (so it does not share our GIL) and accepts
+everything. Every run goes through the real `sending.flush.flush` (claim,
+render, MIME, SMTP, one commit per message); the only difference between the
+two runs of a pair is `max_per_connection=1`.
+
+Two pairs: a plain loopback SMTP (a connection costs ~3 round trips, about what
+one message costs, so reuse can only save that), and STARTTLS + AUTH with a
+self-signed certificate, which is what a real relay (port 587) requires and
+where a new connection means a TLS handshake and a login every time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+N = int(os.environ.get("COOPCRM_BENCH_DELIVERY_N", "10000"))
+USER, PASSWORD = "bench", "bench-password"
+SINK = """
+import ssl, sys, warnings
+warnings.simplefilter("ignore")  # aiosmtpd's own deprecation notices, once per login
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+kwargs = {}
+if cert:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    kwargs = dict(tls_context=ctx, require_starttls=True, auth_required=True,
+                  authenticator=lambda *a: AuthResult(success=(a[4].login, a[4].password)
+                                                      == (b"USER", b"PASSWORD"), handled=False))
+c = Controller(Sink(), hostname="127.0.0.1", port=port, **kwargs)
+c.start()
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+sys.stdin.read()
+c.stop()
+""".replace("USER", USER).replace("PASSWORD", PASSWORD)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _certificate(folder: str) -> tuple[str, str]:
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def _requeue() -> None:
+    from sqlalchemy import update
+
+    from coopcrm.extensions import db
+    from coopcrm.sending.models import OutboxMessage
+
+    db.session.execute(update(OutboxMessage).values(status="queued", attempts=0, sent_dt=None))
+    db.session.commit()
+
+
+def _pair(app, url: str) -> dict:
+    from coopcrm.sending.flush import flush
+
+    app.config["SMTP_URL"] = url
+    _requeue()
+    start = time.perf_counter()
+    reused = flush(batch_size=500)
+    reuse_s = time.perf_counter() - start
+    assert reused.sent == N, reused
+    _requeue()
+    start = time.perf_counter()
+    single = flush(batch_size=500, max_per_connection=1)
+    single_s = time.perf_counter() - start
+    assert single.sent == N and single.connections == N, single
+    return {"reuse_msgs_per_s": round(N / reuse_s), "connections": reused.connections,
+            "one_connection_per_message_msgs_per_s": round(N / single_s),
+            "ratio": round(single_s / reuse_s, 2)}
+
+
+def _sink(port: int, cert: str = "", key: str = ""):
+    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port), cert, key],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def run() -> dict:
+    from bench._email_common import add_members, make_app, tempdir
+    from coopcrm.extensions import db
+    from coopcrm.sending import services
+
+    results = {"messages": N}
+    with tempdir() as tmp:
+        cert, key = _certificate(tmp)
+        plain_port, tls_port = _free_port(), _free_port()
+        sinks = [_sink(plain_port), _sink(tls_port, cert, key)]
+        try:
+            app = make_app(tmp)
+            app.config["SMTP_RATE"] = 0
+            with app.app_context():
+                results["database"] = db.engine.dialect.name
+                rows = add_members(N)
+                services.enqueue_many(
+                    "survey_invitation", rows, lambda r: f"s:{r.id}",
+                    lambda r: {"survey_url": f"https://coop.example/s/{r.id:08d}abcdef"},
+                    shared={"survey_title": "Sondage", "intro": "Trois questions.",
+                            "deadline": "2027-03-31"})
+                db.session.commit()
+                plain = _pair(app, f"smtp://127.0.0.1:{plain_port}")
+                tls = _pair(app, f"smtp://{USER}:{PASSWORD}@127.0.0.1:{tls_port}"
+                                 f"?starttls=1&cafile={cert}")
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            for proc in sinks:
+                proc.stdin.close()
+                proc.wait(timeout=30)
+    for name, pair in (("plain", plain), ("starttls_auth", tls)):
+        for key_, value in pair.items():
+            results[f"{name}_{key_}"] = value
+    return results

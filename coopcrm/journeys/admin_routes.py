@@ -1,0 +1,121 @@
+"""Admin pages for the moment-type catalogue (same blueprint as the member moments)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from coopcrm.auth.access import admin_required
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.journeys import catalogue
+from coopcrm.journeys.forms import MomentTypeForm, NotesForm
+from coopcrm.journeys.models import MomentType
+from coopcrm.journeys.routes import _attach, _first, bp
+
+
+@bp.route("/admin/moments")
+@admin_required
+def types():
+    return _render_types(MomentTypeForm(formdata=None))
+
+
+@bp.route("/admin/moments", methods=["POST"])
+@admin_required
+def add_type():
+    form = MomentTypeForm()
+    if form.validate_on_submit():
+        try:
+            added = catalogue.add_type(form.label.data, form.track.data, form.repeatable.data)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            flash(f"Type de moment « {added.label} » ajouté en fin de parcours.", "success")
+            return redirect(url_for("journeys.types"))
+    flash("Le type de moment n'a pas été ajouté : corrigez le formulaire.", "error")
+    return _render_types(form), 422
+
+
+@bp.route("/admin/moments/<int:type_id>/modifier", methods=["GET", "POST"])
+@admin_required
+def edit_type(type_id: int):
+    moment_type = _get(type_id)
+    form = MomentTypeForm(obj=moment_type)
+    if form.validate_on_submit():
+        try:
+            catalogue.update_type(moment_type, form.label.data, form.track.data,
+                                  form.position.data, form.repeatable.data)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            flash(f"Type de moment « {moment_type.label} » enregistré.", "success")
+            return redirect(url_for("journeys.types"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("journeys/type_edit.html", moment_type=moment_type, form=form,
+                           used=catalogue.in_use(moment_type)), status
+
+
+@bp.route("/admin/moments/<int:type_id>/activation", methods=["POST"])
+@admin_required
+def toggle_type(type_id: int):
+    moment_type = _get(type_id)
+    active = request.form.get("active") == "1"
+    catalogue.set_active(moment_type, active)
+    db.session.commit()
+    if active:
+        flash(f"« {moment_type.label} » est de nouveau proposé.", "success")
+    else:
+        flash(f"« {moment_type.label} » est désactivé : il n'est plus proposé, "
+              "les moments déjà notés restent sur les fiches.", "success")
+    return redirect(url_for("journeys.types"))
+
+
+@bp.route("/admin/moments/<int:type_id>/deplacer", methods=["POST"])
+@admin_required
+def move_type(type_id: int):
+    moment_type = _get(type_id)
+    track = request.form.get("track")
+    if track not in ("accession", "locatif"):
+        abort(400)
+    direction = -1 if request.form.get("direction") == "up" else 1
+    if catalogue.move(moment_type, track, direction):
+        db.session.commit()
+    return redirect(url_for("journeys.types", _anchor=f"parcours-{track}"))
+
+
+@bp.route("/admin/moments/<int:type_id>/supprimer", methods=["GET", "POST"])
+@admin_required
+def delete_type(type_id: int):
+    moment_type = _get(type_id)
+    used = catalogue.in_use(moment_type)
+    form = NotesForm()
+    if form.validate_on_submit():
+        label = moment_type.label
+        try:
+            catalogue.delete_type(moment_type)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(_first(failed), "error")
+        else:
+            flash(f"Type de moment « {label} » supprimé.", "success")
+        return redirect(url_for("journeys.types"))
+    return render_template("journeys/type_delete.html", moment_type=moment_type, used=used,
+                           form=form)
+
+
+def _get(type_id: int) -> MomentType:
+    moment_type = db.session.get(MomentType, type_id)
+    if moment_type is None:
+        abort(404)
+    return moment_type
+
+
+def _render_types(form: MomentTypeForm):
+    return render_template(
+        "journeys/types.html", journeys=catalogue.journeys(), usage=catalogue.usage(),
+        type_tracks=catalogue.TYPE_TRACKS, form=form,
+    )

@@ -1,0 +1,1 @@
+"""Member links: tokens for survey/RSVP links, unsubscribe and preference pages."""

@@ -1,0 +1,75 @@
+"""Forms for the reference data (admins)."""
+
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from coopcrm.members.forms import AmountField, FrenchDateField, choices
+
+_REQUIRED = DataRequired("Ce champ est obligatoire.")
+_GIVEN = InputRequired("Ce champ est obligatoire.")
+
+
+class WeightField(AmountField):
+    """A decimal with up to three places (vote weights such as 0,333)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                number = Decimal(valuelist[0].strip().replace(",", "."))
+                if not number.is_finite() or abs(number) >= 1000:
+                    raise InvalidOperation
+                self.data = number.quantize(Decimal("0.001"))
+            except InvalidOperation:
+                raise ValueError(f"« {valuelist[0]} » n'est pas un nombre.") from None
+
+
+def _max(n):
+    return Length(max=n, message=f"{n} caractères au maximum.")
+
+
+class _FrenchNumbers(FlaskForm):
+    """IntegerField speaks English when it cannot parse: say it in French."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field, IntegerField) and field.raw_data and field.raw_data[0] \
+                    and field.data is None:
+                field.errors = ["Indiquez un nombre entier."]
+        return ok
+
+
+class EntityForm(_FrenchNumbers):
+    code = StringField("Code", validators=[_REQUIRED, _max(20)], description="ex. MFLA")
+    name = StringField("Nom", validators=[_REQUIRED, _max(200)])
+    share_unit_amount = AmountField("Montant d'une part sociale (€)", validators=[_GIVEN])
+
+
+class ResidenceForm(_FrenchNumbers):
+    entity_id = SelectField("Entité", coerce=int, validate_choice=False)
+    name = StringField("Nom", validators=[_REQUIRED, _max(200)])
+    commune = StringField("Commune", validators=[Optional(), _max(200)])
+    dwellings = IntegerField("Nombre de logements", validators=[
+        Optional(), NumberRange(min=0, message="Le nombre ne peut pas être négatif.")])
+    delivery_date = FrenchDateField("Date de livraison")
+
+    def fill_choices(self, entities) -> None:
+        self.entity_id.choices = choices((e.id, f"{e.code} — {e.name}") for e in entities)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.entity_id.errors:
+            self.entity_id.errors = ["Choisissez l'entité."]
+        return ok
+
+
+class CollegeForm(_FrenchNumbers):
+    code = StringField("Code", validators=[_REQUIRED, _max(40)], description="ex. locataires")
+    name = StringField("Nom", validators=[_REQUIRED, _max(200)])
+    vote_weight = WeightField("Poids de vote", validators=[_GIVEN],
+                              description="1 par défaut ; en SCIC, le poids du collège.")
+    position = IntegerField("Ordre d'affichage", default=0, validators=[Optional()])

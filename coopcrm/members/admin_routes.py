@@ -1,0 +1,89 @@
+"""Reference data pages for admins: entities, residences, colleges."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from coopcrm.auth.access import admin_required
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.members import reference
+from coopcrm.members.admin_forms import CollegeForm, EntityForm, ResidenceForm
+from coopcrm.members.models import College, Entity, Residence
+
+bp = Blueprint("reference", __name__, url_prefix="/admin")
+
+
+@bp.route("/referentiel")
+@admin_required
+def index():
+    return render_template(
+        "reference/index.html",
+        entities=db.session.scalars(select(Entity).order_by(Entity.code)).all(),
+        residences=db.session.scalars(
+            select(Residence).join(Residence.entity).order_by(Entity.code, Residence.name)
+        ).all(),
+        colleges=db.session.scalars(select(College).order_by(College.position, College.name)).all(),
+    )
+
+
+@bp.route("/entites/nouvelle", methods=["GET", "POST"], defaults={"entity_id": None})
+@bp.route("/entites/<int:entity_id>", methods=["GET", "POST"])
+@admin_required
+def entity(entity_id):
+    obj = _get(Entity, entity_id)
+    form = EntityForm(obj=obj)
+    words = ("Nouvelle entité", "Modifier l'entité", "Entité enregistrée.")
+    return _save(form, obj, words, lambda: reference.save_entity(
+        obj, form.code.data, form.name.data, form.share_unit_amount.data))
+
+
+@bp.route("/residences/nouvelle", methods=["GET", "POST"], defaults={"residence_id": None})
+@bp.route("/residences/<int:residence_id>", methods=["GET", "POST"])
+@admin_required
+def residence(residence_id):
+    obj = _get(Residence, residence_id)
+    form = ResidenceForm(obj=obj)
+    form.fill_choices(db.session.scalars(select(Entity).order_by(Entity.code)).all())
+    words = ("Nouvelle résidence", "Modifier la résidence", "Résidence enregistrée.")
+    return _save(form, obj, words, lambda: reference.save_residence(
+        obj, form.entity_id.data, form.name.data, form.commune.data, form.dwellings.data,
+        form.delivery_date.data))
+
+
+@bp.route("/colleges/nouveau", methods=["GET", "POST"], defaults={"college_id": None})
+@bp.route("/colleges/<int:college_id>", methods=["GET", "POST"])
+@admin_required
+def college(college_id):
+    obj = _get(College, college_id)
+    form = CollegeForm(obj=obj)
+    words = ("Nouveau collège", "Modifier le collège", "Collège enregistré.")
+    return _save(form, obj, words, lambda: reference.save_college(
+        obj, form.code.data, form.name.data, form.vote_weight.data, form.position.data))
+
+
+def _get(model, id_):
+    if id_ is None:
+        return None
+    obj = db.session.get(model, id_)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _save(form, obj, words: tuple[str, str, str], save):
+    """Validate, call the service, commit; or show the form with French errors."""
+    if form.validate_on_submit():
+        try:
+            save()
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            for key, message in failed.errors.items():
+                field = getattr(form, key)
+                field.errors = [*field.errors, message]
+        else:
+            flash(words[2], "success")
+            return redirect(url_for("reference.index"))
+    title = words[1] if obj else words[0]
+    return render_template("reference/form.html", form=form, title=title), \
+        422 if form.errors else 200

@@ -1,0 +1,196 @@
+"""Member forms: parsing what the referent typed; the rules live in members.services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import DateInput, TextInput
+
+from coopcrm.members import validation
+from coopcrm.members.models import EMAIL_STATUSES, TRACKS
+
+SHARE_KINDS = {"subscription": "Souscription", "reimbursement": "Remboursement"}
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3 wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _max(n: int) -> Length:
+    return Length(max=n, message=f"{n} caractères au maximum.")
+
+
+class FrenchDateField(Field):
+    """A date typed as JJ/MM/AAAA or picked in the browser (ISO), with French errors."""
+
+    widget = DateInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = validation.day(valuelist[0])
+            except validation.FieldError as e:
+                raise ValueError(str(e)) from None
+
+
+class AmountField(Field):
+    """An amount in euros; accepts the French decimal comma (16,00)."""
+
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data).replace(".", ",")
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = validation.amount(valuelist[0])
+            except validation.FieldError as e:
+                raise ValueError(str(e)) from None
+            except ArithmeticError:  # "nan", "inf": Decimal parses them, comparisons fail
+                raise ValueError(f"« {valuelist[0]} » n'est pas un montant.") from None
+            if self.data is not None and self.data >= 10**6:
+                raise ValueError("Montant trop élevé.")
+
+
+def _optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class MemberForm(FlaskForm):
+    """Identity, contact and journey of a member.
+
+    Entity links are not WTForms fields (their number depends on the data):
+    the template renders `entity_<id>` checkboxes and `reference_<id>` inputs,
+    read back by `entity_links`.
+    """
+
+    civility = SelectField("Civilité", choices=choices([("", "—"), ("Mme", "Mme"), ("M.", "M.")]),
+                           validate_choice=False)
+    first_name = StringField("Prénom", validators=[Optional(), _max(100)])
+    last_name = StringField("Nom", validators=[DataRequired("Le nom est obligatoire."), _max(100)])
+    email = StringField("Email", validators=[Optional()])
+    phone = StringField("Téléphone", validators=[Optional(), _max(40)])
+    address = StringField("Adresse", validators=[Optional(), _max(300)])
+    postal_code = StringField("Code postal", validators=[Optional(), _max(10)])
+    city = StringField("Ville", validators=[Optional(), _max(100)])
+    residence_id = SelectField("Résidence", coerce=_optional_int, validate_choice=False)
+    track = SelectField("Parcours", choices=choices(TRACKS.items()), validate_choice=False)
+    college_id = SelectField("Collège", coerce=_optional_int, validate_choice=False)
+    reservation_signed_on = FrenchDateField("Date de signature du contrat de réservation")
+    moved_in_on = FrenchDateField("Date d'entrée dans les lieux")
+    email_status = SelectField("État de l'email", choices=choices(EMAIL_STATUSES.items()),
+                               validate_choice=False)
+
+    VALUE_FIELDS = ("civility", "first_name", "last_name", "email", "phone", "address",
+                    "postal_code", "city", "residence_id", "track", "college_id",
+                    "reservation_signed_on", "moved_in_on", "email_status")
+
+    def fill_choices(self, residences, colleges) -> None:
+        self.residence_id.choices = choices(
+            [("", "—")] + [(r.id, f"{r.name} ({r.entity.code})") for r in residences]
+        )
+        self.college_id.choices = choices([("", "—")] + [(c.id, c.name) for c in colleges])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # A failed int coercion leaves WTForms' English text: say it in French.
+        for name, message in (("residence_id", "Résidence inconnue."),
+                              ("college_id", "Collège inconnu.")):
+            field = getattr(self, name)
+            if field.errors:
+                field.errors = [message]
+        return ok
+
+    def values(self) -> dict:
+        """Parsed values for members.services; fields that failed parsing are left out."""
+        return {n: getattr(self, n).data for n in self.VALUE_FIELDS if not getattr(self, n).errors}
+
+    @staticmethod
+    def entity_links(formdata, entities) -> dict[int, str]:
+        """Entity id -> reference for each ticked entity among those offered."""
+        return {
+            e.id: (formdata.get(f"reference_{e.id}") or "").strip()
+            for e in entities
+            if formdata.get(f"entity_{e.id}")
+        }
+
+    def set_errors(self, errors: dict[str, str]) -> dict[str, str]:
+        """Attach service errors to fields; returns those that belong to no field."""
+        rest = {}
+        for key, message in errors.items():
+            field = getattr(self, key, None)
+            if isinstance(field, Field):
+                if message not in field.errors:
+                    field.errors = [*field.errors, message]
+            else:
+                rest[key] = message
+        return rest
+
+
+class ShareForm(FlaskForm):
+    """One line of the share register."""
+
+    kind = RadioField("Mouvement", choices=choices(SHARE_KINDS.items()), default="subscription",
+                      validators=[InputRequired("Choisissez le type de mouvement.")])
+    quantity = IntegerField(
+        "Nombre de parts", default=1,
+        validators=[InputRequired("Indiquez un nombre de parts."),
+                    NumberRange(min=1, message="Le nombre de parts doit être supérieur à zéro.")],
+    )
+    unit_amount = AmountField("Montant unitaire (€)",
+                              description="Laisser vide pour le montant de l'entité.")
+    occurred_on = FrenchDateField("Date",
+                                  validators=[InputRequired("Indiquez la date du mouvement.")])
+    note = StringField("Note", validators=[Optional(), _max(500)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        raw = self.quantity.raw_data
+        if self.quantity.errors and raw and raw[0] and self.quantity.data is None:
+            self.quantity.errors = ["Indiquez un nombre entier de parts."]
+        if self.kind.errors and self.kind.data not in SHARE_KINDS:
+            self.kind.errors = ["Choisissez le type de mouvement."]
+        return ok
+
+
+class ConsentForm(FlaskForm):
+    """Grant or withdraw one consent, saying where the answer came from.
+
+    Built with `prefix=<kind>`: the member page holds one per consent kind.
+    """
+
+    granted = RadioField("Réponse", choices=choices([("oui", "Accepte"), ("non", "Refuse")]),
+                         validators=[InputRequired("Choisissez une réponse.")])
+    source = StringField("Origine", validators=[
+        DataRequired("Indiquez l'origine (ex. bulletin papier signé, appel téléphonique)."),
+        _max(100),
+    ])
+    wording = TextAreaField("Texte accepté (facultatif)", validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.granted.errors and self.granted.data not in ("oui", "non"):
+            self.granted.errors = ["Choisissez une réponse."]
+        return ok

@@ -1,0 +1,171 @@
+"""Import (upload → report → confirm) and export of the member file, from the web.
+
+The uploaded file waits in instance/imports/ under a random name kept in the
+user's session, so the import written on confirmation is exactly the file
+whose report the referent read; it is deleted once imported or cancelled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from coopcrm import clock
+from coopcrm.auth.access import editor_required
+from coopcrm.members import exporter, lookups
+from coopcrm.members.importer import import_members
+from coopcrm.members.importer_read import COLUMNS
+from coopcrm.members.query import MemberFilter
+
+bp = Blueprint("imports", __name__)
+
+SESSION_KEY = "pending_import"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+ABANDONED_AFTER_S = 24 * 3600
+
+
+def _folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _pending() -> tuple[dict, Path] | None:
+    """The upload waiting in this session, if its file is still there."""
+    pending = session.get(SESSION_KEY)
+    if not pending or not _TOKEN.match(pending.get("token", "")) \
+            or pending.get("user_id") != current_user.id:
+        return None
+    path = _folder() / f"{pending['token']}.upload"
+    return (pending, path) if path.exists() else None
+
+
+def _discard() -> None:
+    found = _pending()
+    if found:
+        found[1].unlink(missing_ok=True)
+    session.pop(SESSION_KEY, None)
+
+
+def _sweep() -> None:
+    """Remove uploads abandoned for a day (a closed tab never confirms nor cancels)."""
+    limit = time.time() - ABANDONED_AFTER_S
+    for path in _folder().glob("*.upload"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _entity_choices():
+    return lookups.entities_for(current_user)
+
+
+@bp.route("/import", methods=["GET"])
+@editor_required
+def upload():
+    return render_template("members/import.html", entities=_entity_choices(), columns=COLUMNS)
+
+
+@bp.route("/import", methods=["POST"])
+@editor_required
+def analyse():
+    """Keep the file, and show what importing it would do (nothing is written)."""
+    _discard()
+    _sweep()
+    uploaded = request.files.get("file")
+    entity_code = (request.form.get("entity") or "").strip() or None
+    if entity_code and entity_code not in {e.code for e in _entity_choices()}:
+        entity_code = None
+    if uploaded is None or not uploaded.filename:
+        flash("Choisissez un fichier à importer.", "error")
+        return render_template("members/import.html", entities=_entity_choices(),
+                               columns=COLUMNS), 422
+    data = uploaded.read()
+    filename = os.path.basename(uploaded.filename)[:120]
+    report = import_members(data, filename, user=current_user, entity_code=entity_code,
+                            dry_run=True)
+    if report.file_problem:
+        return render_template("members/import.html", entities=_entity_choices(),
+                               columns=COLUMNS, report=report), 422
+    token = secrets.token_urlsafe(24)
+    (_folder() / f"{token}.upload").write_bytes(data)
+    session[SESSION_KEY] = {"token": token, "filename": filename, "entity": entity_code,
+                            "user_id": current_user.id}
+    return render_template("members/import_report.html", report=report, entity=entity_code)
+
+
+@bp.route("/import/confirmer", methods=["POST"])
+@editor_required
+def confirm():
+    found = _pending()
+    if found is None:
+        flash("Aucun import en attente (déjà importé, annulé ou expiré) : "
+              "déposez à nouveau le fichier.", "error")
+        return redirect(url_for("imports.upload"))
+    pending, path = found
+    report = import_members(path.read_bytes(), pending["filename"], user=current_user,
+                            entity_code=pending["entity"],
+                            skip_invalid=request.form.get("skip_invalid") == "1")
+    if not report.written:
+        # Something changed since the report (or invalid rows were not to be skipped).
+        return render_template("members/import_report.html", report=report,
+                               entity=pending["entity"]), 422
+    _discard()
+    return render_template("members/import_done.html", report=report)
+
+
+@bp.route("/import/annuler", methods=["POST"])
+@editor_required
+def cancel():
+    _discard()
+    flash("Import annulé : rien n'a été enregistré.", "info")
+    return redirect(url_for("imports.upload"))
+
+
+@bp.route("/membres/export.csv")
+@editor_required
+def export_csv():
+    f, _errors = MemberFilter.parse(request.args)
+    chunks = exporter.csv_chunks(exporter.rows(current_user, f, as_text=True))
+    return Response(
+        stream_with_context(chunks),
+        mimetype=exporter.CSV_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="{_export_name("csv")}"'},
+    )
+
+
+@bp.route("/membres/export.xlsx")
+@editor_required
+def export_xlsx():
+    f, _errors = MemberFilter.parse(request.args)
+    # openpyxl writes a zip: build it in a temporary file (100,000 rows ≈ 8 MB), then send it.
+    target = tempfile.TemporaryFile()
+    exporter.write_xlsx(exporter.rows(current_user, f, as_text=False), target)
+    target.seek(0)
+    return send_file(target, mimetype=exporter.XLSX_MIMETYPE, as_attachment=True,
+                     download_name=_export_name("xlsx"))
+
+
+def _export_name(extension: str) -> str:
+    return f"cooperateurs-{clock.today():%Y-%m-%d}.{extension}"

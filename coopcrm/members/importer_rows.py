@@ -1,0 +1,215 @@
+"""Turning the text cells of an import file into checked member values, row by row.
+
+Nothing here touches the database: the reference lists (entities, residences,
+colleges) are loaded once by the importer and passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from coopcrm.members import validation
+from coopcrm.members.models import STATUSES, TRACKS
+from coopcrm.members.text import fold
+
+V = validation
+_CIVILITIES = {
+    "m": "M.", "m.": "M.", "mr": "M.", "mr.": "M.", "monsieur": "M.",
+    "mme": "Mme", "mme.": "Mme", "madame": "Mme", "mlle": "Mme", "mademoiselle": "Mme",
+}
+# Import column -> (member column, longest value accepted).
+_TEXTS = {
+    "prenom": ("first_name", 100), "nom": ("last_name", 100), "telephone": ("phone", 40),
+    "adresse": ("address", 300), "code_postal": ("postal_code", 10), "ville": ("city", 100),
+}
+_DATES = {"date_signature_reservation": "reservation_signed_on", "date_entree_lieux": "moved_in_on"}
+_CONSENTS = {
+    "consentement_newsletter": "newsletter",
+    "consentement_convocation_electronique": "econvocation",
+}
+
+
+@dataclass
+class Lookups:
+    """The reference lists, keyed by folded text."""
+
+    entities: dict[str, object]  # folded code -> Entity
+    residences: dict[tuple[int, str], int]  # (entity id, folded name) -> id
+    colleges: dict[str, int]  # folded code and folded name -> id
+    allowed_entity_ids: set[int] | None  # None: every entity
+    default_entity: object | None
+    today: date
+
+
+@dataclass
+class Row:
+    """One data line of the file, parsed; `errors` maps a column to French messages."""
+
+    line: int
+    values: dict = field(default_factory=dict)  # member columns the row sets
+    entity: object | None = None
+    reference: str | None = None
+    email: str | None = None
+    status: str | None = None
+    parts: int | None = None
+    unit_amount: Decimal | None = None
+    subscribed_on: date | None = None
+    consents: dict = field(default_factory=dict)  # "newsletter" -> bool
+    residence_name: str | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    member_id: int | None = None
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append((column, message))
+
+
+class RowParser:
+    """Parses the lines of one file; built once per import.
+
+    Columns with few distinct values (dates, oui/non, entity, college…) are
+    parsed once per distinct cell text: a 100,000-row file holds a few
+    thousand dates and two words for each consent.
+    """
+
+    def __init__(self, positions: list[tuple[int, str]], labels: dict[str, str],
+                 lookups: Lookups):
+        self.labels, self.lookups = labels, lookups
+        self.handlers = [(position, column, self._handler(column))
+                         for position, column in positions]
+        self.width = max((p for p, _ in positions), default=-1) + 1
+
+    def parse(self, line: int, cells: list) -> Row:
+        """Check every cell of one line; blank cells are left out (they change nothing)."""
+        row = Row(line)
+        if len(cells) < self.width:
+            cells = [*cells, *[""] * (self.width - len(cells))]
+        for position, column, handler in self.handlers:
+            raw = cells[position]
+            if raw.__class__ is str:
+                raw = raw.strip()
+                if not raw:
+                    continue
+            try:
+                handler(row, raw)
+            except V.FieldError as e:
+                row.error(self.labels[column], str(e))
+        _check_whole_row(row, self.labels, self.lookups)
+        return row
+
+    def _handler(self, column: str):
+        if column in _TEXTS:
+            key, limit = _TEXTS[column]
+
+            def text(row, raw):
+                if len(raw) > limit:
+                    raise V.FieldError(f"{limit} caractères au maximum.")
+                row.values[key] = raw
+            return text
+        if column == "email":
+            def email(row, raw):
+                row.email = row.values["email"] = V.email(raw)
+            return email
+        if column == "reference":
+            def reference(row, raw):
+                if len(raw) > 60:
+                    raise V.FieldError("60 caractères au maximum.")
+                row.reference = raw
+            return reference
+        if column == "residence":
+            def residence(row, raw):
+                row.residence_name = raw
+            return residence
+        parse, apply = self._memoized(column)
+        cache: dict = {}
+
+        def memo(row, raw):
+            try:
+                value = cache[raw]
+            except KeyError:
+                try:
+                    value = cache[raw] = parse(raw)
+                except V.FieldError as e:
+                    value = cache[raw] = e
+            except TypeError:  # an unhashable cell: never from CSV or openpyxl, but be safe
+                value = parse(raw)
+            if isinstance(value, V.FieldError):
+                raise value
+            apply(row, value)
+        return memo
+
+    def _memoized(self, column: str):
+        """(parse(raw) -> value, apply(row, value)) for a column worth caching."""
+        lookups = self.lookups
+        if column in _DATES:
+            key = _DATES[column]
+            return V.day, lambda row, v: row.values.__setitem__(key, v)
+        if column in _CONSENTS:
+            kind = _CONSENTS[column]
+            return V.yes_no, lambda row, v: row.consents.__setitem__(kind, v)
+        if column == "entite":
+            def entity(raw):
+                found = lookups.entities.get(fold(raw))
+                if found is None:
+                    raise V.FieldError(f"Entité « {raw} » inconnue.")
+                return found
+            return entity, lambda row, v: setattr(row, "entity", v)
+        if column == "college":
+            def college(raw):
+                found = lookups.colleges.get(fold(raw))
+                if found is None:
+                    raise V.FieldError(f"Collège « {raw} » inconnu.")
+                return found
+            return college, lambda row, v: row.values.__setitem__("college_id", v)
+        if column == "civilite":
+            def civility(raw):
+                found = _CIVILITIES.get(fold(raw))
+                if found is None:
+                    raise V.FieldError(f"Civilité « {raw} » inconnue (M. ou Mme).")
+                return found
+            return civility, lambda row, v: row.values.__setitem__("civility", v)
+        if column == "parcours":
+            return (lambda raw: V.choice(raw, TRACKS, "Parcours"),
+                    lambda row, v: row.values.__setitem__("track", v))
+        if column == "statut":
+            return (lambda raw: V.choice(raw, STATUSES, "Statut"),
+                    lambda row, v: setattr(row, "status", v))
+        if column == "nombre_parts":
+            return V.positive_int, lambda row, v: setattr(row, "parts", v)
+        if column == "montant_part":
+            def unit(raw):
+                value = V.amount(raw)
+                if value == 0:
+                    raise V.FieldError("Le montant d'une part doit être supérieur à zéro.")
+                return value
+            return unit, lambda row, v: setattr(row, "unit_amount", v)
+        if column == "date_souscription":
+            return (lambda raw: V.day(raw, allow_future=False, today=lookups.today),
+                    lambda row, v: setattr(row, "subscribed_on", v))
+        raise KeyError(column)
+
+
+def _check_whole_row(row: Row, labels: dict[str, str], lookups: Lookups) -> None:
+    residence_name = row.residence_name
+    if "last_name" not in row.values:
+        row.error(labels["nom"], "Le nom est obligatoire.")
+    if row.entity is None and not any(c == labels["entite"] for c, _ in row.errors):
+        row.entity = lookups.default_entity
+        if row.entity is None:
+            row.error(labels["entite"], "Entité manquante : indiquez le code de l'entité.")
+    entity = row.entity
+    if entity is not None and lookups.allowed_entity_ids is not None \
+            and entity.id not in lookups.allowed_entity_ids:
+        row.error(labels["entite"], f"Vous ne gérez pas l'entité {entity.code}.")
+    if residence_name is not None and entity is not None:
+        residence_id = lookups.residences.get((entity.id, fold(residence_name)))
+        if residence_id is None:
+            row.error(labels["residence"],
+                      f"Résidence « {residence_name} » inconnue dans l'entité {entity.code}.")
+        else:
+            row.values["residence_id"] = residence_id
+    if row.reference is None and row.email is None and not row.errors:
+        row.error(labels["reference"],
+                  "Indiquez une référence ou un email : sans l'un ni l'autre, ce coopérateur "
+                  "ne pourrait pas être retrouvé par un prochain import.")

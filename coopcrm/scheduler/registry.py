@@ -1,0 +1,179 @@
+"""The one list of periodic jobs.
+
+A domain declares its jobs in its own `jobs.py` with `register`:
+
+    from coopcrm.scheduler.registry import register
+
+    @register("sending.flush", every=timedelta(minutes=1),
+              description_fr="Envoie les emails en attente")
+    def flush(now: datetime) -> int:
+        ...  # select what is due as of `now`, act, return a short summary
+
+and the module is listed in `JOB_MODULES` below. `func(now)` returns a short
+summary (a count or a sentence); the runner commits after it returns.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from coopcrm import clock
+
+# Modules that register jobs when imported. A domain not built yet has no
+# module: it is skipped, and `coopcrm jobs list` shows what is registered.
+JOB_MODULES = (
+    "coopcrm.scheduler.maintenance",
+    "coopcrm.sending.jobs",
+    "coopcrm.cycle.jobs",
+    "coopcrm.campaigns.jobs",
+    "coopcrm.events.jobs",
+    "coopcrm.surveys.jobs",
+    "coopcrm.privacy.jobs",
+)
+
+JobFunc = Callable[[datetime], "str | int | None"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: `func(now)` every `every`, or when the `cron` fields (Paris time) fire."""
+
+    name: str
+    func: JobFunc
+    every: timedelta | None = None
+    cron: dict | None = field(default=None, hash=False)
+    description_fr: str = ""
+
+    def __post_init__(self):
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"job {self.name!r}: give exactly one of every= or cron=")
+        if self.every is not None and self.every <= timedelta(0):
+            raise ValueError(f"job {self.name!r}: every= must be positive")
+        if self.cron is not None:
+            self.trigger()  # CronTrigger rejects bad fields now, not at 3 a.m.
+
+    def trigger(self) -> BaseTrigger:
+        """The APScheduler trigger for the long-running process."""
+        if self.every is not None:
+            return IntervalTrigger(seconds=self.every.total_seconds(), timezone=clock.PARIS)
+        return CronTrigger(timezone=clock.PARIS, **self.cron)
+
+    def next_due(self, last_ok: datetime | None) -> datetime | None:
+        """When the job falls due after a successful run at `last_ok` (None: due now)."""
+        if last_ok is None:
+            return None
+        if self.every is not None:
+            return last_ok + self.every
+        fire = self.trigger().get_next_fire_time(None, last_ok + timedelta(microseconds=1))
+        return fire.astimezone(timezone.utc) if fire is not None else None
+
+    def is_due(self, now: datetime, last_ok: datetime | None) -> bool:
+        """Due when it never succeeded, or its interval has passed / its cron has fired since."""
+        if last_ok is None:
+            return True
+        due = self.next_due(last_ok)
+        return due is not None and due <= now
+
+    @property
+    def schedule_fr(self) -> str:
+        """The schedule in plain French, for the admin page and `jobs list`."""
+        if self.every is not None:
+            return _every_fr(self.every)
+        fields = dict(self.cron)
+        if set(fields) <= {"hour", "minute"} and all(isinstance(v, int) for v in fields.values()):
+            return f"tous les jours à {fields.get('hour', 0):02d}:{fields.get('minute', 0):02d}"
+        return "calendrier : " + ", ".join(f"{k}={v}" for k, v in fields.items())
+
+
+def _every_fr(every: timedelta) -> str:
+    seconds = int(every.total_seconds())
+    for size, one, many in ((86400, "tous les jours", "jours"),
+                            (3600, "toutes les heures", "heures"),
+                            (60, "toutes les minutes", "minutes")):
+        if seconds % size == 0:
+            n = seconds // size
+            return one if n == 1 else f"{'tous' if size == 86400 else 'toutes'} les {n} {many}"
+    return f"toutes les {seconds} secondes"
+
+
+class Registry:
+    """Jobs by name; a name is registered once."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+
+    def register(self, job_or_name: Job | str, func: JobFunc | None = None, *,
+                 every: timedelta | None = None, cron: dict | None = None,
+                 description_fr: str = ""):
+        """Register a Job, or `register(name, func, every=…)`, or use `@register(name, every=…)`."""
+        if isinstance(job_or_name, Job):
+            return self._add(job_or_name)
+        if func is None:
+            def decorator(f: JobFunc) -> JobFunc:
+                self._add(Job(job_or_name, f, every, cron, description_fr))
+                return f
+            return decorator
+        return self._add(Job(job_or_name, func, every, cron, description_fr))
+
+    def _add(self, job: Job) -> Job:
+        if job.name in self._jobs:
+            raise ValueError(f"job {job.name!r} is already registered")
+        self._jobs[job.name] = job
+        return job
+
+    def unregister(self, name: str) -> None:
+        """Remove a job (tests register throwaway jobs)."""
+        self._jobs.pop(name, None)
+
+    @contextmanager
+    def only(self, *jobs: Job) -> Iterator[Registry]:
+        """Within the block, exactly these jobs are registered (tests isolate the runner)."""
+        load_jobs()  # a job module first imported inside the block would register into it
+        saved = self._jobs
+        self._jobs = {}
+        try:
+            for job in jobs:
+                self._add(job)
+            yield self
+        finally:
+            self._jobs = saved
+
+    def get(self, name: str) -> Job:
+        try:
+            return self._jobs[name]
+        except KeyError:
+            raise KeyError(f"no job named {name!r}") from None
+
+    def all(self) -> list[Job]:
+        return sorted(self._jobs.values(), key=lambda j: j.name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._jobs
+
+
+registry = Registry()
+register = registry.register
+
+
+def load_jobs() -> Registry:
+    """Import every domain's job module (once) and return the registry."""
+    for module in JOB_MODULES:
+        if _exists(module):
+            importlib.import_module(module)
+    return registry
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False

@@ -1,0 +1,166 @@
+"""Running registered jobs: one code path for `jobs run-due` and the `scheduler` process.
+
+`run_job(name, now)` records a JobRun, calls the job, commits its work with
+the run's outcome, and never lets one job's failure stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import func, select
+
+from coopcrm import clock
+from coopcrm.extensions import db
+from coopcrm.privacy.audit import acting_as
+from coopcrm.scheduler.models import JobRun
+from coopcrm.scheduler.registry import Job, Registry, load_jobs
+
+log = logging.getLogger("coopcrm.scheduler")
+
+ACTOR = "planificateur"  # the audit trail's name for changes made by jobs
+ERROR_MAX_CHARS = 8000
+
+# APScheduler 3 skips a run more than 1 s late by default: a job held up by a
+# long one, or missed while the machine slept, would silently not run. Run it
+# however late, once (coalesce); the exactly-once is in each job's tables.
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run, usable after its session is gone."""
+
+    name: str
+    started_dt: datetime
+    status: str
+    summary: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def last_successes() -> dict[str, datetime]:
+    """Each job's latest successful run (its `now`), by job name."""
+    rows = db.session.execute(
+        select(JobRun.name, func.max(JobRun.started_dt))
+        .where(JobRun.status == "ok")
+        .group_by(JobRun.name)
+    )
+    return {name: started for name, started in rows}
+
+
+def due_jobs(now: datetime, registry: Registry | None = None) -> list[Job]:
+    """The jobs due as of `now`: never succeeded, or interval passed / cron fired since."""
+    registry = registry or load_jobs()
+    last = last_successes()
+    return [job for job in registry.all() if job.is_due(now, last.get(job.name))]
+
+
+def run_job(name: str, now: datetime, origin: str = "manuel",
+            registry: Registry | None = None) -> RunResult:
+    """Run one job as of `now` in its own session; record and log the outcome.
+
+    A failing job rolls back its work and is recorded as an error; it does not raise.
+    """
+    job = (registry or load_jobs()).get(name)
+    db.session.remove()
+    run = JobRun(name=name, started_dt=now, origin=origin, status="running")
+    db.session.add(run)
+    db.session.commit()  # visible as "en cours" while it works
+    run_id = run.id
+    t0 = time.monotonic()
+    try:
+        with acting_as(actor=ACTOR):
+            returned = job.func(now)
+            summary = "" if returned is None else str(returned)
+            run = db.session.get(JobRun, run_id)
+            run.status, run.summary, run.finished_dt = "ok", summary, clock.now()
+            db.session.commit()  # the job's work and its "ok" in one transaction
+        result = RunResult(name, now, "ok", summary)
+        log.info("job %s ok in %.0f ms: %s", name, (time.monotonic() - t0) * 1000, result.summary)
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("job %s failed", name)
+        error = traceback.format_exc()[-ERROR_MAX_CHARS:]
+        run = db.session.get(JobRun, run_id)
+        run.status, run.error, run.finished_dt = "error", error, clock.now()
+        db.session.commit()
+        result = RunResult(name, now, "error", error=f"{exc.__class__.__name__}: {exc}")
+    finally:
+        db.session.remove()
+    return result
+
+
+def run_due(now: datetime, origin: str = "run-due",
+            registry: Registry | None = None) -> list[RunResult]:
+    """Run every job due as of `now`, once each, in name order."""
+    registry = registry or load_jobs()
+    return [run_job(job.name, now, origin, registry) for job in due_jobs(now, registry)]
+
+
+def build_scheduler(app, registry: Registry | None = None,
+                    scheduler_cls: type[BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
+    """An APScheduler scheduler (not started) with one trigger per registered job."""
+    registry = registry or load_jobs()
+    with app.app_context():
+        # SQLite has one writer at a time: run jobs one after the other there.
+        workers = 1 if db.engine.dialect.name == "sqlite" else 4
+    scheduler = scheduler_cls(
+        timezone=clock.PARIS,
+        job_defaults=dict(JOB_DEFAULTS),
+        executors={"default": ThreadPoolExecutor(workers)},
+    )
+    for job in registry.all():
+        scheduler.add_job(_scheduled_run, trigger=job.trigger(), args=(app, job.name, registry),
+                          id=job.name, name=job.name)
+    return scheduler
+
+
+def _scheduled_run(app, name: str, registry: Registry) -> None:
+    with app.app_context():
+        run_job(name, clock.now(), origin=ACTOR, registry=registry)
+
+
+def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
+          check_seconds: float = 30.0) -> bool:
+    """Wait as a standby until `lock` is ours, then run the jobs until `stop` or the lock is lost.
+
+    Returns True when stopped, False when the lock was lost (the caller goes back to standby).
+    """
+    waiting = False
+    while not lock.try_acquire():
+        if not waiting:
+            log.info("scheduler on standby: another process holds the %s", lock)
+            waiting = True
+        if stop.wait(poll_seconds):
+            return True
+    log.info("scheduler is the leader (%s)", lock)
+    try:
+        # Catch up on whatever fell due while no scheduler ran (triggers only see the future).
+        with app.app_context():
+            for result in run_due(clock.now(), origin=ACTOR):
+                if not result.ok:
+                    log.error("catch-up: job %s failed: %s", result.name, result.error)
+        scheduler = build_scheduler(app)
+        scheduler.start()
+        try:
+            while not stop.wait(check_seconds):
+                if not lock.still_held():
+                    log.error("scheduler lost its lock (%s): stopping, back to standby", lock)
+                    return False
+            return True
+        finally:
+            scheduler.shutdown(wait=True)
+    finally:
+        lock.release()

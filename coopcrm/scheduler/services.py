@@ -1,0 +1,70 @@
+"""What the scheduler did and will do: the read side of `jobs list` and the admin page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+
+from coopcrm import clock
+from coopcrm.extensions import db
+from coopcrm.scheduler.models import JobRun
+from coopcrm.scheduler.registry import Job, load_jobs
+from coopcrm.scheduler.runner import last_successes
+
+
+def paris_fr(dt: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM in Paris time ("—" for none)."""
+    return dt.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M") if dt else "—"
+
+
+@dataclass
+class JobStatus:
+    job: Job
+    last_run: JobRun | None
+    last_ok_dt: datetime | None
+    next_due: datetime | None
+    now: datetime
+
+    @property
+    def is_due(self) -> bool:
+        return self.job.is_due(self.now, self.last_ok_dt)
+
+    @property
+    def next_due_fr(self) -> str:
+        if self.last_ok_dt is None:
+            return "dès le prochain passage (jamais réussie)"
+        if self.is_due:
+            return f"dès le prochain passage (prévue le {paris_fr(self.next_due)})"
+        return paris_fr(self.next_due)
+
+
+def latest_runs() -> dict[str, JobRun]:
+    """Each job's most recent run, whatever its outcome."""
+    rank = func.row_number().over(partition_by=JobRun.name,
+                                  order_by=(JobRun.started_dt.desc(), JobRun.id.desc()))
+    ranked = select(JobRun.id, rank.label("rank")).subquery()
+    runs = db.session.scalars(
+        select(JobRun).join(ranked, ranked.c.id == JobRun.id).where(ranked.c.rank == 1)
+    )
+    return {run.name: run for run in runs}
+
+
+def job_overview(now: datetime) -> list[JobStatus]:
+    """Every registered job with its last run and when it falls due next."""
+    last, ok = latest_runs(), last_successes()
+    return [
+        JobStatus(job, last.get(job.name), ok.get(job.name), job.next_due(ok.get(job.name)), now)
+        for job in load_jobs().all()
+    ]
+
+
+def runs_query(name: str = "", status: str = "") -> Select:
+    """The run history, newest first, optionally for one job or one outcome."""
+    query = select(JobRun).order_by(JobRun.started_dt.desc(), JobRun.id.desc())
+    if name:
+        query = query.where(JobRun.name == name)
+    if status:
+        query = query.where(JobRun.status == status)
+    return query

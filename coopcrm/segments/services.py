@@ -1,0 +1,101 @@
+"""Saved member filters: create, rename, delete, count, and the audience query."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.members.models import STATUSES, TRACKS, College, Entity, Residence
+from coopcrm.members.query import MemberFilter, member_ids_query
+from coopcrm.segments.models import Segment
+
+NAME_TAKEN = "Un segment porte déjà ce nom."
+
+
+def all_segments() -> list[Segment]:
+    return list(db.session.scalars(select(Segment).order_by(func.lower(Segment.name))))
+
+
+def member_filter(segment: Segment) -> MemberFilter:
+    """The stored filter, parsed the same way as the members list's URL."""
+    f, _errors = MemberFilter.parse(segment.filters or {})
+    return f
+
+
+def member_ids(segment: Segment, user) -> Select:
+    """The ids of the segment's members the user may see: the audience of a send."""
+    return member_ids_query(user, member_filter(segment))
+
+
+def count(segment: Segment, user) -> int:
+    return db.session.scalar(select(func.count()).select_from(member_ids(segment, user).subquery()))
+
+
+def create(name: str, f: MemberFilter, user) -> Segment:
+    """Save the filter under a name (unique, case-insensitive)."""
+    name = _checked_name(name)
+    segment = Segment(name=name, filters=f.to_dict(), created_by_id=user.id if user else None)
+    db.session.add(segment)
+    db.session.flush()
+    return segment
+
+
+def rename(segment: Segment, name: str) -> Segment:
+    segment.name = _checked_name(name, segment)
+    db.session.flush()
+    return segment
+
+
+def delete(segment: Segment) -> None:
+    db.session.delete(segment)
+    db.session.flush()
+
+
+def _checked_name(name: str, segment: Segment | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed({"name": "Donnez un nom au segment."})
+    if len(name) > 200:
+        raise ValidationFailed({"name": "200 caractères au maximum."})
+    taken = select(Segment.id).where(func.lower(Segment.name) == name.lower())
+    if segment is not None:
+        taken = taken.where(Segment.id != segment.id)
+    if db.session.scalar(taken.limit(1)) is not None:
+        raise ValidationFailed({"name": NAME_TAKEN})
+    return name
+
+
+def describe(filters: dict) -> list[str]:
+    """The filter in plain French, one criterion a line."""
+    f, _ = MemberFilter.parse(filters or {})
+    out = []
+    if f.q:
+        out.append(f"Recherche : « {f.q} »")
+    if f.entity is not None:
+        e = db.session.get(Entity, f.entity)
+        out.append(f"Entité : {e.code if e else 'supprimée'}")
+    if f.track:
+        out.append(f"Parcours : {TRACKS[f.track]}")
+    if f.status:
+        out.append(f"Statut : {STATUSES[f.status]}")
+    if f.college is not None:
+        c = db.session.get(College, f.college)
+        out.append(f"Collège : {c.name if c else 'supprimé'}")
+    if f.residence is not None:
+        r = db.session.get(Residence, f.residence)
+        out.append(f"Résidence : {r.name if r else 'supprimée'}")
+    if f.tenure_min is not None:
+        out.append(f"Ancienneté d'au moins {f.tenure_min} an(s)")
+    if f.tenure_max is not None:
+        out.append(f"Ancienneté d'au plus {f.tenure_max} an(s)")
+    if f.signed_from:
+        out.append(f"Signature de réservation à partir du {f.signed_from:%d/%m/%Y}")
+    if f.signed_to:
+        out.append(f"Signature de réservation jusqu'au {f.signed_to:%d/%m/%Y}")
+    for name, label in (("deliverable", "Email valide"),
+                        ("newsletter", "Accord lettre d'information"),
+                        ("econvocation", "Accord convocation électronique")):
+        if getattr(f, name):
+            out.append(f"{label} : {getattr(f, name)}")
+    return out or ["Tous les coopérateurs"]

@@ -1,0 +1,253 @@
+"""Bounces: from the SMTP reply at send time, or from delivery status notifications.
+
+A hard bounce (the address does not exist) marks the member's email as
+'bounced' at once, through the ORM so the audit trail shows it, attributed to
+the actor "envoi". Soft bounces (mailbox full, …) are counted per member and
+address; at COOPCRM_BOUNCE_SOFT_LIMIT (default 3) the address is treated as
+bounced too. Bulk and transactional mail then stop going to it (see
+services.suppression_reason) until a referent corrects the address.
+
+`ingest(path)` reads RFC 3464 reports (multipart/report;
+report-type=delivery-status) from a maildir, a folder of .eml files or one
+file, and applies them. Each (report, recipient) is applied once: running
+the command again on the same mailbox changes nothing.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import mailbox
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.parser import HeaderParser
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from coopcrm import clock
+from coopcrm.extensions import db
+from coopcrm.members.models import Member
+from coopcrm.privacy.audit import acting_as
+from coopcrm.sending.models import Bounce, OutboxMessage
+
+ACTOR = "envoi"
+
+
+def _mark_member_bounced(member_id: int | None, address: str) -> bool:
+    """Set the member's email status to 'bounced' if `address` is still their email."""
+    if member_id is None:
+        return False
+    member = db.session.get(Member, member_id)
+    if member is None or (member.email or "").lower() != address.lower():
+        return False
+    if member.email_status == "bounced":
+        return False
+    with acting_as(actor=ACTOR):
+        member.email_status = "bounced"
+        db.session.flush()
+    return True
+
+
+def record_hard(address: str, member_id: int | None, *, message_id: int | None = None,
+                status_code: str = "", diagnostic: str = "", source: str = "smtp",
+                source_ref: str | None = None) -> bool:
+    """Log a hard bounce; True if the member's address was switched to 'bounced'."""
+    db.session.add(Bounce(
+        recorded_dt=clock.now(), member_id=member_id, message_id=message_id,
+        address=address.lower(), kind="hard", status_code=status_code,
+        diagnostic=diagnostic[:2000], source=source, source_ref=source_ref,
+    ))
+    return _mark_member_bounced(member_id, address)
+
+
+def record_soft(address: str, member_id: int | None, *, message_id: int | None = None,
+                status_code: str = "", diagnostic: str = "", source: str = "smtp",
+                source_ref: str | None = None) -> bool:
+    """Log a soft bounce; True if it was one too many and the address is now 'bounced'."""
+    address = address.lower()
+    db.session.add(Bounce(
+        recorded_dt=clock.now(), member_id=member_id, message_id=message_id, address=address,
+        kind="soft", status_code=status_code, diagnostic=diagnostic[:2000], source=source,
+        source_ref=source_ref,
+    ))
+    db.session.flush()
+    if member_id is None:
+        return False
+    count = db.session.scalar(
+        select(func.count()).select_from(Bounce).where(
+            Bounce.member_id == member_id, Bounce.address == address, Bounce.kind == "soft"
+        )
+    )
+    if count >= current_app.config.get("BOUNCE_SOFT_LIMIT", 3):
+        return _mark_member_bounced(member_id, address)
+    return False
+
+
+# -- delivery status notifications ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """One recipient's line of a DSN."""
+
+    dsn_id: str
+    recipient: str
+    action: str
+    status: str
+    diagnostic: str
+    original_message_id: str | None
+
+
+def _addr(value: str | None) -> str:
+    # "rfc822; jo@example.org" -> "jo@example.org"
+    value = (value or "").strip()
+    if ";" in value:
+        value = value.split(";", 1)[1]
+    return value.strip().strip("<>").lower()
+
+
+def parse_dsn(raw: bytes) -> list[DeliveryReport]:
+    """The per-recipient reports of an RFC 3464 message; [] when it is not one."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    dsn_id = (msg.get("Message-ID") or "").strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
+    status_part, original = None, None
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            status_part = part
+        elif ctype in ("text/rfc822-headers", "message/rfc822") and original is None:
+            original = part
+    if status_part is None:
+        return []
+    original_id = _original_message_id(original)
+    blocks = status_part.get_payload()
+    if not isinstance(blocks, list):
+        return []
+    reports = []
+    for block in blocks[1:]:  # the first block is about the message, the rest per recipient
+        recipient = _addr(block.get("Final-Recipient") or block.get("Original-Recipient"))
+        if not recipient:
+            continue
+        reports.append(DeliveryReport(
+            dsn_id=dsn_id,
+            recipient=recipient,
+            action=(block.get("Action") or "").strip().lower(),
+            status=(block.get("Status") or "").strip(),
+            diagnostic=" ".join((block.get("Diagnostic-Code") or "").split()),
+            original_message_id=original_id,
+        ))
+    return reports
+
+
+def _original_message_id(part) -> str | None:
+    if part is None:
+        return None
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload:
+        headers = payload[0]
+    elif isinstance(payload, str):
+        headers = HeaderParser().parsestr(payload)
+    else:
+        return None
+    value = headers.get("Message-ID")
+    return value.strip() if value else None
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    not_dsn: int = 0
+    hard: int = 0
+    soft: int = 0
+    ignored: int = 0
+    already: int = 0
+    unmatched: int = 0
+    members_bounced: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary_fr(self) -> str:
+        return (f"{self.files} message(s) lu(s) : {self.hard} rejet(s) définitif(s), "
+                f"{self.soft} temporaire(s), {self.members_bounced} adresse(s) passée(s) en "
+                f"erreur, {self.already} déjà traité(s), {self.unmatched} sans destinataire "
+                f"connu, {self.ignored} avis sans échec, {self.not_dsn} message(s) qui ne sont "
+                f"pas des avis de non-remise.")
+
+
+def _messages(path: Path) -> Iterator[tuple[str, bytes]]:
+    if path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir():
+        box = mailbox.Maildir(str(path), factory=None, create=False)
+        for key in box.iterkeys():
+            yield f"{path}:{key}", box.get_bytes(key)
+    elif path.is_dir():
+        for file in sorted(path.glob("*.eml")):
+            yield str(file), file.read_bytes()
+    else:
+        yield str(path), path.read_bytes()
+
+
+def apply_report(report: DeliveryReport, result: IngestReport) -> None:
+    """Apply one recipient's report in the current transaction."""
+    if report.action != "failed":
+        result.ignored += 1  # delayed, delivered, relayed: nothing failed (yet)
+        return
+    source_ref = f"{report.dsn_id} {report.recipient}"[:400]
+    if db.session.scalar(select(Bounce.id).where(Bounce.source_ref == source_ref)):
+        result.already += 1
+        return
+    message = None
+    if report.original_message_id:
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.message_id == report.original_message_id)
+        )
+    if message is not None:
+        member_ids = [message.member_id]
+    else:
+        member_ids = list(db.session.scalars(
+            select(Member.id).where(func.lower(Member.email) == report.recipient)
+        )) or [None]
+    if member_ids == [None]:
+        result.unmatched += 1
+    hard = not report.status.startswith("4")
+    for i, member_id in enumerate(member_ids):
+        ref = source_ref if i == 0 else f"{source_ref} #{member_id}"[:400]
+        kwargs = dict(message_id=message.id if message is not None else None,
+                      status_code=report.status, diagnostic=report.diagnostic,
+                      source="dsn", source_ref=ref)
+        changed = (record_hard if hard else record_soft)(report.recipient, member_id, **kwargs)
+        result.members_bounced += int(changed)
+    if hard:
+        result.hard += 1
+        if message is not None and message.status == "sent":
+            db.session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message.id)
+                .values(status="bounced", last_error=(report.status + " " + report.diagnostic)
+                        .strip())
+            )
+    else:
+        result.soft += 1
+
+
+def ingest(path: str | Path) -> IngestReport:
+    """Read DSNs under `path` and apply them, committing after each file."""
+    result = IngestReport()
+    for name, raw in _messages(Path(path)):
+        result.files += 1
+        try:
+            reports = parse_dsn(raw)
+        except Exception as exc:  # a malformed file must not stop the others
+            result.errors.append(f"{name} : illisible ({exc})")
+            continue
+        if not reports:
+            result.not_dsn += 1
+            continue
+        try:
+            for report in reports:
+                apply_report(report, result)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            result.errors.append(f"{name} : {exc}")
+    return result

@@ -1,0 +1,97 @@
+"""Exporting the filtered member list to CSV and XLSX; an export re-imports unchanged."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from openpyxl import load_workbook
+
+from coopcrm.extensions import db
+from coopcrm.members import shares
+from coopcrm.members.importer import import_members
+from coopcrm.members.importer_read import COLUMNS
+from coopcrm.members.models import MemberEntity
+from tests import factories
+from tests.helpers import login
+from tests.members.test_import_support import csv_bytes, reference_data, row
+
+
+def some_members():
+    mfla, ght = reference_data()
+    import_members(csv_bytes(
+        row(reference="R1", civilite="Mme", prenom="Hélène", nom="Lefèvre", email="h@exemple.fr",
+            entite="MFLA", residence="Les Annonciades", college="accedants", parcours="accession",
+            nombre_parts="2", montant_part="16", date_signature_reservation="15/03/2024",
+            date_entree_lieux="10/01/2025", consentement_newsletter="oui"),
+        row(reference="R2", nom="Girard", entite="MFLA", parcours="locatif", statut="ancien",
+            telephone="0612", consentement_convocation_electronique="oui"),
+        row(reference="G1", nom="Faure", entite="GHT", parcours="locatif"),
+    ), "seed.csv")
+    return mfla, ght
+
+
+def test_csv_export_of_a_filter_is_excel_ready_and_reimports_unchanged(logged_in):
+    mfla, _ = some_members()
+    response = logged_in.get(f"/membres/export.csv?entity={mfla.id}&sort=-nom")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = response.get_data()
+    assert data.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert tuple(lines[0]) == COLUMNS
+    assert [line[3] for line in lines[1:]] == ["Lefèvre", "Girard"]  # filtered, sorted
+    helene = dict(zip(COLUMNS, lines[1], strict=True))
+    assert helene["date_signature_reservation"] == "15/03/2024"
+    assert (helene["nombre_parts"], helene["montant_part"], helene["statut"]) == (
+        "2", "16,00", "cooperateur")
+    assert (helene["residence"], helene["college"], helene["consentement_newsletter"]) == (
+        "Les Annonciades", "accedants", "oui")
+    report = import_members(data, "export.csv")
+    assert report.written and (report.unchanged, report.created, report.updated) == (2, 0, 0)
+
+
+def test_xlsx_export_reimports_unchanged(logged_in):
+    some_members()
+    response = logged_in.get("/membres/export.xlsx?track=locatif")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert tuple(rows[0]) == COLUMNS and sorted(r[3] for r in rows[1:]) == ["Faure", "Girard"]
+    report = import_members(response.get_data(), "export.xlsx")
+    assert (report.unchanged, report.created, report.updated, report.invalid) == (2, 0, 0, 0)
+
+
+def test_export_with_share_register_and_several_entities(logged_in):
+    mfla, ght = reference_data()
+    member = factories.member(mfla, "R1", last_name="Multi", email="multi@exemple.fr")
+    member.entity_links.append(MemberEntity(entity=ght, reference="G9"))
+    shares.record(member, "subscription", 3, date(2022, 5, 1))
+    db.session.commit()
+    data = logged_in.get("/membres/export.csv").get_data()
+    line = data.decode("utf-8-sig").splitlines()[1].split(";")
+    assert (line[0], line[9], line[16], line[18]) == ("R1", "MFLA", "3", "01/05/2022")
+    report = import_members(data, "export.csv")
+    assert report.unchanged == 1 and not report.warnings
+
+
+def test_scoped_referent_exports_only_their_entities(client):
+    mfla, _ = some_members()
+    login(client, factories.user(entities=[mfla]))
+    text = client.get("/membres/export.csv").get_data().decode("utf-8-sig")
+    assert "Lefèvre" in text and "Faure" not in text
+
+
+def test_list_page_links_to_the_exports(logged_in):
+    mfla, _ = some_members()
+    page = logged_in.get(f"/membres?entity={mfla.id}").get_data(as_text=True)
+    assert f"/membres/export.csv?entity={mfla.id}" in page
+    assert f"/membres/export.xlsx?entity={mfla.id}" in page
+
+
+def test_readers_cannot_export(client):
+    login(client, factories.user(role="lecteur"))
+    assert client.get("/membres/export.csv").status_code == 403
+    assert client.get("/membres/export.xlsx").status_code == 403

@@ -1,0 +1,111 @@
+"""A real SMTP server for tests: aiosmtpd on loopback, recording what it accepts.
+
+`smtp_server` (function-scoped) starts one on a free port and points the
+app's COOPCRM_SMTP_URL at it. Script its answers per recipient:
+
+    smtp_server.answer("jo@exemple.test", "451 4.3.0 Réessayez", "250 OK")  # then accepts
+    smtp_server.answer("x@exemple.test", "550 5.1.1 Unknown user")
+
+Each accepted message is in `smtp_server.messages` (mail_from, rcpt_tos,
+data bytes, `.email` parsed with the modern policy).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def email(self):
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+
+class RecordingHandler:
+    def __init__(self):
+        self.messages: list[Received] = []
+        self.rcpt_script: dict[str, list[str]] = {}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            replies = self.rcpt_script.get(address.lower())
+            reply = replies.pop(0) if replies else None
+        if reply and not reply.startswith("2"):
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPSink:
+    """An aiosmtpd server in a thread; `auth=(user, password)` checks AUTH (offered without TLS)."""
+
+    def __init__(self, auth: tuple[str, str] | None = None):
+        self.handler = RecordingHandler()
+        self.host, self.port = "127.0.0.1", free_port()
+        kwargs = {}
+        if auth is not None:
+            def authenticator(server, session, envelope, mechanism, data):
+                ok = (data.login.decode(), data.password.decode()) == auth
+                return AuthResult(success=ok, handled=False)  # let aiosmtpd answer 235/535
+            # AUTH offered without TLS (loopback only); a wrong password gets 535.
+            kwargs = dict(auth_require_tls=False, authenticator=authenticator)
+        self.controller = Controller(self.handler, hostname=self.host, port=self.port, **kwargs)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def answer(self, address: str, *replies: str) -> None:
+        """Script the next RCPT replies for `address` (then it is accepted)."""
+        with self.handler.lock:
+            self.handler.rcpt_script.setdefault(address.lower(), []).extend(replies)
+
+    def received_by(self, address: str) -> list[Received]:
+        return [m for m in self.messages if address in m.rcpt_tos]
+
+    def start(self) -> SMTPSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp_server(app):
+    sink = SMTPSink().start()
+    previous = app.config["SMTP_URL"], app.config.get("SMTP_RATE", 0)
+    app.config.update(SMTP_URL=sink.url, SMTP_RATE=0)
+    yield sink
+    app.config["SMTP_URL"], app.config["SMTP_RATE"] = previous
+    sink.stop()
