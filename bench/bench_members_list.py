@@ -149,7 +149,8 @@ def _timed(fn) -> dict:
 def _measure(ids: dict) -> dict:
     from coopcrm.auth.models import User
     from coopcrm.extensions import db
-    from coopcrm.members.query import MemberFilter, members_query, paginate
+    from coopcrm.members.query import MemberFilter, members_query
+    from coopcrm.pagination import paginate
 
     out = {}
     queries = {

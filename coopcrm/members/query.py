@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, select
 
 from coopcrm import clock
 from coopcrm.members.models import STATUSES, TRACKS, Member, MemberEntity
@@ -151,32 +151,3 @@ def members_query(user, f: MemberFilter, today: date | None = None) -> Select:
 def member_ids_query(user, f: MemberFilter, today: date | None = None) -> Select:
     """Just the ids, for audiences (campaigns, surveys, events)."""
     return scope(select(Member.id), user).where(*f.conditions(today))
-
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def paginate(session, query: Select, page: int, per_page: int) -> Page:
-    """One COUNT and one LIMIT/OFFSET query."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, total, page, per_page)
-

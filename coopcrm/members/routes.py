@@ -12,8 +12,9 @@ from coopcrm.extensions import db
 from coopcrm.members import lookups, services, shares
 from coopcrm.members.forms import SHARE_KINDS, ConsentForm, MemberForm, ShareForm
 from coopcrm.members.models import EMAIL_STATUSES, STATUSES, TRACKS, Member, ShareMovement
-from coopcrm.members.query import MemberFilter, members_query, paginate
+from coopcrm.members.query import MemberFilter, members_query
 from coopcrm.members.scoping import get_member
+from coopcrm.pagination import paginate
 from coopcrm.privacy import consents
 from coopcrm.privacy import services as privacy
 from coopcrm.privacy.models import CONSENT_KINDS

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from coopcrm.extensions import db
+from coopcrm.pagination import Page, paginate
 from coopcrm.privacy.models import CONSENT_KINDS, AuditEntry
 
 FIELD_LABELS = {
@@ -90,38 +91,14 @@ class AuditLine:
     summary: str
 
 
-@dataclass
-class AuditPage:
-    lines: list[AuditLine]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def member_audit(member_id: int, page: int = 1, per_page: int = 20) -> AuditPage:
+def member_audit(member_id: int, page: int = 1, per_page: int = 20) -> Page:
     """The member's audit entries, newest first, one page, translated for display."""
-    base = select(AuditEntry).where(AuditEntry.member_id == member_id)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(page, pages))
-    entries = list(db.session.scalars(
-        base.order_by(AuditEntry.recorded_dt.desc(), AuditEntry.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ))
-    names = _names(entries)
-    return AuditPage([_line(e, names) for e in entries], total, page, per_page)
+    query = (select(AuditEntry).where(AuditEntry.member_id == member_id)
+             .order_by(AuditEntry.recorded_dt.desc(), AuditEntry.id.desc()))
+    result = paginate(db.session, query, page, per_page)
+    names = _names(result.items)
+    result.items = [_line(e, names) for e in result.items]
+    return result
 
 
 def _names(entries: list[AuditEntry]) -> dict[tuple[str, int], str]:

@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 from coopcrm import clock
 from coopcrm.auth.access import admin_required
 from coopcrm.extensions import db
-from coopcrm.members.query import paginate
+from coopcrm.pagination import paginate
 from coopcrm.scheduler.models import RUN_STATUSES
 from coopcrm.scheduler.services import job_overview, runs_query
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import contains_eager
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
-from coopcrm.members.query import paginate
 from coopcrm.members.scoping import get_member, scope
+from coopcrm.pagination import paginate
 from coopcrm.sending import rendering, services
 from coopcrm.sending.forms import TestSendForm
 from coopcrm.sending.models import STATUSES, OutboxMessage
