@@ -11,6 +11,7 @@ import threading
 import traceback
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
@@ -53,12 +54,20 @@ def _with_driver(url: str) -> str:
     return _database_url(url, "")
 
 
+def _fresh_request_globals(sender, **_extra):
+    for name in ("_login_user", "csrf_token"):
+        g.pop(name, None)
+
+
 @pytest.fixture(autouse=True)
 def _clean(app):
     """Every test starts with empty tables, a running clock and an app context."""
     clock.set_now(None)
     ctx = app.app_context()
     ctx.push()
+    # Test-client requests reuse this app context, hence its `g`: without this,
+    # the user Flask-Login cached for one client would act in the next one.
+    request_started.connect(_fresh_request_globals, app)
     yield
     db.session.remove()
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
@@ -68,6 +77,7 @@ def _clean(app):
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+    request_started.disconnect(_fresh_request_globals, app)
     ctx.pop()
     clock.set_now(None)
 

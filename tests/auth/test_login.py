@@ -48,3 +48,11 @@ def test_short_password_is_refused():
     with pytest.raises(ValidationFailed) as failed:
         create_user("a@b.fr", "A", "short", "referent")
     assert "12 caractères" in failed.value.errors["password"]
+
+
+def test_a_second_client_is_not_logged_in_by_the_first(app, referent):
+    """Regression: test clients shared the test's `g`, so a login leaked across clients."""
+    first, second = app.test_client(), app.test_client()
+    login(first, referent)
+    assert first.get("/membres").status_code == 200
+    assert second.get("/membres").status_code == 302
