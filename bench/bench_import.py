@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from bench._databases import fresh_database
 
 ROWS = int(os.environ.get("COOPCRM_BENCH_IMPORT_ROWS", "100000"))
 FIRST = ["Jean", "Marie", "Hélène", "François", "Élodie", "Loïc", "Chloé", "Jérôme", "Amélie",
@@ -62,29 +62,6 @@ def make_csv(path: Path, n: int = ROWS) -> None:
             "oui" if i % 3 else "non", "oui" if i % 5 == 0 else "non",
         )))
     path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-
-
-@contextmanager
-def _fresh_database(base_url: str | None, tmp: Path, name: str):
-    """A URL to an empty database: a SQLite file, or a temporary PostgreSQL database."""
-    if not base_url:
-        yield "sqlite:///" + str(tmp / f"{name}.db")
-        return
-    from sqlalchemy import create_engine, text
-
-    from coopcrm.config import _database_url
-
-    url = _database_url(base_url, "")
-    dbname = f"coopcrm_bench_{name}_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + dbname
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _app(url: str):
@@ -194,9 +171,9 @@ def run() -> dict:
         tmp = Path(tmp_name)
         csv_path = tmp / "membres.csv"
         make_csv(csv_path)
-        with _fresh_database(base_url, tmp, "import") as url:
+        with fresh_database(base_url, tmp, "import") as url:
             import_s, counts = _import(url, csv_path)
-        with _fresh_database(base_url, tmp, "bare") as url:
+        with fresh_database(base_url, tmp, "bare") as url:
             bare_s = _bare_insert(url, csv_path)
         size_mb = csv_path.stat().st_size / 1e6
     import_rate, bare_rate = ROWS / import_s, ROWS / bare_s

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import statistics
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from bench._databases import fresh_database
 
 MEMBERS = int(os.environ.get("COOPCRM_BENCH_MEMBERS", "100000"))
 RUNS, WARMUP, TARGET_MS = 50, 5, 150
@@ -34,29 +34,6 @@ LAST = ["Martin", "Bernard", "Dubois", "Lefèvre", "Girard", "Rousseau", "Mercie
         "Fontaine", "Rivière", "Caron", "Picard", "Roche", "Benali", "Da Silva"]
 CITIES = [("44000", "Nantes"), ("44400", "Rezé"), ("44800", "Saint-Herblain"),
           ("49000", "Angers"), ("85000", "La Roche-sur-Yon")]
-
-
-@contextmanager
-def _fresh_database(base_url: str | None, tmp: Path):
-    """A URL to an empty database: a SQLite file, or a temporary PostgreSQL database."""
-    if not base_url:
-        yield "sqlite:///" + str(tmp / "members_list.db")
-        return
-    from sqlalchemy import create_engine, text
-
-    from coopcrm.config import _database_url
-
-    url = _database_url(base_url, "")
-    name = f"coopcrm_bench_list_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _populate() -> dict:
@@ -183,7 +160,7 @@ def run() -> dict:
     from coopcrm.extensions import db
 
     with tempfile.TemporaryDirectory() as tmp_name, \
-            _fresh_database(base_url, Path(tmp_name)) as url:
+            fresh_database(base_url, Path(tmp_name), "list") as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
         with app.app_context():
             db.create_all()
