@@ -103,6 +103,8 @@ def amount(value) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         raise FieldError(f"« {value} » n'est pas un montant.") from None
+    if not number.is_finite():  # Decimal accepts "NaN" and "Infinity"
+        raise FieldError(f"« {value} » n'est pas un montant.")
     if number < 0:
         raise FieldError("Le montant ne peut pas être négatif.")
     return number.quantize(Decimal("0.01"))
