@@ -6,7 +6,7 @@ from sqlalchemy import select
 from coopcrm.auth.access import admin_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.members import reference
+from coopcrm.members import lookups, reference
 from coopcrm.members.admin_forms import CollegeForm, EntityForm, ResidenceForm
 from coopcrm.members.models import College, Entity, Residence
 
@@ -22,7 +22,7 @@ def index():
         residences=db.session.scalars(
             select(Residence).join(Residence.entity).order_by(Entity.code, Residence.name)
         ).all(),
-        colleges=db.session.scalars(select(College).order_by(College.position, College.name)).all(),
+        colleges=lookups.colleges(),
     )
 
 

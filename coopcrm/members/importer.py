@@ -14,7 +14,7 @@ import gc
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import any_, bindparam, select
@@ -28,6 +28,7 @@ from coopcrm.members.importer_rows import Lookups, Row, RowParser
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
 from coopcrm.members.shares import status_for
 from coopcrm.members.text import fold, search_text
+from coopcrm.privacy.audit import plain
 
 CHUNK = 2000  # values per IN (...) when fetching existing members
 ANALYZE_AFTER = 10_000  # members written: refresh PostgreSQL's statistics afterwards
@@ -438,7 +439,7 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
         changes["search_text"] = text
     if not changes and not link_change:
         return
-    audit = {k: [_plain(current.get(k)), _plain(v)] for k, v in changes.items()
+    audit = {k: [plain(current.get(k)), plain(v)] for k, v in changes.items()
              if k not in ("search_text", "share_count", "share_amount")
              and not k.endswith("_consent_dt") and not k.endswith("_consent_source")}
     if link_change:
@@ -452,10 +453,3 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
 def _warning(row: Row, column: str, message: str) -> Problem:
     return Problem(row.line, column, message)
 
-
-def _plain(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value

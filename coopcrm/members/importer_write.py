@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from sqlalchemy import bindparam, insert, text, update
 
@@ -201,10 +200,3 @@ def _snapshot(create: Create, codes: dict[int, str]) -> dict:
         out["parts"] = [0, create.share["quantity"]]
     return out
 
-
-def _plain(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import has_request_context
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from coopcrm import clock
@@ -58,7 +58,8 @@ def current_actor() -> tuple[int | None, str]:
     return None, "système"
 
 
-def _plain(value):
+def plain(value):
+    """A value as the audit trail stores it in JSON (dates ISO, amounts as strings)."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -78,14 +79,14 @@ def _diff(obj) -> dict:
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
             if old != new:
-                changes[attr.key] = [_plain(old), _plain(new)]
+                changes[attr.key] = [plain(old), plain(new)]
     return changes
 
 
 def _snapshot(obj) -> dict:
     state = inspect(obj)
     return {
-        a.key: [None, _plain(getattr(obj, a.key))]
+        a.key: [None, plain(getattr(obj, a.key))]
         for a in state.mapper.column_attrs
         if a.key not in _ignored(obj) and a.key != "id" and getattr(obj, a.key) not in (None, "")
     }
