@@ -1,9 +1,13 @@
 """Delivery of 10,000 messages to a local aiosmtpd sink: connection reuse vs one per message.
 
-The sink runs in its own process (so it does not share our GIL) and accepts
-everything. Every run goes through the real `sending.flush.flush` (claim,
-render, MIME, SMTP, one commit per message); the only difference between the
-two runs of a pair is `max_per_connection=1`.
+The sink runs in its own process (so it does not share our GIL), accepts
+everything and offers PIPELINING, as Postfix and Exim do. Every run goes
+through the real `sending.flush.flush` (claim, render, MIME, SMTP, one commit
+per message); the only difference between the two runs of a pair is
+`max_per_connection=1`: each message then pays what a new connection costs in
+production (TCP connect, greeting, EHLO, QUIT; with STARTTLS a TLS handshake,
+a second EHLO and AUTH), not more (the TLS context and our host name are
+built once per process, as a long-running sender would).
 
 Two pairs: a plain loopback SMTP (a connection costs ~3 round trips, about what
 one message costs, so reuse can only save that), and STARTTLS + AUTH with a
@@ -22,11 +26,16 @@ import time
 N = int(os.environ.get("COOPCRM_BENCH_DELIVERY_N", "10000"))
 USER, PASSWORD = "bench", "bench-password"
 SINK = """
-import ssl, sys, warnings
+import logging, ssl, sys, warnings
 warnings.simplefilter("ignore")  # aiosmtpd's own deprecation notices, once per login
+logging.getLogger("mail.log").setLevel(logging.ERROR)  # …which it also logs, once per login
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 class Sink:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return responses[:-1] + ["250-PIPELINING", responses[-1]]  # as Postfix, Exim do
+
     async def handle_DATA(self, server, session, envelope):
         return "250 OK"
 port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]

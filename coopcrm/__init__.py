@@ -55,22 +55,32 @@ def _init_extensions(app: Flask) -> None:
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")  # no fsync per commit: see sending/flush
                 cur.execute("PRAGMA busy_timeout=5000")
                 cur.close()
 
 
 def _register_blueprints(app: Flask) -> None:
     from coopcrm.auth.routes import bp as auth_bp
+    from coopcrm.cycle.archive_routes import bp as archive_bp
+    from coopcrm.cycle.routes import bp as cycle_bp
+    from coopcrm.events.public_routes import bp as event_public_bp
+    from coopcrm.events.routes import bp as events_bp
+    from coopcrm.journeys.followup_routes import bp as followups_bp
     from coopcrm.journeys.routes import bp as journeys_bp
     from coopcrm.links.routes import bp as links_bp
     from coopcrm.members.admin_routes import bp as reference_bp
     from coopcrm.members.import_routes import bp as imports_bp
     from coopcrm.members.routes import bp as members_bp
+    from coopcrm.reporting.routes import bp as reporting_bp
     from coopcrm.scheduler.routes import bp as scheduler_bp
     from coopcrm.segments.routes import bp as segments_bp
     from coopcrm.sending.routes import bp as sending_bp
+    from coopcrm.surveys.public_routes import bp as survey_public_bp
+    from coopcrm.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(reference_bp)
     for bp in (auth_bp, members_bp, imports_bp, journeys_bp, segments_bp, links_bp, sending_bp,
-               scheduler_bp):
+               scheduler_bp, reporting_bp, cycle_bp, archive_bp, followups_bp, surveys_bp,
+               survey_public_bp, events_bp, event_public_bp):
         app.register_blueprint(bp)

@@ -51,6 +51,11 @@ def load(instance_path: str) -> dict:
         "OUTBOX_MAX_ATTEMPTS": int(env("COOPCRM_OUTBOX_MAX_ATTEMPTS", "8")),
         "LOGO_URL": env("COOPCRM_LOGO_URL", ""),
         "EMAILS_DIR": env("COOPCRM_EMAILS_DIR", ""),  # empty: emails/ beside the package
+        # Journeys, cycle, events: the cooperative's own figures and documents.
+        "COURTESY_MONTHLY_TARGET": int(env("COOPCRM_COURTESY_MONTHLY_TARGET", "75")),
+        "BOOKLET_URL": env("COOPCRM_BOOKLET_URL", ""),  # the livret d'accueil, for the welcome
+        "SHARE_UNIT_AMOUNT": env("COOPCRM_SHARE_UNIT_AMOUNT", "16"),
+        "EVENTS_PROXY_LIMIT": int(env("COOPCRM_EVENTS_PROXY_LIMIT", "2")),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "MEMBERS_PER_PAGE": 50,

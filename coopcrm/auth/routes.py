@@ -26,12 +26,12 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: never an open redirect to another host.
     if target and target.startswith("/") and not urlsplit(target).netloc and not target.startswith("//"):
         return target
-    return url_for("members.index")
+    return url_for("reporting.dashboard")
 
 
 @bp.route("/")
 def home():
-    return redirect(url_for("members.index") if current_user.is_authenticated else url_for("auth.login"))
+    return redirect(url_for("reporting.dashboard") if current_user.is_authenticated else url_for("auth.login"))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

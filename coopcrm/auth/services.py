@@ -13,8 +13,10 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 
 # A hash to compare against when the email is unknown, so the response time
-# does not reveal which emails have an account.
-_DUMMY = User(password_hash="")
+# does not reveal which emails have an account. Made on first use: building a
+# model object at import time would configure every mapper before all the
+# domains' models are imported.
+_DUMMY: User | None = None
 
 
 def check_password_policy(password: str) -> None:
@@ -47,6 +49,14 @@ class LoginRefused(Exception):
         self.message = message
 
 
+def _dummy() -> User:
+    global _DUMMY
+    if _DUMMY is None:
+        _DUMMY = User(password_hash="")
+        _DUMMY.set_password("x" * 16)
+    return _DUMMY
+
+
 def authenticate(email: str, password: str) -> User:
     """The user for these credentials, or LoginRefused with a French message.
 
@@ -57,9 +67,7 @@ def authenticate(email: str, password: str) -> User:
     now = clock.now()
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
-        if not _DUMMY.password_hash:
-            _DUMMY.set_password("x" * 16)
-        _DUMMY.check_password(password)
+        _dummy().check_password(password)
         raise LoginRefused("Email ou mot de passe incorrect.")
     if user.locked_until and user.locked_until > now:
         minutes = int((user.locked_until - now).total_seconds() // 60) + 1

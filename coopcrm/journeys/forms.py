@@ -5,21 +5,17 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from coopcrm.auth.models import User
 from coopcrm.extensions import db
+from coopcrm.forms import choices as _choices
 from coopcrm.journeys.catalogue import TYPE_TRACKS
 from coopcrm.journeys.models import CHANNELS
 from coopcrm.journeys.services import types_for_track
 from coopcrm.members.forms import FrenchDateField
 
 RECORD_STATUSES = {"done": "Réalisé", "planned": "Prévu"}
-
-
-def _choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def _optional_int(value):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import db
@@ -54,3 +64,84 @@ class Moment(TimestampMixin, db.Model):
     type = relationship("MomentType", lazy="joined")
     owner = relationship("User", lazy="joined")
     member = relationship("Member")
+
+
+# --- follow-up rules (coopcrm.journeys.followups) -------------------------------
+
+FOLLOWUP_ACTIONS = {
+    "email": "Envoyer un email",
+    "survey": "Envoyer un sondage",
+    "plan_moment": "Planifier un moment",
+}
+FOLLOWUP_STATUSES = {
+    "pending": "En attente",
+    "done": "Fait",
+    "skipped": "Non fait",
+    "cancelled": "Annulé",
+}
+
+
+class FollowUpRule(TimestampMixin, db.Model):
+    """When a moment of `trigger_type` is done, after `delay_days`: email, survey or new moment."""
+
+    __tablename__ = "followup_rules"
+    __table_args__ = (
+        CheckConstraint("action IN ('email', 'survey', 'plan_moment')", name="action"),
+    )
+
+    # Set for seeded rules only, so seeding again finds them (admins may rename them).
+    code: Mapped[str | None] = mapped_column(String(60), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    # A moment type is deleted only while no moment uses it: its rules go with it.
+    trigger_type_id: Mapped[int] = mapped_column(
+        ForeignKey("moment_types.id", ondelete="CASCADE"), index=True)
+    delay_days: Mapped[int] = mapped_column(Integer, default=0)
+    action: Mapped[str] = mapped_column(String(20))
+    template: Mapped[str] = mapped_column(String(60), default="")  # action 'email'
+    link_url: Mapped[str] = mapped_column(String(500), default="")  # e.g. the livret d'accueil
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="SET NULL"))
+    plan_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moment_types.id", ondelete="SET NULL"))
+    track: Mapped[str] = mapped_column(String(20), default="")  # '' = every member
+    # A follow-up already due longer ago than this when its moment is logged never acts
+    # (history imported, a move-in noted two years late); None = no limit.
+    max_late_days: Mapped[int | None] = mapped_column(Integer, default=30)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    trigger_type = relationship("MomentType", foreign_keys=[trigger_type_id], lazy="joined")
+    plan_type = relationship("MomentType", foreign_keys=[plan_type_id], lazy="joined")
+    survey = relationship("Survey")
+
+
+class FollowUpDue(IdMixin, db.Model):
+    """One follow-up of one rule for one trigger moment: the row that makes it happen once."""
+
+    __tablename__ = "followup_dues"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "moment_id"),
+        CheckConstraint("status IN ('pending', 'done', 'skipped', 'cancelled')", name="status"),
+        Index("ix_followup_dues_status_due", "status", "due_dt"),
+    )
+
+    rule_id: Mapped[int] = mapped_column(ForeignKey("followup_rules.id", ondelete="CASCADE"))
+    moment_id: Mapped[int] = mapped_column(ForeignKey("moments.id", ondelete="CASCADE"),
+                                           index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    due_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    result: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    acted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    rule = relationship("FollowUpRule", lazy="joined")
+    moment = relationship("Moment")
+
+
+class JourneySetting(db.Model):
+    """Small settings of the journeys pages (the courtesy visits' monthly target)."""
+
+    __tablename__ = "journey_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), default="")

@@ -17,6 +17,7 @@ from coopcrm import clock
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.journeys import followups
 from coopcrm.journeys.models import CHANNELS, Moment, MomentType
 from coopcrm.members.models import TRACKS, Member
 from coopcrm.members.validation import EARLIEST
@@ -214,6 +215,7 @@ def _written(moment: Moment, change: str, user) -> None:
     """
     with acting_as(user):
         db.session.flush()
+    followups.apply(moment, change, user)
 
 
 def _load(user) -> None:

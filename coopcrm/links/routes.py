@@ -14,18 +14,13 @@ from coopcrm.extensions import csrf
 from coopcrm.links import services
 from coopcrm.links.forms import PreferencesForm
 from coopcrm.links.services import PREFERENCES, UNSUBSCRIBE, LinkExpired, LinkInvalid
+from coopcrm.links.web import private_link_headers
 from coopcrm.privacy.consents import wording
 
 bp = Blueprint("links", __name__)
 
 
-@bp.after_request
-def _private(response):
-    # The token is in the URL: keep it out of caches, search engines and Referer headers.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+bp.after_request(private_link_headers)
 
 
 def _coop() -> str:

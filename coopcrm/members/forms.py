@@ -11,19 +11,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateInput, TextInput
 
+from coopcrm.forms import choices  # noqa: F401  (re-exported: members' forms use it)
 from coopcrm.members import validation
 from coopcrm.members.models import EMAIL_STATUSES, TRACKS
 
 SHARE_KINDS = {"subscription": "Souscription", "reimbursement": "Remboursement"}
-
-
-def choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms 3.3 wants them."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _max(n: int) -> Length:

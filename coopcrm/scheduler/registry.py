@@ -34,6 +34,7 @@ JOB_MODULES = (
     "coopcrm.scheduler.maintenance",
     "coopcrm.sending.jobs",
     "coopcrm.cycle.jobs",
+    "coopcrm.journeys.jobs",
     "coopcrm.campaigns.jobs",
     "coopcrm.events.jobs",
     "coopcrm.surveys.jobs",

@@ -28,10 +28,11 @@ def demo(if_empty, count, random_seed):
 @seed.command("reference")
 @with_appcontext
 def reference():
-    """Charger le catalogue des moments clés et les collèges par défaut (sans doublon)."""
+    """Charger les données de référence (moments clés, collèges, numéros de la lettre)."""
     from coopcrm.extensions import db
-    from coopcrm.seeding.reference import load_colleges, load_moment_types
+    from coopcrm.seeding.reference import load_all
 
-    types, colleges = load_moment_types(), load_colleges()
+    added = load_all()
     db.session.commit()
-    click.echo(f"{types} type(s) de moment et {colleges} collège(s) ajoutés.")
+    click.echo("Données de référence ajoutées : " + (", ".join(
+        f"{n} {label}" for label, n in added.items() if n) or "rien de nouveau") + ".")

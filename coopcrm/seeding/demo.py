@@ -69,7 +69,12 @@ def load(count: int = 2000, random_seed: int = 2026, if_empty: bool = False) -> 
     except Exception:
         db.session.rollback()
         raise
-    return summary
+    # The domains' own demo data, each committing its work (the cycle runs its job).
+    from coopcrm.cycle.demo import load_history
+    from coopcrm.events.demo import load_demo as load_events
+    from coopcrm.surveys.demo import load_demo as load_surveys
+
+    return " ".join([summary, load_history(), load_surveys(), load_events()])
 
 
 def _load(count: int, rng: random.Random) -> str:

@@ -45,6 +45,17 @@ def load_colleges() -> int:
     return added
 
 
-def load_all() -> None:
-    load_moment_types()
-    load_colleges()
+def load_all() -> dict[str, int]:
+    """Every domain's reference data (idempotent); how many of each were added."""
+    from coopcrm.cycle.seed import load_issues
+    from coopcrm.journeys.followups import seed_rules
+    from coopcrm.surveys.services import seed_templates
+
+    added = {
+        "type(s) de moment": load_moment_types(),
+        "collège(s)": load_colleges(),
+        "numéro(s) de la lettre d'information": load_issues(),
+    }
+    added["règle(s) de relance"] = seed_rules()  # after the moment types it refers to
+    added["modèle(s) de sondage"] = len(seed_templates())
+    return added

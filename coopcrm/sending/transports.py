@@ -6,6 +6,12 @@
     smtps://user:pass@host:465        implicit TLS
     file:///path/to/folder            one .eml file per message, nothing sent
 
+On a reused connection, when the server offers PIPELINING (RFC 2920), a
+message's MAIL, RCPT and DATA go in one write, sent right behind the previous
+message's body (`announce`), and its body follows once their replies are
+read: one wait per message instead of four. Nothing else is sent per message
+(no RSET after a refused body, no EHLO).
+
 SMTP failures are sorted into the two kinds the outbox cares about:
 TemporaryFailure (4xx, connection lost: retry later) and PermanentFailure
 (5xx: never retry; `hard_bounce` when the server refused the recipient's
@@ -16,8 +22,11 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -69,7 +78,8 @@ def _failure(code: int, message: str, about_recipient: bool) -> TransportError:
         status = enhanced_status(message)
         bounce = about_recipient and (not status or bool(_ADDRESS_CODES.match(status)))
         return PermanentFailure(code, message, hard_bounce=bounce)
-    return TemporaryFailure(code, message)
+    # 421: the server is closing the connection (smtplib has closed it): open a new one.
+    return TemporaryFailure(code, message, reconnect=code == 421)
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class SMTPSettings:
     cafile: str = ""  # trust this CA instead of the system's (a relay with a private CA)
 
     def tls_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=self.cafile or None)
+        return _tls_context(self.cafile)
 
     @classmethod
     def from_url(cls, url: str) -> SMTPSettings:
@@ -106,17 +116,51 @@ class SMTPSettings:
         )
 
 
+@lru_cache(maxsize=8)
+def _tls_context(cafile: str) -> ssl.SSLContext:
+    """One context per CA file for the process: loading the CA bundle costs more than
+    a handshake, and a long-running sender builds it once, not per connection."""
+    return ssl.create_default_context(cafile=cafile or None)
+
+
+@lru_cache(maxsize=1)
+def _local_hostname() -> str:
+    """Our name in EHLO, looked up once: smtplib would resolve it for every connection."""
+    return socket.getfqdn()
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _angle(addr: str) -> str:
+    """<addr> for MAIL/RCPT; smtplib.quoteaddr's full parse only when it is not bare."""
+    return smtplib.quoteaddr(addr) if "<" in addr or '"' in addr else f"<{addr}>"
+
+
+def _refused(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as smtplib does: 421 means the server is closing, else RSET."""
+    if code == 421:
+        smtp.close()
+        return
+    try:
+        smtp.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass  # shows at the next send
+
+
 class SMTPConnection:
     """One open SMTP session; `send` may be called many times."""
 
     def __init__(self, settings: SMTPSettings):
         s = settings
+        self._announced: tuple[str, str] | None = None
         try:
             if s.implicit_tls:
-                self._smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                              context=s.tls_context())
+                self._smtp = smtplib.SMTP_SSL(s.host, s.port, local_hostname=_local_hostname(),
+                                              timeout=s.timeout, context=s.tls_context())
             else:
-                self._smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                self._smtp = smtplib.SMTP(s.host, s.port, local_hostname=_local_hostname(),
+                                          timeout=s.timeout)
             self._smtp.ehlo()
             if s.starttls:
                 self._smtp.starttls(context=s.tls_context())
@@ -132,6 +176,7 @@ class SMTPConnection:
                                  reconnect=True) from exc
 
     def _abandon(self) -> None:
+        self._announced = None
         smtp = getattr(self, "_smtp", None)
         if smtp is not None:
             try:
@@ -142,8 +187,76 @@ class SMTPConnection:
 
     def send(self, from_addr: str, to_addr: str, raw: bytes) -> None:
         """Hand one message over; returns when the server accepted it (250 after DATA)."""
+        self.start(from_addr, to_addr, raw)
+        self.finish()
+
+    @property
+    def pipelining(self) -> bool:
+        """Whether the server takes several commands per write (RFC 2920 PIPELINING)."""
+        return self._smtp is not None and bool(self._smtp.has_extn("pipelining"))
+
+    def announce(self, from_addr: str, to_addr: str, size: int) -> None:
+        """Send the next message's MAIL, RCPT, DATA now, before the pending body's reply.
+
+        Only with PIPELINING; the server answers them after that reply, and no
+        content goes until `start` (same addresses) has read them. Nothing is
+        delivered if the connection is dropped in between.
+        """
+        with self._mapped_errors():
+            self._smtp.send(self._envelope_line(self._smtp, from_addr, to_addr, size))
+            self._announced = (from_addr, to_addr)
+
+    def drop_announced(self) -> bool:
+        """Give up an announced message by hanging up (the server may wait for its body)."""
+        if self._announced is None:
+            return False
+        self._abandon()
+        return True
+
+    def start(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        """Send the envelope and the body; `finish` reads the server's verdict on it.
+
+        Between the two the caller may prepare its next message while the server
+        reads this one; it must not send anything else on this connection
+        (`announce` excepted).
+        """
+        with self._mapped_errors():
+            smtp = self._smtp
+            if smtp is None:
+                raise smtplib.SMTPServerDisconnected("connexion fermée")
+            announced, self._announced = self._announced, None
+            if announced is not None:
+                if announced != (from_addr, to_addr):
+                    raise ValueError("start() does not match the announced envelope")
+                self._envelope_replies(smtp, from_addr, to_addr)
+            elif smtp.has_extn("pipelining"):
+                smtp.send(self._envelope_line(smtp, from_addr, to_addr, len(raw)))
+                self._envelope_replies(smtp, from_addr, to_addr)
+            else:
+                self._envelope(smtp, from_addr, to_addr, len(raw))
+            body = _LEADING_DOT.sub(b"..", raw)
+            smtp.send(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
+
+    def finish(self) -> None:
+        """Wait for the reply to the body sent by `start`: returns if it was accepted (250)."""
+        with self._mapped_errors():
+            smtp = self._smtp
+            if smtp is None:
+                raise smtplib.SMTPServerDisconnected("connexion fermée")
+            code, message = smtp.getreply()
+            if code != 250:
+                # The reply to the body ends the transaction either way (RFC 5321 §4.1.1.4):
+                # no RSET, which would land in an announced message's body.
+                if code == 421:
+                    self._announced = None
+                    smtp.close()
+                raise smtplib.SMTPDataError(code, message)
+
+    @contextmanager
+    def _mapped_errors(self):
+        """smtplib's exceptions as the two kinds of failure the outbox cares about."""
         try:
-            self._smtp.sendmail(from_addr, [to_addr], raw)
+            yield
         except smtplib.SMTPRecipientsRefused as exc:
             code, msg = next(iter(exc.recipients.values()))
             raise _failure(code, _text(msg), about_recipient=True) from exc
@@ -165,8 +278,52 @@ class SMTPConnection:
             self._abandon()
             raise TemporaryFailure(None, f"erreur de connexion ({exc})", reconnect=True) from exc
 
+    @staticmethod
+    def _envelope(smtp: smtplib.SMTP, from_addr: str, to_addr: str, size: int) -> None:
+        """MAIL, RCPT, DATA one at a time (a server without PIPELINING), as smtplib does."""
+        code, resp = smtp.mail(from_addr, [f"SIZE={size}"] if smtp.has_extn("size") else [])
+        if code != 250:
+            _refused(smtp, code)
+            raise smtplib.SMTPSenderRefused(code, resp, from_addr)
+        code, resp = smtp.rcpt(to_addr)
+        if code not in (250, 251):
+            _refused(smtp, code)
+            raise smtplib.SMTPRecipientsRefused({to_addr: (code, resp)})
+        smtp.putcmd("data")
+        code, resp = smtp.getreply()
+        if code != 354:
+            _refused(smtp, code)
+            raise smtplib.SMTPDataError(code, resp)
+
+    @staticmethod
+    def _envelope_line(smtp: smtplib.SMTP, from_addr: str, to_addr: str, size: int) -> str:
+        option = f" SIZE={size}" if smtp.has_extn("size") else ""
+        return (f"MAIL FROM:{_angle(from_addr)}{option}\r\nRCPT TO:{_angle(to_addr)}\r\n"
+                "DATA\r\n")
+
+    @staticmethod
+    def _envelope_replies(smtp: smtplib.SMTP, from_addr: str, to_addr: str) -> None:
+        """The three replies to a pipelined MAIL, RCPT, DATA (RFC 2920)."""
+        mail, rcpt, data = smtp.getreply(), smtp.getreply(), smtp.getreply()
+        accepted = mail[0] == 250 and rcpt[0] in (250, 251)
+        if data[0] == 354 and not accepted:
+            # A server may open DATA even though it refused the envelope: end it empty.
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        if not accepted or data[0] != 354:
+            _refused(smtp, 421 if 421 in (mail[0], rcpt[0], data[0]) else 0)
+        if mail[0] != 250:
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], from_addr)
+        if rcpt[0] not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({to_addr: rcpt})
+        if data[0] != 354:
+            raise smtplib.SMTPDataError(*data)
+
     def close(self) -> None:
         if self._smtp is None:
+            return
+        if self._announced is not None:  # the server may wait for a body: QUIT would be one
+            self._abandon()
             return
         try:
             self._smtp.quit()
@@ -193,6 +350,17 @@ class FileConnection:
     def send(self, from_addr: str, to_addr: str, raw: bytes) -> None:
         n = sum(1 for _ in self.folder.glob("*.eml")) + 1
         (self.folder / f"{n:06d}.eml").write_bytes(raw)
+
+    pipelining = False
+
+    def start(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        self.send(from_addr, to_addr, raw)
+
+    def drop_announced(self) -> bool:
+        return False
+
+    def finish(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -36,7 +36,7 @@ def test_post_without_csrf_token_is_rejected(client, referent):
 def test_next_parameter_cannot_redirect_off_site(client, referent):
     response = post(client, "/connexion?next=//evil.example/x",
                     {"email": referent.email, "password": "correct horse battery"})
-    assert response.headers["Location"].endswith("/membres")
+    assert response.headers["Location"].endswith("/tableau-de-bord")
 
 
 def test_short_password_is_refused():

@@ -12,3 +12,14 @@ def types():
     load_moment_types()
     db.session.commit()
     return {t.code: t for t in db.session.scalars(select(MomentType))}
+
+
+@pytest.fixture
+def rules(types):
+    """The default follow-up rules (seeds/followup_rules.json), by code, all but the survey on."""
+    from coopcrm.journeys import followups
+    from coopcrm.journeys.models import FollowUpRule
+
+    followups.seed_rules(booklet_url="https://coop.example/livret-accueil.pdf")
+    db.session.commit()
+    return {r.code: r for r in db.session.scalars(select(FollowUpRule))}

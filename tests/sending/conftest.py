@@ -1,5 +1,8 @@
 """A real SMTP server for tests: aiosmtpd on loopback, recording what it accepts.
 
+It offers PIPELINING like production relays (`SMTPSink(pipelining=False)` for
+one that does not, which the client then talks to one command at a time).
+
 `smtp_server` (function-scoped) starts one on a free port and points the
 app's COOPCRM_SMTP_URL at it. Script its answers per recipient:
 
@@ -35,13 +38,30 @@ class Received:
 
 
 class RecordingHandler:
-    def __init__(self):
+    def __init__(self, pipelining: bool = True):
         self.messages: list[Received] = []
         self.rcpt_script: dict[str, list[str]] = {}
+        self.data_script: dict[str, list[str]] = {}  # replies to the end of the body
         self.lock = threading.Lock()
+        self.pipelining = pipelining
+        self.commands: list[str] = []  # the envelope commands received, in order
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:  # as real relays (Postfix, Exim) do; aiosmtpd copes with it
+            return responses[:-1] + ["250-PIPELINING", responses[-1]]
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.lock:
+            self.commands.append("MAIL")
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
+            self.commands.append("RCPT")
             replies = self.rcpt_script.get(address.lower())
             reply = replies.pop(0) if replies else None
         if reply and not reply.startswith("2"):
@@ -51,6 +71,10 @@ class RecordingHandler:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
+            replies = self.data_script.get(envelope.rcpt_tos[0].lower())
+            reply = replies.pop(0) if replies else None
+            if reply and not reply.startswith("2"):
+                return reply
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           envelope.original_content or envelope.content))
         return "250 Message accepted for delivery"
@@ -65,8 +89,8 @@ def free_port() -> int:
 class SMTPSink:
     """An aiosmtpd server in a thread; `auth=(user, password)` checks AUTH (offered without TLS)."""
 
-    def __init__(self, auth: tuple[str, str] | None = None):
-        self.handler = RecordingHandler()
+    def __init__(self, auth: tuple[str, str] | None = None, pipelining: bool = True):
+        self.handler = RecordingHandler(pipelining)
         self.host, self.port = "127.0.0.1", free_port()
         kwargs = {}
         if auth is not None:
@@ -89,6 +113,11 @@ class SMTPSink:
         """Script the next RCPT replies for `address` (then it is accepted)."""
         with self.handler.lock:
             self.handler.rcpt_script.setdefault(address.lower(), []).extend(replies)
+
+    def answer_data(self, address: str, *replies: str) -> None:
+        """Script the next replies to the end of a body sent to `address`."""
+        with self.handler.lock:
+            self.handler.data_script.setdefault(address.lower(), []).extend(replies)
 
     def received_by(self, address: str) -> list[Received]:
         return [m for m in self.messages if address in m.rcpt_tos]

@@ -8,8 +8,8 @@ from markupsafe import escape
 from coopcrm.sending import rendering, services
 
 EXPECTED = {"newsletter_edition", "survey_invitation", "survey_reminder", "event_save_the_date",
-            "convocation", "event_reminder", "event_thanks_present", "event_thanks_absent",
-            "welcome", "test_message"}
+            "convocation", "event_invitation", "event_reminder", "event_thanks_present",
+            "event_thanks_absent", "welcome", "test_message"}
 
 
 def _context(key):

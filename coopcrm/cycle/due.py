@@ -1,0 +1,305 @@
+"""Who is due for which edition, sending it, recording who missed it, and why.
+
+Everything here is set-based SQL: "who is due" is one INSERT … SELECT into
+newsletter_receipts whose primary key (edition, member) is the exactly-once.
+The receipts of a chunk and their outbox rows are written in one
+transaction, so a crash loses nothing and a second scheduler running the same
+chunk inserts no receipt, hence queues no message.
+
+A member is due for an edition when, as of now, they are a coopérateur with a
+reservation signature date on or before the edition's (Paris) send date,
+newsletter consent and a deliverable address, and have no receipt for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import exists, func, literal, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from coopcrm import clock
+from coopcrm.cycle import schedule
+from coopcrm.cycle.models import Edition, NewsletterIssue, Receipt
+from coopcrm.extensions import db
+from coopcrm.members.models import Member
+from coopcrm.models import UTCDateTime
+from coopcrm.sending.models import OutboxMessage
+
+TEMPLATE = "newsletter_edition"
+CHUNK = 5000
+
+
+def eligible(on: date) -> list[ColumnElement]:
+    """The conditions for receiving an edition sent on `on` (Paris date), as of now."""
+    return [
+        Member.status == "cooperateur",
+        Member.reservation_signed_on <= on,
+        Member.newsletter_consent.is_(True),
+        Member.email.is_not(None),
+        Member.email != "",
+        Member.email_status == "valid",
+        Member.anonymised_dt.is_(None),
+    ]
+
+
+def _no_receipt(edition_id: int, after: int = 0) -> ColumnElement:
+    # `after` repeated inside lets PostgreSQL start its anti-join at the chunk, not at id 1.
+    return ~exists().where(Receipt.edition_id == edition_id, Receipt.member_id == Member.id,
+                           Receipt.member_id > after)
+
+
+def due_query(edition: Edition) -> Select:
+    """SELECT the ids of the members due for `edition` now."""
+    return select(Member.id).where(*eligible(schedule.local_date(edition.send_dt)),
+                                   _no_receipt(edition.id))
+
+
+def count_due(edition: Edition) -> int:
+    """How many members are due for `edition` now (one COUNT)."""
+    return db.session.scalar(select(func.count()).select_from(due_query(edition).subquery()))
+
+
+def reach(edition: Edition) -> int:
+    """How many members an edition not yet sent would reach, on today's file."""
+    return count_due(edition)
+
+
+def idempotency_key(edition: Edition, member_id: int) -> str:
+    """`cycle:2027:N1:member:42`."""
+    return f"{_key_prefix(edition)}{member_id}"
+
+
+def _key_prefix(edition: Edition) -> str:
+    return f"cycle:{edition.year}:N{edition.issue.number}:member:"
+
+
+# --- acting ------------------------------------------------------------------
+
+
+def _claim(edition: Edition, outcome: str, now: datetime, limit: int | None,
+           after: int = 0) -> list[int]:
+    """Insert receipts for due members with id > `after` (up to `limit`, by id); the new ids.
+
+    `after` walks the members in id order, chunk after chunk, so each chunk reads
+    only what follows the last one instead of the whole file again.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    chosen = select(literal(edition.id), Member.id, literal(outcome),
+                    literal(now, UTCDateTime)).where(
+        *eligible(schedule.local_date(edition.send_dt)), _no_receipt(edition.id, after),
+        Member.id > after)
+    if limit is not None:
+        chosen = chosen.order_by(Member.id).limit(limit)
+    stmt = (insert(Receipt)
+            .from_select(["edition_id", "member_id", "outcome", "decided_dt"], chosen)
+            .on_conflict_do_nothing(index_elements=["edition_id", "member_id"])
+            .returning(Receipt.member_id))
+    return list(db.session.scalars(stmt))
+
+
+def _lock(edition: Edition) -> Edition:
+    """Re-read the edition, locked on PostgreSQL: two schedulers never both freeze it."""
+    return db.session.scalars(
+        select(Edition).where(Edition.id == edition.id).with_for_update(of=Edition)
+        .execution_options(populate_existing=True)).one()
+
+
+def freeze(edition: Edition, now: datetime) -> None:
+    """Fix the content that goes out (and that the archive shows) from now on."""
+    from coopcrm.cycle.content import frozen_context
+    from coopcrm.sending.services import share_context
+
+    if edition.frozen_dt is not None:
+        return
+    context = frozen_context(edition)
+    shared = share_context(context)
+    edition.frozen_content = shared.data
+    edition.shared_context_id = shared.id
+    edition.frozen_dt = now
+
+
+def send_due(edition: Edition, now: datetime, chunk: int = CHUNK) -> int:
+    """Queue the edition for every member due now, committing per chunk; how many were queued."""
+    from coopcrm.sending.models import SharedContext
+    from coopcrm.sending.services import enqueue_many
+
+    edition = _lock(edition)
+    freeze(edition, now)
+    shared = db.session.get(SharedContext, edition.shared_context_id)
+    db.session.commit()
+    prefix, total, after = _key_prefix(edition), 0, 0
+    while True:
+        ids = _claim(edition, "sent", now, chunk, after)
+        if ids:
+            members = db.session.execute(
+                select(Member.id, Member.email, Member.email_status, Member.first_name,
+                       Member.last_name, Member.civility, Member.anonymised_dt)
+                .where(Member.id.in_(ids)))
+            enqueue_many(TEMPLATE, members, lambda m: f"{prefix}{m.id}", shared=shared)
+        db.session.commit()
+        total += len(ids)
+        if len(ids) < chunk:
+            return total
+        after = max(ids)
+
+
+def close(edition: Edition, now: datetime) -> int:
+    """The next issue fell due: record everyone still due as having missed this edition."""
+    edition = _lock(edition)
+    freeze(edition, now)  # the archive shows it even if nobody received it
+    missed = len(_claim(edition, "missed", now, None))
+    edition.closed_dt = now
+    db.session.commit()
+    return missed
+
+
+def run(now: datetime) -> str:
+    """The scheduler job: create editions, close the ones whose window ended, send the open ones."""
+    schedule.ensure_editions(now)
+    db.session.commit()
+    issues = schedule.active_issues()
+    pending = list(db.session.scalars(
+        select(Edition).join(Edition.issue)
+        .where(NewsletterIssue.active.is_(True), Edition.closed_dt.is_(None),
+               Edition.send_dt <= now)
+        .order_by(Edition.send_dt)))
+    parts = []
+    for edition in pending:  # oldest first: an older edition closes before a newer one sends
+        end = schedule.window_end(edition, issues)
+        if end is not None and end <= now:
+            missed = close(edition, now)
+            parts.append(f"{edition.label} clôturée ({missed} manquée(s))")
+        else:
+            sent = send_due(edition, now)
+            if sent:
+                parts.append(f"{edition.label} : {sent} envoi(s) mis en file")
+    return " ; ".join(parts) or "rien à envoyer"
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def edition_counts(edition: Edition) -> dict[str, int]:
+    """Receipts by outcome, and how many of the queued messages failed or bounced."""
+    counts = {"sent": 0, "missed": 0, "failed": 0}
+    for outcome, n in db.session.execute(
+            select(Receipt.outcome, func.count()).where(Receipt.edition_id == edition.id)
+            .group_by(Receipt.outcome)):
+        counts[outcome] = n
+    counts["failed"] = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.idempotency_key.startswith(_key_prefix(edition), autoescape=True),
+            OutboxMessage.status.in_(("failed", "bounced", "suppressed")))) or 0
+    return counts
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One edition on a member's page: what happened, and why, in French."""
+
+    edition: Edition
+    state: str  # sent | missed | not_sent | pending | upcoming
+    reason: str
+    when: datetime | None = None
+
+
+def member_history(member: Member, now: datetime | None = None,
+                   limit: int = 12) -> list[HistoryLine]:
+    """The editions since the member's signature (newest first), and the next one."""
+    now = now or clock.now()
+    since = member.reservation_signed_on
+    query = select(Edition).join(Edition.issue).order_by(Edition.send_dt.desc())
+    past = list(db.session.scalars(query.where(Edition.send_dt <= now).limit(limit)))
+    if since is not None:
+        past = [e for e in past
+                if schedule.local_date(e.send_dt) >= since or _has_receipt(e, member)]
+    else:
+        past = [e for e in past if _has_receipt(e, member)]
+    receipts = {r.edition_id: r for r in db.session.scalars(
+        select(Receipt).where(Receipt.member_id == member.id,
+                              Receipt.edition_id.in_([e.id for e in past])))}
+    messages = _messages(member, past)
+    lines = [_explain(e, member, receipts.get(e.id), messages.get(e.id), now) for e in past]
+    upcoming = schedule.next_editions(now)
+    if upcoming:
+        nxt = upcoming[0]
+        reason = _why_not(nxt, member)
+        lines.insert(0, HistoryLine(nxt, "upcoming",
+                                    reason or f"La recevra le {_fr(nxt.send_dt)}", nxt.send_dt))
+    return lines
+
+
+def _has_receipt(edition: Edition, member: Member) -> bool:
+    return db.session.get(Receipt, (edition.id, member.id)) is not None
+
+
+def _messages(member: Member, editions: list[Edition]) -> dict[int, OutboxMessage]:
+    keys = {idempotency_key(e, member.id): e.id for e in editions}
+    if not keys:
+        return {}
+    rows = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.idempotency_key.in_(list(keys))))
+    return {keys[m.idempotency_key]: m for m in rows}
+
+
+def _fr(moment: datetime) -> str:
+    return moment.astimezone(clock.PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+def _explain(edition: Edition, member: Member, receipt: Receipt | None,
+             message: OutboxMessage | None, now: datetime) -> HistoryLine:
+    if receipt is not None and receipt.outcome == "missed":
+        return HistoryLine(edition, "missed", "Manquée : elle n'a pas pu partir avant le numéro "
+                                              "suivant (envois interrompus).", receipt.decided_dt)
+    if receipt is not None:
+        if message is None or message.status in ("queued", "sending"):
+            return HistoryLine(edition, "pending", "En file d'envoi", receipt.decided_dt)
+        if message.status == "sent":
+            return HistoryLine(edition, "sent", f"Envoyée le {_fr(message.sent_dt)}",
+                               message.sent_dt)
+        detail = message.last_error or message.status_label
+        return HistoryLine(edition, "not_sent", f"Non remise : {detail}", receipt.decided_dt)
+    reason = _why_not(edition, member)
+    if reason is None:
+        if edition.closed_dt is None:
+            return HistoryLine(edition, "pending",
+                               "À envoyer au prochain passage du planificateur")
+        reason = ("Remplit aujourd'hui les conditions, "
+                  "mais ne les remplissait pas lors de cet envoi.")
+    return HistoryLine(edition, "not_sent", reason)
+
+
+def _why_not(edition: Edition, member: Member) -> str | None:
+    """Why the member's file, as it stands, keeps them from this edition (None: it does not)."""
+    on = schedule.local_date(edition.send_dt)
+    if member.anonymised_dt is not None:
+        return "Coopérateur anonymisé."
+    if member.reservation_signed_on is None:
+        return "Pas de date de signature du contrat de réservation."
+    if member.reservation_signed_on > on:
+        signed = member.reservation_signed_on
+        return f"Pas encore signataire à cette date (signature le {signed:%d/%m/%Y})."
+    if member.status == "ancien":
+        return "Ancien coopérateur : ses parts sociales ont été remboursées."
+    if member.status != "cooperateur":
+        return "Pas encore coopérateur : aucune part sociale détenue."
+    if not member.email:
+        return "Pas d'adresse email : la lettre est à envoyer par courrier."
+    if member.email_status == "bounced":
+        return "Adresse email en erreur."
+    if member.email_status == "unsubscribed":
+        return "Désinscrit des envois groupés."
+    if not member.newsletter_consent:
+        return "Pas de consentement à la lettre d'information."
+    end = edition.closed_dt
+    if end is not None and member.newsletter_consent_dt is not None \
+            and member.newsletter_consent_dt > end:
+        return f"Consentement donné le {_fr(member.newsletter_consent_dt)}, après cette lettre."
+    return None
+

@@ -1,0 +1,185 @@
+"""Editing, approving and reopening editions; editing an issue's dates and standing content."""
+
+from __future__ import annotations
+
+import calendar
+
+from sqlalchemy import select
+
+from coopcrm import clock
+from coopcrm.cycle.content import clean_content, is_http_url
+from coopcrm.cycle.models import Edition, NewsletterIssue
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+
+MAX_SECTIONS = 4
+MAX_CTAS = 3
+_HTML_MAX = 20_000
+FROZEN_MESSAGE = "Cette édition est déjà partie : son contenu ne peut plus être modifié."
+
+
+def lead_modules():
+    """(schedule, due) of the sending core, or (None, None) while they are not installed."""
+    try:
+        from coopcrm.cycle import due, schedule
+    except ImportError:  # the sending core is written in parallel; pages show "—" meanwhile
+        return None, None
+    return schedule, due
+
+
+def validate_content(data: dict) -> dict:
+    """The cleaned content, or ValidationFailed with a French message per form field."""
+    content = clean_content(data)
+    errors = {}
+    if not content["title"]:
+        errors["title"] = "Donnez un titre à la lettre."
+    elif len(content["title"]) > 200:
+        errors["title"] = "Le titre est trop long (200 caractères au plus)."
+    if len(content["teaser"]) > 300:
+        errors["teaser"] = "L'accroche est trop longue (300 caractères au plus)."
+    if len(content["intro_html"]) > _HTML_MAX:
+        errors["intro_html"] = "L'introduction est trop longue."
+    if content["image_url"] and not is_http_url(content["image_url"]):
+        errors["image_url"] = "L'adresse de l'image doit commencer par https:// (ou http://)."
+    elif len(content["image_url"]) > 500:
+        errors["image_url"] = "L'adresse de l'image est trop longue."
+    if len(content["sections"]) > MAX_SECTIONS:
+        errors["sections"] = f"{MAX_SECTIONS} rubriques au plus."
+    for i, section in enumerate(content["sections"][:MAX_SECTIONS], start=1):
+        if len(section["heading"]) > 200:
+            errors[f"section{i}_heading"] = ("Le titre de la rubrique est trop long "
+                                             "(200 caractères au plus).")
+        if len(section["body_html"]) > _HTML_MAX:
+            errors[f"section{i}_body"] = "Le texte de la rubrique est trop long."
+    if len(content["ctas"]) > MAX_CTAS:
+        errors["ctas"] = f"{MAX_CTAS} liens au plus."
+    for i, cta in enumerate(content["ctas"][:MAX_CTAS], start=1):
+        if not cta["label"]:
+            errors[f"cta{i}_label"] = "Donnez le texte du lien."
+        elif len(cta["label"]) > 100:
+            errors[f"cta{i}_label"] = "Le texte du lien est trop long (100 caractères au plus)."
+        if not is_http_url(cta["url"]) or len(cta["url"]) > 500:
+            errors[f"cta{i}_url"] = "L'adresse du lien doit commencer par https:// (ou http://)."
+    if errors:
+        raise ValidationFailed(errors)
+    return content
+
+
+def _locked(edition: Edition) -> Edition:
+    """Re-read the edition, locked on PostgreSQL, so an edit never races its freezing."""
+    return db.session.scalars(
+        select(Edition).where(Edition.id == edition.id).with_for_update(of=Edition)
+        .execution_options(populate_existing=True)).one()
+
+
+def _refuse_if_frozen(edition: Edition) -> None:
+    if edition.frozen_dt is not None:
+        raise ValidationFailed({"edition": FROZEN_MESSAGE})
+
+
+def update_content(edition: Edition, data: dict, user) -> Edition:
+    """Save the edition's content; an approved edition goes back to draft (the text changed)."""
+    content = validate_content(data)
+    edition = _locked(edition)
+    _refuse_if_frozen(edition)
+    for name, value in content.items():
+        setattr(edition, name, value)
+    edition.status = "draft"
+    edition.approved_dt = None
+    edition.approved_by_id = None
+    edition.edited_dt = clock.now()
+    edition.edited_by_id = user.id
+    db.session.flush()
+    return edition
+
+
+def approve(edition: Edition, user) -> Edition:
+    """Mark the edition's content as the one to send on its date."""
+    edition = _locked(edition)
+    _refuse_if_frozen(edition)
+    validate_content(edition.content())  # a standing content with no title cannot be approved
+    edition.status = "approved"
+    edition.approved_dt = clock.now()
+    edition.approved_by_id = user.id
+    db.session.flush()
+    return edition
+
+
+def reopen(edition: Edition, user) -> Edition:
+    """Back to draft: until approved again, the standing content would go out."""
+    edition = _locked(edition)
+    _refuse_if_frozen(edition)
+    edition.status = "draft"
+    edition.approved_dt = None
+    edition.approved_by_id = None
+    edition.edited_dt = clock.now()
+    edition.edited_by_id = user.id
+    db.session.flush()
+    return edition
+
+
+def _int(data: dict, name: str, low: int, high: int, label: str, errors: dict) -> int | None:
+    raw = data.get(name)
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        errors[name] = f"Indiquez {label}."
+        return None
+    if not low <= value <= high:
+        errors[name] = f"{label[0].upper()}{label[1:]} doit être entre {low} et {high}."
+        return None
+    return value
+
+
+def validate_schedule(data: dict) -> dict:
+    """month/day/hour/minute checked (a 31 February or a 31 April is refused)."""
+    errors: dict[str, str] = {}
+    month = _int(data, "send_month", 1, 12, "le mois", errors)
+    day = _int(data, "send_day", 1, 31, "le jour", errors)
+    hour = _int(data, "send_hour", 0, 23, "l'heure", errors)
+    minute = _int(data, "send_minute", 0, 59, "les minutes", errors)
+    if month and day and day > calendar.monthrange(2024, month)[1]:  # 2024: 29 February allowed
+        errors["send_day"] = "Cette date n'existe pas (le mois a moins de jours)."
+    if errors:
+        raise ValidationFailed(errors)
+    return {"send_month": month, "send_day": day, "send_hour": hour, "send_minute": minute}
+
+
+def update_issue(issue: NewsletterIssue, data: dict, user) -> NewsletterIssue:
+    """Admins: an issue's date, theme and standing content; unfrozen editions follow the date."""
+    errors = {}
+    try:
+        timing = validate_schedule(data)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    try:
+        content = validate_content(data)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    theme = (data.get("theme") or issue.theme or "").strip()
+    if len(theme) > 200:
+        errors["theme"] = "Le thème est trop long (200 caractères au plus)."
+    if errors:
+        raise ValidationFailed(errors)
+    moved = any(getattr(issue, k) != v for k, v in timing.items())
+    for name, value in {**timing, **content, "theme": theme}.items():
+        setattr(issue, name, value)
+    if moved:
+        schedule, _due = lead_modules()
+        if schedule is not None:
+            for edition in db.session.scalars(
+                    select(Edition).where(Edition.issue_id == issue.id,
+                                          Edition.frozen_dt.is_(None)).with_for_update(of=Edition)):
+                edition.send_dt = schedule.send_dt(issue, edition.year)
+    db.session.flush()
+    return issue
+
+
+def status_label(edition: Edition) -> str:
+    """brouillon / approuvée / envoyée le … / clôturée, in French."""
+    if edition.closed_dt is not None:
+        return "Clôturée"
+    if edition.frozen_dt is not None:
+        local = edition.frozen_dt.astimezone(clock.PARIS)
+        return f"Envoyée le {local:%d/%m/%Y à %H:%M}"
+    return "Approuvée" if edition.status == "approved" else "Brouillon"

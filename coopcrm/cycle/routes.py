@@ -1,0 +1,230 @@
+"""Referent pages of the newsletter cycle: the cycle at a glance, edit, preview, approve."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from coopcrm import clock
+from coopcrm.auth.access import admin_required, editor_required
+from coopcrm.cycle import content as content_mod
+from coopcrm.cycle import editions as svc
+from coopcrm.cycle.forms import MONTHS, ActionForm, ContentForm, IssueForm
+from coopcrm.cycle.models import Edition, NewsletterIssue
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.members.models import Member
+from coopcrm.members.scoping import get_member, scope
+from coopcrm.members.text import fold
+
+bp = Blueprint("cycle", __name__)
+
+TEMPLATE = "newsletter_edition"
+SAMPLE_MEMBER = {"first_name": "Camille", "last_name": "Exemple", "civility": "",
+                 "full_name": "Camille Exemple"}
+
+
+@bp.app_context_processor
+def _cycle_helpers():
+    def cycle_member_history(member):
+        """The member's cycle history (edition, state, reason, when); [] while unavailable."""
+        _schedule, due = svc.lead_modules()
+        if due is None or not hasattr(due, "member_history"):
+            return None
+        return due.member_history(member, clock.now())
+
+    return {"cycle_member_history": cycle_member_history, "cycle_paris": _paris}
+
+
+def _paris(moment, fmt: str = "%d/%m/%Y à %H:%M") -> str:
+    return moment.astimezone(clock.PARIS).strftime(fmt) if moment else ""
+
+
+def _edition(edition_id: int) -> Edition:
+    edition = db.session.get(Edition, edition_id)
+    if edition is None:
+        abort(404)
+    return edition
+
+
+def _reach(edition: Edition, due) -> int | None:
+    return due.reach(edition) if due is not None else None
+
+
+@bp.route("/lettres-d-information")
+@login_required
+def index():
+    now = clock.now()
+    schedule, due = svc.lead_modules()
+    if schedule is not None:
+        # Idempotent: the page always shows this year's and next year's editions.
+        if schedule.ensure_editions(now):
+            db.session.commit()
+    issues = list(db.session.scalars(select(NewsletterIssue).order_by(NewsletterIssue.number)))
+    rows = []
+    for issue in issues:
+        upcoming = db.session.scalar(
+            select(Edition).where(Edition.issue_id == issue.id, Edition.frozen_dt.is_(None),
+                                  Edition.closed_dt.is_(None))
+            .order_by(Edition.send_dt).limit(1))
+        rows.append({"issue": issue, "edition": upcoming,
+                     "reach": _reach(upcoming, due) if upcoming is not None else None})
+    # Soonest send first: the page reads as "what goes out next".
+    rows.sort(key=lambda r: (r["edition"] is None, r["edition"].send_dt if r["edition"] else 0,
+                             r["issue"].number))
+    past = list(db.session.scalars(
+        select(Edition).where(or_(Edition.frozen_dt.is_not(None), Edition.closed_dt.is_not(None)))
+        .order_by(Edition.send_dt.desc()).limit(36)))
+    counts = {e.id: due.edition_counts(e) for e in past} if due is not None else {}
+    return render_template("cycle/index.html", rows=rows, past=past, counts=counts,
+                           status_label=svc.status_label, months=MONTHS, now=now,
+                           form=ActionForm())
+
+
+@bp.route("/lettres-d-information/editions/<int:edition_id>/modifier", methods=["GET", "POST"])
+@editor_required
+def edit(edition_id: int):
+    edition = _edition(edition_id)
+    if not edition.editable:
+        flash(svc.FROZEN_MESSAGE, "error")
+        return redirect(url_for(".preview", edition_id=edition.id))
+    form = ContentForm()
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            was_approved = edition.status == "approved"
+            svc.update_content(edition, form.to_data(), current_user)
+            db.session.commit()
+            flash("Édition enregistrée." + (
+                " Elle repasse en brouillon : relisez l'aperçu puis approuvez-la à nouveau."
+                if was_approved else " Relisez l'aperçu puis approuvez-la."), "success")
+            return redirect(url_for(".preview", edition_id=edition.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = form.show_errors(exc.errors)
+    elif request.method == "GET":
+        form.fill(edition.content())
+    return render_template("cycle/edit.html", edition=edition, form=form, errors=errors,
+                           placeholders=content_mod.PLACEHOLDERS)
+
+
+def _preview_context(edition: Edition, version: str, member: Member | None) -> dict:
+    from coopcrm.sending import services
+
+    source = edition.issue.content() if version == "permanent" else edition.content()
+    data = content_mod.context_for(edition, source, content_mod.live_figures())
+    if edition.frozen_content:
+        data.update(edition.frozen_content)  # what was sent; computed keys fill any gap
+    context = {**services.system_context(), **services.clean_context(data)}
+    context["member"] = services.member_context(member) if member is not None else SAMPLE_MEMBER
+    base = context["base_url"]
+    context.update(unsubscribe_url=base + "/u/exemple-de-lien",
+                   preferences_url=base + "/p/exemple-de-lien")
+    return context
+
+
+def _chosen_member() -> Member | None:
+    member_id = request.values.get("membre", type=int) or request.values.get("member_id", type=int)
+    return get_member(current_user, member_id) if member_id else None
+
+
+@bp.route("/lettres-d-information/editions/<int:edition_id>")
+@login_required
+def preview(edition_id: int):
+    from coopcrm.sending import rendering
+
+    edition = _edition(edition_id)
+    version = "permanent" if request.args.get("version") == "permanent" else "edition"
+    member = _chosen_member()
+    q = (request.args.get("q") or "").strip()
+    matches = []
+    if q:
+        matches = list(db.session.scalars(
+            scope(select(Member), current_user)
+            .where(Member.search_text.like(f"%{fold(q)}%"))
+            .order_by(Member.last_name, Member.first_name).limit(10)))
+    rendered = rendering.render(rendering.get(TEMPLATE), _preview_context(edition, version, member))
+    _schedule, due = svc.lead_modules()
+    reach = _reach(edition, due) if edition.editable else None
+    return render_template("cycle/preview.html", edition=edition, rendered=rendered,
+                           member=member, version=version, q=q, matches=matches, reach=reach,
+                           status_label=svc.status_label, form=ActionForm(
+                               member_id=member.id if member else ""))
+
+
+@bp.route("/lettres-d-information/editions/<int:edition_id>/test", methods=["POST"])
+@editor_required
+def send_test(edition_id: int):
+    from coopcrm.sending import services
+
+    edition = _edition(edition_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    member = _chosen_member()
+    version = "permanent" if request.form.get("version") == "permanent" else "edition"
+    context = _preview_context(edition, version, member)
+    for key in list(services.system_context()):
+        context.pop(key, None)  # the engine adds them back when it renders
+    context["is_test"] = True
+    services.enqueue(TEMPLATE, None, context, services.test_key(current_user), bulk=False,
+                     to=(current_user.email, current_user.name), user=current_user)
+    db.session.commit()
+    flash(f"Lettre de test mise en file d'envoi pour {current_user.email} ; "
+          "elle part à la prochaine minute.", "success")
+    return redirect(url_for(".preview", edition_id=edition.id, membre=member.id if member else None,
+                            version=version if version == "permanent" else None))
+
+
+def _act(edition_id: int, action, message: str):
+    edition = _edition(edition_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(edition, current_user)
+        db.session.commit()
+        flash(message, "success")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+    return redirect(url_for(".preview", edition_id=edition_id))
+
+
+@bp.route("/lettres-d-information/editions/<int:edition_id>/approuver", methods=["POST"])
+@editor_required
+def approve(edition_id: int):
+    return _act(edition_id, svc.approve,
+                "Édition approuvée : c'est ce contenu qui partira à la date prévue.")
+
+
+@bp.route("/lettres-d-information/editions/<int:edition_id>/rouvrir", methods=["POST"])
+@editor_required
+def reopen(edition_id: int):
+    return _act(edition_id, svc.reopen,
+                "Édition repassée en brouillon. Sans nouvelle approbation, "
+                "c'est le contenu permanent qui partira.")
+
+
+@bp.route("/lettres-d-information/numeros/<int:issue_id>/modifier", methods=["GET", "POST"])
+@admin_required
+def edit_issue(issue_id: int):
+    issue = db.session.get(NewsletterIssue, issue_id)
+    if issue is None:
+        abort(404)
+    form = IssueForm()
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            svc.update_issue(issue, form.to_data(), current_user)
+            db.session.commit()
+            flash(f"Lettre N°{issue.number} enregistrée. Les éditions pas encore parties suivent "
+                  "la nouvelle date ; leur contenu déjà modifié est conservé.", "success")
+            return redirect(url_for(".index"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors = form.show_errors(exc.errors)
+    elif request.method == "GET":
+        form.fill_issue(issue)
+    return render_template("cycle/edit_issue.html", issue=issue, form=form, errors=errors,
+                           placeholders=content_mod.PLACEHOLDERS)

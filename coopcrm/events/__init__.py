@@ -1,0 +1,1 @@
+"""Events and the general assembly: invitations, RSVP, proxies, check-in, quorum."""

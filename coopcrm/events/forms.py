@@ -1,0 +1,129 @@
+"""Forms for events; the rules (notice, convocation delay) live in the services."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import TimeInput
+
+from coopcrm import clock
+from coopcrm.events.models import KINDS
+from coopcrm.events.services import EventData, all_series
+from coopcrm.extensions import db
+from coopcrm.forms import choices as _choices
+from coopcrm.members.forms import FrenchDateField
+
+_TIME = re.compile(r"^(\d{1,2})[:hH](\d{2})?$")
+
+
+def _optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_time(text: str | None) -> time | None:
+    match = _TIME.match((text or "").strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    return time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+class EventForm(FlaskForm):
+    kind = SelectField("Type", choices=_choices([("", "— choisir —"), *KINDS.items()]),
+                       validate_choice=False)
+    title = StringField("Titre")
+    day = FrenchDateField("Date")
+    start_time = StringField("Heure de début", widget=TimeInput(), default="18:00")
+    end_time = StringField("Heure de fin", widget=TimeInput(), default="20:00")
+    place = StringField("Lieu", validators=[Optional()])
+    description = TextAreaField("Présentation", validators=[Optional()])
+    remote = BooleanField("On peut aussi participer à distance")
+    remote_url = StringField("Lien de la réunion à distance", validators=[Optional()])
+    capacity = IntegerField("Nombre de places (vide : sans limite)", validators=[Optional()])
+    segment_id = SelectField("Invités", coerce=_optional_int, validate_choice=False)
+    series_id = SelectField("Fait partie d'un cycle", coerce=_optional_int, validate_choice=False)
+    new_series = StringField("… ou nouveau cycle (nom)", validators=[Optional()])
+    convocation_number = RadioField(
+        "Convocation (AG)", coerce=int, default=1, validate_choice=False,
+        choices=[SelectChoice(1, "Première convocation"), SelectChoice(2, "Deuxième convocation")])
+    send_on = FrenchDateField("Envoi de la convocation ou des invitations (vide : date conseillée)")
+    agenda_html = TextAreaField("Ordre du jour (AG)", validators=[Optional()])
+    resolutions = TextAreaField("Résolutions (AG), une par ligne", validators=[Optional()])
+    summary = TextAreaField("Ce qu'il faut retenir (pour le message aux absents)",
+                            validators=[Optional()])
+    feedback_survey_id = SelectField("Questionnaire d'avis envoyé après", coerce=_optional_int,
+                                     validate_choice=False)
+
+    def fill_choices(self) -> None:
+        from coopcrm.segments.services import all_segments
+        from coopcrm.surveys.models import Survey
+
+        self.segment_id.choices = _choices(
+            [("", "Tous les coopérateurs")] + [(s.id, s.name) for s in all_segments()])
+        self.series_id.choices = _choices(
+            [("", "— aucun —")] + [(s.id, s.title) for s in all_series()])
+        self.feedback_survey_id.choices = _choices(
+            [("", "— aucun (remerciement seul) —")]
+            + [(s.id, s.title) for s in db.session.scalars(
+                select(Survey).where(Survey.is_template.is_(False)).order_by(Survey.title))])
+
+    def to_data(self) -> tuple[EventData, dict[str, str]]:
+        """The typed data, and French errors for what could not be read."""
+        errors = {}
+        start = end = None
+        start_t, end_t = parse_time(self.start_time.data), parse_time(self.end_time.data)
+        if start_t is None:
+            errors["start_time"] = "Heure attendue comme 18:30."
+        if end_t is None:
+            errors["end_time"] = "Heure attendue comme 20:00."
+        if self.day.data is not None and start_t and end_t:
+            start = _utc(self.day.data, start_t)
+            end = _utc(self.day.data, end_t)
+        data = EventData(
+            kind=self.kind.data or "", title=self.title.data or "", starts_dt=start, ends_dt=end,
+            place=self.place.data or "", description=self.description.data or "",
+            remote=bool(self.remote.data), remote_url=self.remote_url.data or "",
+            capacity=self.capacity.data, segment_id=self.segment_id.data,
+            series_id=self.series_id.data, new_series=self.new_series.data or "",
+            convocation_number=self.convocation_number.data or 1, send_on=self.send_on.data,
+            agenda_html=self.agenda_html.data or "", summary=self.summary.data or "",
+            feedback_survey_id=self.feedback_survey_id.data)
+        return data, errors
+
+    def load(self, event) -> None:
+        start = event.starts_dt.astimezone(clock.PARIS)
+        self.day.data = start.date()
+        self.start_time.data = start.strftime("%H:%M")
+        self.end_time.data = event.ends_dt.astimezone(clock.PARIS).strftime("%H:%M")
+        self.resolutions.data = "\n".join(r.title for r in event.resolutions)
+
+
+def _utc(day, t) -> datetime:
+    return datetime.combine(day, t, tzinfo=clock.PARIS).astimezone(UTC)
+
+
+class RsvpForm(FlaskForm):
+    response = RadioField("Votre réponse", validate_choice=False, choices=_choices([
+        ("yes", "Je viens"), ("no", "Je ne viens pas"), ("proxy", "Je donne pouvoir")]))
+    proxy_to = RadioField("À qui ?", default="member", validate_choice=False, choices=_choices([
+        ("member", "À un autre coopérateur"), ("chair", "Au président de séance")]))
+    proxy_name = StringField("Nom et prénom, ou référence, du coopérateur qui me représentera",
+                             validators=[Optional()])

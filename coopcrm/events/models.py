@@ -1,0 +1,220 @@
+"""Events, sessions, invitations, attendance and proxies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+# The modules of the classes our relationships name (User, Member, Segment, Survey):
+# imported here so the mappers configure whichever module is imported first.
+from coopcrm import clock
+from coopcrm.auth import models as _auth  # noqa: F401
+from coopcrm.extensions import db
+from coopcrm.members import models as _members  # noqa: F401
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+from coopcrm.segments import models as _segments  # noqa: F401
+from coopcrm.surveys import models as _surveys  # noqa: F401
+
+KINDS = {
+    "ag_ordinaire": "Assemblée générale ordinaire",
+    "ag_extraordinaire": "Assemblée générale extraordinaire",
+    "atelier": "Atelier",
+    "visite": "Visite",
+    "reunion": "Réunion",
+}
+AG_KINDS = ("ag_ordinaire", "ag_extraordinaire")
+RESPONSES = {"pending": "Pas de réponse", "yes": "Vient", "no": "Ne vient pas",
+             "proxy": "Donne pouvoir"}
+ATTENDANCE_STATUSES = {"present": "Présent", "represented": "Représenté"}
+MODES = {"in_person": "sur place", "remote": "à distance"}
+
+
+class EventSeries(TimestampMixin, db.Model):
+    """A cycle of sessions (e.g. 11 gardening workshops): each session is an Event."""
+
+    __tablename__ = "event_series"
+
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    sessions = relationship("Event", back_populates="series", order_by="Event.starts_dt")
+
+
+class Event(TimestampMixin, db.Model):
+    """An AG or another event (workshop, visit, meeting), with its audience and timeline."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('ag_ordinaire', 'ag_extraordinaire', 'atelier', 'visite', 'reunion')",
+            name="kind"),
+        CheckConstraint("convocation_number IN (1, 2)", name="convocation_number"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote_url: Mapped[str] = mapped_column(String(500), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="SET NULL"))
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_series.id", ondelete="SET NULL"), index=True)
+    # AG only: first or second convocation (quorum and notice depend on it).
+    convocation_number: Mapped[int] = mapped_column(Integer, default=1)
+    # AG: the day the convocation goes out; other events: the day invitations go out.
+    send_on: Mapped[date | None] = mapped_column(Date)
+    agenda_html: Mapped[str] = mapped_column(Text, default="")
+    # Shown to those absent in the thanks email ("les comptes ont été approuvés...").
+    summary: Mapped[str] = mapped_column(Text, default="")
+    feedback_survey_id: Mapped[int | None] = mapped_column(
+        ForeignKey("surveys.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    series = relationship("EventSeries", back_populates="sessions")
+    segment = relationship("Segment")
+    created_by = relationship("User")
+    feedback_survey = relationship("Survey")
+    resolutions = relationship("Resolution", back_populates="event", order_by="Resolution.position",
+                               cascade="all, delete-orphan")
+    steps = relationship("EventStep", back_populates="event", cascade="all, delete-orphan")
+
+    @property
+    def is_ag(self) -> bool:
+        return self.kind in AG_KINDS
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def start_date(self) -> date:
+        """The day it takes place, in Paris."""
+        return self.starts_dt.astimezone(clock.PARIS).date()
+
+
+class Resolution(IdMixin, db.Model):
+    """A resolution put to the vote of an AG, in agenda order."""
+
+    __tablename__ = "event_resolutions"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    event = relationship("Event", back_populates="resolutions")
+
+
+class EventStep(IdMixin, db.Model):
+    """One step of an event's timeline (save-the-date, convocation...), done exactly once.
+
+    The row is written before any email of the step, in the same transaction:
+    its unique (event, step) is what makes a second or late run do nothing.
+    """
+
+    __tablename__ = "event_steps"
+    __table_args__ = (UniqueConstraint("event_id", "step"),)
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(40))
+    due_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    outcome: Mapped[str] = mapped_column(String(20), default="done")  # done | skipped | late
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    event = relationship("Event", back_populates="steps")
+
+
+class Invitation(IdMixin, db.Model):
+    """A member invited to an event (the audience), with their answer."""
+
+    __tablename__ = "event_invitations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id"),
+        CheckConstraint("response IN ('pending', 'yes', 'no', 'proxy')", name="response"),
+    )
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    response: Mapped[str] = mapped_column(String(10), default="pending")
+    waitlisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    responded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Je donne pouvoir à": a member the name typed matched, or the chair, or only the
+    # text typed (the desk sorts it out; the member is never told whether it matched).
+    proxy_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"))
+    proxy_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    proxy_name: Mapped[str] = mapped_column(String(200), default="")
+    # AG: consent to electronic convocation as it stood at D-35 (frozen once).
+    econvocation: Mapped[bool | None] = mapped_column(Boolean)
+    # AG: how the convocation went out: 'email' or 'courrier'.
+    channel: Mapped[str | None] = mapped_column(String(10))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    event = relationship("Event")
+    member = relationship("Member", foreign_keys=[member_id])
+    proxy_member = relationship("Member", foreign_keys=[proxy_member_id])
+
+    @property
+    def response_label(self) -> str:
+        if self.response == "yes" and self.waitlisted:
+            return "Liste d'attente"
+        return RESPONSES.get(self.response, self.response)
+
+
+class Attendance(IdMixin, db.Model):
+    """Who was there on the day: present (in person or remote) or represented by a proxy."""
+
+    __tablename__ = "event_attendances"
+    __table_args__ = (
+        # One row per member: present and represented exclude each other by construction.
+        UniqueConstraint("event_id", "member_id"),
+        CheckConstraint("status IN ('present', 'represented')", name="status"),
+        CheckConstraint(
+            "(status = 'present' AND mode IS NOT NULL AND holder_id IS NULL AND NOT holder_chair)"
+            " OR (status = 'represented' AND mode IS NULL"
+            " AND ((holder_id IS NOT NULL AND NOT holder_chair)"
+            " OR (holder_id IS NULL AND holder_chair)))",
+            name="consistent"),
+    )
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str | None] = mapped_column(String(20))
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    holder_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moment_id: Mapped[int | None] = mapped_column(ForeignKey("moments.id", ondelete="SET NULL"))
+
+    member = relationship("Member", foreign_keys=[member_id])
+    holder = relationship("Member", foreign_keys=[holder_id])
+
+    @property
+    def label(self) -> str:
+        if self.status == "present":
+            return f"Présent {MODES.get(self.mode, '')}".strip()
+        if self.holder_chair:
+            return "Représenté par le président"
+        return f"Représenté par {self.holder.full_name if self.holder else '?'}"

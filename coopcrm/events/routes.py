@@ -1,0 +1,336 @@
+"""Referent pages for events and the AG."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from coopcrm import clock
+from coopcrm.auth.access import editor_required
+from coopcrm.errors import ValidationFailed
+from coopcrm.events import checkin, quorum, services, timeline
+from coopcrm.events.forms import EventForm
+from coopcrm.events.models import Event, EventSeries, Invitation
+from coopcrm.extensions import db
+from coopcrm.members.models import Member
+from coopcrm.members.scoping import scope
+
+bp = Blueprint("events", __name__)
+
+
+@bp.app_template_filter("votes_fr")
+def _votes_fr(value):
+    return quorum.votes_fr(value)
+
+
+@bp.route("/evenements")
+@login_required
+def index():
+    now = clock.now()
+    events = list(db.session.scalars(select(Event).order_by(Event.starts_dt.desc())))
+    upcoming = sorted((e for e in events if e.ends_dt >= now), key=lambda e: e.starts_dt)
+    past = [e for e in events if e.ends_dt < now]
+    return render_template("events/index.html", upcoming=upcoming, past=past,
+                           series=services.all_series())
+
+
+def _get(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _save(form: EventForm, event: Event | None):
+    data, errors = form.to_data()
+    if form.is_submitted() and form.validate():
+        try:
+            if errors:
+                raise ValidationFailed(errors)
+            saved = services.save(data, current_user, event)
+            services.set_resolutions(saved, form.resolutions.data or "")
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            for name, message in failed.errors.items():
+                target = {"starts_dt": "day", "ends_dt": "end_time"}.get(name, name)
+                field = getattr(form, target, None)
+                if field is not None:
+                    field.errors = [*field.errors, message]
+                else:
+                    flash(message, "error")
+        else:
+            flash("Événement enregistré.", "success")
+            return redirect(url_for("events.show", event_id=saved.id))
+    return None
+
+
+@bp.route("/evenements/nouveau", methods=["GET", "POST"])
+@editor_required
+def new():
+    form = EventForm()
+    form.fill_choices()
+    done = _save(form, None)
+    if done is not None:
+        return done
+    return render_template("events/form.html", form=form, event=None), \
+        422 if form.errors else 200
+
+
+@bp.route("/evenements/<int:event_id>/modifier", methods=["GET", "POST"])
+@editor_required
+def edit(event_id: int):
+    event = _get(event_id)
+    form = EventForm(obj=event)
+    form.fill_choices()
+    if request.method == "GET":
+        form.load(event)
+    done = _save(form, event)
+    if done is not None:
+        return done
+    return render_template("events/form.html", form=form, event=event), \
+        422 if form.errors else 200
+
+
+@bp.route("/evenements/<int:event_id>")
+@login_required
+def show(event_id: int):
+    event = _get(event_id)
+    invs = list(db.session.scalars(
+        scope(select(Invitation), current_user).join(Member, Member.id == Invitation.member_id)
+        .where(Invitation.event_id == event.id)
+        .order_by(Member.last_name, Member.first_name).limit(200)))
+    unmatched = [i for i in invs if i.response == "proxy" and not i.proxy_chair
+                 and i.proxy_member_id is None]
+    return render_template(
+        "events/show.html", event=event, steps=timeline.schedule_fr(event),
+        counts=services.response_counts(event), invitations=invs, unmatched=unmatched,
+        quorum=checkin.quorum_for(event) if event.is_ag else None,
+        by_college=checkin.participation_by_college(event))
+
+
+@bp.route("/evenements/<int:event_id>/annuler", methods=["GET", "POST"])
+@editor_required
+def cancel(event_id: int):
+    event = _get(event_id)
+    if request.method == "POST":
+        services.cancel(event)
+        db.session.commit()
+        flash("Événement annulé : plus aucun envoi ne partira.", "success")
+        return redirect(url_for("events.show", event_id=event.id))
+    return render_template("events/cancel.html", event=event)
+
+
+@bp.route("/evenements/<int:event_id>/liste", methods=["POST"])
+@editor_required
+def prepare_list(event_id: int):
+    event = _get(event_id)
+    n = services.ensure_invitations(event)
+    db.session.commit()
+    flash(f"{n} invité(s) ajouté(s) à la liste.", "success")
+    return redirect(url_for("events.show", event_id=event.id))
+
+
+# --- check-in desk ----------------------------------------------------------
+
+
+@bp.route("/evenements/<int:event_id>/accueil")
+@editor_required
+def desk(event_id: int):
+    event = _get(event_id)
+    q = request.args.get("q", "").strip()
+    rows = checkin.search(event, q, current_user) if q else []
+    return render_template("events/desk.html", event=event, q=q, rows=rows,
+                           present=checkin.present_members(event),
+                           quorum=checkin.quorum_for(event) if event.is_ag else None,
+                           limit=checkin.proxy_limit())
+
+
+@bp.route("/evenements/<int:event_id>/accueil/<int:member_id>", methods=["POST"])
+@editor_required
+def desk_action(event_id: int, member_id: int):
+    event = _get(event_id)
+    action = request.form.get("action", "")
+    member = db.session.scalar(scope(select(Member).where(Member.id == member_id), current_user))
+    if member is None:
+        abort(404)
+    try:
+        if action in ("in_person", "remote"):
+            checkin.mark_present(event, member_id, action, current_user)
+            where = "sur place" if action == "in_person" else "à distance"
+            message = f"{member.full_name} : présent(e) {where}."
+        elif action == "proxy":
+            holder = request.form.get("holder", "")
+            chair = holder == "chair"
+            holder_id = None if chair or not holder.isdigit() else int(holder)
+            checkin.mark_represented(event, member_id, holder_id, chair, current_user)
+            message = f"{member.full_name} : pouvoir enregistré."
+        elif action == "undo":
+            checkin.undo(event, member_id)
+            message = f"{member.full_name} : annulé."
+        else:
+            abort(400)
+        db.session.commit()
+        flash(message, "success")
+    except ValidationFailed as failed:
+        db.session.rollback()
+        flash(" ".join(failed.errors.values()), "error")
+    return redirect(url_for("events.desk", event_id=event.id, q=request.form.get("q", "")))
+
+
+@bp.route("/evenements/<int:event_id>/quorum")
+@login_required
+def quorum_panel(event_id: int):
+    event = _get(event_id)
+    if not event.is_ag:
+        abort(404)
+    return render_template("events/_quorum.html", event=event, quorum=checkin.quorum_for(event))
+
+
+@bp.route("/evenements/<int:event_id>/clore", methods=["POST"])
+@editor_required
+def close_sheet(event_id: int):
+    event = _get(event_id)
+    if event.starts_dt > clock.now():
+        flash("L'événement n'a pas encore eu lieu.", "error")
+    else:
+        n = checkin.record_moments(event, current_user)
+        db.session.commit()
+        flash(f"{n} participation(s) notée(s) dans le parcours des coopérateurs.", "success")
+    return redirect(url_for("events.show", event_id=event.id))
+
+
+# --- printable documents and exports ----------------------------------------
+
+
+def _scoped_ids() -> set[int]:
+    return set(db.session.scalars(scope(select(Member.id), current_user)))
+
+
+@bp.route("/evenements/<int:event_id>/feuille-de-presence")
+@login_required
+def sheet(event_id: int):
+    event = _get(event_id)
+    rows = checkin.sheet(event)
+    if not current_user.sees_all_entities:
+        ids = _scoped_ids()
+        rows = [r for r in rows if r["member"].id in ids]
+    if request.args.get("format") == "csv":
+        return _csv(f"feuille-presence-{event.id}.csv",
+                    ["Nom", "Prénom", "Adresse", "Parts", "Voix", "Présence", "Signature"],
+                    [[r["member"].last_name, r["member"].first_name, r["address"], r["shares"],
+                      r["votes"], r["status"], ""] for r in rows])
+    return render_template("events/sheet.html", event=event, rows=rows,
+                           quorum=checkin.quorum_for(event) if event.is_ag else None)
+
+
+def _letter_members(event: Event) -> list[Member]:
+    query = (scope(select(Member), current_user)
+             .join(Invitation, Invitation.member_id == Member.id)
+             .where(Invitation.event_id == event.id))
+    if request.args.get("tous") != "1":
+        query = query.where(Invitation.channel == "courrier")
+    return list(db.session.scalars(query.order_by(Member.postal_code, Member.last_name)))
+
+
+@bp.route("/evenements/<int:event_id>/courriers")
+@login_required
+def letters(event_id: int):
+    event = _get(event_id)
+    return render_template("events/letters.html", event=event, members=_letter_members(event),
+                           today=clock.today())
+
+
+@bp.route("/evenements/<int:event_id>/etiquettes.csv")
+@login_required
+def labels(event_id: int):
+    event = _get(event_id)
+    rows = [[m.civility, m.first_name, m.last_name, m.address, m.postal_code, m.city]
+            for m in _letter_members(event)]
+    return _csv(f"etiquettes-{event.id}.csv",
+                ["Civilité", "Prénom", "Nom", "Adresse", "Code postal", "Ville"], rows)
+
+
+def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 only with a BOM
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- series and participation -----------------------------------------------
+
+
+@bp.route("/evenements/cycles/<int:series_id>")
+@login_required
+def series(series_id: int):
+    found = db.session.get(EventSeries, series_id)
+    if found is None:
+        abort(404)
+    sessions, members = checkin.series_participation(found)
+    if not current_user.sees_all_entities:
+        ids = _scoped_ids()
+        members = [m for m in members if m["member"].id in ids]
+    return render_template("events/series.html", series=found, sessions=sessions,
+                           members=members)
+
+
+@bp.route("/evenements/participation")
+@login_required
+def participation():
+    return render_template("events/participation.html", years=checkin.participation_by_year())
+
+
+# --- template helpers -------------------------------------------------------
+
+
+@bp.app_template_filter("event_when")
+def _event_when(value):
+    from coopcrm.sending.rendering import datetime_fr
+
+    return datetime_fr(value)
+
+
+@bp.app_template_filter("event_time")
+def _event_time(value):
+    local = value.astimezone(clock.PARIS)
+    return f"{local.hour}\u00a0h\u00a0{local.minute:02d}"
+
+
+@bp.app_template_filter("quorum_fraction")
+def _quorum_fraction(value):
+    return quorum.fraction_fr(value)
+
+
+@bp.app_template_global("events_member_events")
+def _member_events(member):
+    return checkin.member_events(member)
+
+
+@bp.app_template_global("events_now")
+def _events_now():
+    return clock.now()
+
+
+@bp.app_template_filter("event_day")
+def _event_day(value):
+    from coopcrm.sending.rendering import date_fr
+
+    return date_fr(value)

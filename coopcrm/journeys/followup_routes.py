@@ -1,0 +1,206 @@
+"""Follow-up rules (admin) and the courtesy-visit planning page (thin views)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from coopcrm import clock
+from coopcrm.auth.access import admin_required, editor_required
+from coopcrm.auth.models import User
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.journeys import courtesy as visits
+from coopcrm.journeys import followups
+from coopcrm.journeys.followup_forms import PlanForm, RuleForm, TargetForm, _int, owner_choices
+from coopcrm.journeys.models import FOLLOWUP_ACTIONS, FOLLOWUP_STATUSES, FollowUpRule
+from coopcrm.members.models import TRACKS
+
+bp = Blueprint("followups", __name__)
+
+
+# --- courtesy visits -------------------------------------------------------------
+
+
+@bp.route("/visites-de-courtoisie")
+@login_required
+def courtesy():
+    form = PlanForm(formdata=None, occurs_on=None,
+                    owner_id=str(current_user.id) if current_user.can_edit else "")
+    return _render_courtesy(form, TargetForm(formdata=None, target=visits.monthly_target()))
+
+
+@bp.route("/visites-de-courtoisie/planifier", methods=["GET", "POST"])
+@editor_required
+def plan():
+    if request.method == "GET":  # the pager of a page re-shown after an error
+        return redirect(url_for("followups.courtesy", **request.args))
+    form = PlanForm()
+    form.owner_id.choices = owner_choices()
+    raw_ids = request.form.getlist("member_ids")
+    ids = [i for i in (_int(v) for v in raw_ids) if i is not None and i > 0]
+    if form.validate_on_submit():
+        try:
+            owner = _owner(form.owner_id.data)
+            planned = visits.plan_visits(ids, form.occurs_on.data, owner, current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            day = form.occurs_on.data
+            flash(f"{len(planned)} visite(s) de courtoisie planifiée(s) le {day:%d/%m/%Y}.",
+                  "success")
+            return redirect(url_for("followups.courtesy", **_filters()))
+    flash("Aucune visite n'a été planifiée : corrigez le formulaire.", "error")
+    target = TargetForm(formdata=None, target=visits.monthly_target())
+    return _render_courtesy(form, target, selected=set(ids)), 422
+
+
+@bp.route("/visites-de-courtoisie/objectif", methods=["POST"])
+@editor_required
+def target():
+    form = TargetForm()
+    if form.validate_on_submit():
+        try:
+            value = visits.set_monthly_target(_int(form.target.data))
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(next(iter(failed.errors.values())), "error")
+        else:
+            flash(f"Objectif mensuel : {value} visites.", "success")
+    return redirect(url_for("followups.courtesy"))
+
+
+def _filters() -> dict:
+    return {k: request.values.get(k, type=int) for k in ("residence", "entity")
+            if request.values.get(k, type=int)}
+
+
+def _render_courtesy(plan_form: PlanForm, target_form: TargetForm, selected=frozenset()):
+    today = clock.today()
+    filters = _filters()
+    page = visits.to_visit(current_user, request.args.get("page", 1, type=int),
+                           residence_id=filters.get("residence"), entity_id=filters.get("entity"))
+    plan_form.owner_id.choices = owner_choices()
+    done, planned, goal = visits.month_progress(today, current_user)
+    residences, entities = visits.residences_and_entities(current_user)
+    return render_template(
+        "journeys/courtesy.html", page=page, form=plan_form, target_form=target_form,
+        done=done, planned=planned, target=goal, month_label=_month_label(today),
+        planned_visits=visits.planned_this_month(today, current_user),
+        residences=residences, entities=entities, filters=filters, selected=selected,
+        visit_type=visits.visit_type(),
+    )
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")
+
+
+def _month_label(day) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+# --- follow-up rules (admin) -----------------------------------------------------------
+
+
+@bp.route("/admin/relances")
+@admin_required
+def rules():
+    return render_template("journeys/followup_rules.html", rules=followups.rules(),
+                           counts=followups.counts_by_rule(), actions=FOLLOWUP_ACTIONS,
+                           statuses=FOLLOWUP_STATUSES, tracks=TRACKS)
+
+
+@bp.route("/admin/relances/nouvelle", methods=["GET", "POST"])
+@admin_required
+def new_rule():
+    return _edit(None)
+
+
+@bp.route("/admin/relances/<int:rule_id>/modifier", methods=["GET", "POST"])
+@admin_required
+def edit_rule(rule_id: int):
+    return _edit(_get(rule_id))
+
+
+@bp.route("/admin/relances/<int:rule_id>/activation", methods=["POST"])
+@admin_required
+def toggle_rule(rule_id: int):
+    rule = _get(rule_id)
+    form = TargetForm()  # CSRF only
+    if not form.validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        cancelled = followups.set_active(rule, active)
+        db.session.commit()
+    except ValidationFailed as failed:
+        db.session.rollback()
+        flash(next(iter(failed.errors.values())), "error")
+    else:
+        if active:
+            flash(f"« {rule.label} » est active : elle s'applique aux prochains moments notés.",
+                  "success")
+        else:
+            flash(f"« {rule.label} » est désactivée ; {cancelled} relance(s) en attente "
+                  "annulée(s).", "success")
+    return redirect(url_for("followups.rules"))
+
+
+def _edit(rule: FollowUpRule | None):
+    if rule is None:
+        form = RuleForm()
+    else:
+        form = RuleForm(obj=rule, formdata=None) if request.method == "GET" else RuleForm()
+        if request.method == "GET":
+            for name in ("trigger_type_id", "survey_id", "plan_type_id", "delay_days",
+                         "max_late_days"):
+                value = getattr(rule, name)
+                getattr(form, name).data = "" if value is None else str(value)
+    form.fill_choices()
+    if form.validate_on_submit():
+        try:
+            saved = followups.save_rule(rule, form.to_input(), current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _attach(form, failed.errors)
+        else:
+            flash(f"Règle « {saved.label} » enregistrée.", "success")
+            return redirect(url_for("followups.rules"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("journeys/followup_edit.html", form=form, rule=rule), status
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _get(rule_id: int) -> FollowUpRule:
+    rule = db.session.get(FollowUpRule, rule_id)
+    if rule is None:
+        abort(404)
+    return rule
+
+
+def _owner(value) -> User | None:
+    user_id = _int(value)
+    if user_id is None:
+        return None
+    owner = db.session.get(User, user_id) if user_id > 0 else None
+    if owner is None:
+        raise ValidationFailed({"owner_id": "Choisissez la personne qui suit les visites."})
+    return owner
+
+
+def _attach(form, errors: dict[str, str]) -> None:
+    """Service errors onto the form's fields; unknown keys are kept in `form.other_errors`."""
+    form.other_errors = getattr(form, "other_errors", [])
+    for key, message in errors.items():
+        target = getattr(form, key, None)
+        if target is None or not hasattr(target, "errors"):
+            form.other_errors.append(message)
+        else:
+            target.errors = [*target.errors, message]

@@ -1,0 +1,1 @@
+"""Read-only aggregate queries and the referent's dashboard."""

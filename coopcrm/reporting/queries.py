@@ -1,0 +1,62 @@
+"""Aggregate counts for the dashboard: one GROUP BY or COUNT each, never a loop over members."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import exists, func, select
+
+from coopcrm.cycle.models import Edition
+from coopcrm.extensions import db
+from coopcrm.members.models import Entity, Member, MemberEntity
+from coopcrm.members.scoping import scope
+
+ALERT_DAYS = 14
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _grouped(column, user) -> dict:
+    query = scope(select(column, func.count()).select_from(Member), user).group_by(column)
+    return {key: n for key, n in db.session.execute(query)}
+
+
+def member_counts(user) -> dict:
+    """Members the user may see: total, by status, by track, by entity, reachable by email."""
+    visible = scope(select(Member.id), user)
+    deliverable = [Member.email.is_not(None), Member.email != "", Member.email_status == "valid"]
+    by_entity = (select(Entity.name, func.count(MemberEntity.member_id))
+                 .join(MemberEntity, MemberEntity.entity_id == Entity.id)
+                 .join(Member, Member.id == MemberEntity.member_id)
+                 .where(Member.anonymised_dt.is_(None))
+                 .group_by(Entity.id, Entity.name).order_by(Entity.name))
+    if not user.sees_all_entities:
+        by_entity = by_entity.where(Entity.id.in_(user.entity_ids))
+    return {
+        "total": _count(visible),
+        "by_status": _grouped(Member.status, user),
+        "by_track": _grouped(Member.track, user),
+        "by_entity": [(name, n) for name, n in db.session.execute(by_entity)],
+        "deliverable": _count(visible.where(*deliverable)),
+        "reachable": _count(visible.where(*deliverable, Member.newsletter_consent.is_(True))),
+    }
+
+
+def without_contact(user, today: date, days: int = 365) -> int:
+    """Coopérateurs with no moment done in the last `days` days."""
+    from coopcrm.journeys.models import Moment
+
+    recent = exists().where(Moment.member_id == Member.id, Moment.status == "done",
+                            Moment.occurs_on > today - timedelta(days=days))
+    return _count(scope(select(Member.id), user)
+                  .where(Member.status == "cooperateur", ~recent))
+
+
+def cycle_alerts(now: datetime, days: int = ALERT_DAYS) -> list[Edition]:
+    """Editions leaving within `days` days that nobody approved: the standing content would go."""
+    return list(db.session.scalars(
+        select(Edition).where(Edition.send_dt >= now, Edition.send_dt <= now + timedelta(days=days),
+                              Edition.status != "approved", Edition.frozen_dt.is_(None))
+        .order_by(Edition.send_dt)))

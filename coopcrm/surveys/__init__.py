@@ -1,0 +1,1 @@
+"""Surveys answered from a personal email link."""

@@ -1,0 +1,43 @@
+"""Forms of the referent pages; the rules and their French messages live in the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange, Optional
+
+from coopcrm.members.forms import FrenchDateField
+from coopcrm.surveys.models import KINDS
+
+
+class SurveyForm(FlaskForm):
+    title = StringField("Titre")
+    intro = TextAreaField("Introduction (en haut du questionnaire et dans l'email)")
+    thanks = TextAreaField("Message de remerciement (après la réponse)")
+    opens_on = FrenchDateField("Ouverture", validators=[Optional()])
+    closes_on = FrenchDateField("Clôture (les liens expirent ce jour-là à minuit)",
+                                validators=[Optional()])
+    anonymous = BooleanField("Sondage anonyme : les réponses ne sont jamais reliées "
+                             "à un coopérateur")
+    reminder_delay_days = IntegerField("Relancer les non-répondants après (jours)", default=7,
+                                       validators=[NumberRange(1, 90, "Entre 1 et 90 jours.")])
+    reminder_max = IntegerField("Nombre de relances au maximum (0 : aucune)", default=1,
+                                validators=[NumberRange(0, 5, "Entre 0 et 5 relances.")])
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField("Type de question",
+                       choices=[SelectChoice(k, v) for k, v in KINDS.items()],
+                       validate_choice=False)
+    label = TextAreaField("Question")
+    help = StringField("Aide (facultatif, sous la question)")
+    required = BooleanField("Réponse obligatoire")
+    choices = TextAreaField("Choix proposés (un par ligne ; choix unique ou multiples)")
+
+
+class SendForm(FlaskForm):
+    segment_id = SelectField("Segment destinataire", coerce=int, validate_choice=False)
+
+    def fill(self, segments) -> None:
+        self.segment_id.choices = [SelectChoice(s.id, s.name) for s in segments]

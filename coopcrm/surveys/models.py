@@ -1,0 +1,164 @@
+"""Surveys, questions, invitations (who was asked, by which channel) and responses."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coopcrm import clock
+from coopcrm.extensions import db
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+
+KINDS = {
+    "yesno": "Oui / Non",
+    "single": "Choix unique",
+    "multiple": "Choix multiples (cases à cocher)",
+    "scale": "Échelle de 1 à 5",
+    "short": "Texte court",
+    "long": "Texte long",
+}
+CHOICE_KINDS = ("single", "multiple")
+YESNO = {"oui": "Oui", "non": "Non"}
+SCALE = (1, 2, 3, 4, 5)
+ANSWER_CHANNELS = {"email": "Lien personnel", "courrier": "Courrier"}
+
+
+class Survey(TimestampMixin, db.Model):
+    """A questionnaire sent to members by personal link."""
+
+    __tablename__ = "surveys"
+
+    title: Mapped[str] = mapped_column(String(200))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    thanks: Mapped[str] = mapped_column(Text, default="")
+    opens_on: Mapped[date | None] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A ready-made model ("Sondage état des lieux"): copied, never sent itself.
+    is_template: Mapped[bool] = mapped_column(Boolean, default=False)
+    template_code: Mapped[str | None] = mapped_column(String(60), unique=True)
+    reminder_delay_days: Mapped[int] = mapped_column(Integer, default=7)
+    reminder_max: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    questions = relationship("SurveyQuestion", order_by="SurveyQuestion.position",
+                             cascade="all, delete-orphan", back_populates="survey")
+
+    @property
+    def closes_dt(self) -> datetime | None:
+        """The end of the closing day, Paris time, in UTC (links expire then)."""
+        if self.closes_on is None:
+            return None
+        end = datetime.combine(self.closes_on + timedelta(days=1), time(0), tzinfo=clock.PARIS)
+        return end.astimezone(UTC)
+
+    def is_closed(self, now: datetime | None = None) -> bool:
+        closes = self.closes_dt
+        return closes is not None and (now or clock.now()) >= closes
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        today = (now or clock.now()).astimezone(clock.PARIS).date()
+        if self.opens_on is not None and today < self.opens_on:
+            return False
+        return not self.is_closed(now)
+
+
+class SurveyQuestion(IdMixin, db.Model):
+    __tablename__ = "survey_questions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('yesno', 'single', 'multiple', 'scale', 'short', 'long')",
+                        name="kind"),
+    )
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(Text)
+    help: Mapped[str] = mapped_column(Text, default="")
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    choices: Mapped[list] = mapped_column(JSON, default=list)  # labels, for single/multiple
+
+    survey = relationship("Survey", back_populates="questions")
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """(stored value, label) of a closed question."""
+        if self.kind == "yesno":
+            return list(YESNO.items())
+        if self.kind == "scale":
+            return [(str(n), str(n)) for n in SCALE]
+        if self.kind in CHOICE_KINDS:
+            return [(c, c) for c in self.choices or []]
+        return []
+
+
+class SurveyInvitation(IdMixin, db.Model):
+    """One member asked to answer one survey: who was asked and who answered (even anonymous)."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "member_id", name="uq_survey_invitations_survey_member"),
+        Index("ix_survey_invitations_due", "survey_id", "answered_dt"),
+    )
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    # "email" (a personal link was queued) or "courrier" (no deliverable address: print it).
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    outbox_key: Mapped[str] = mapped_column(String(200), default="")
+    invited_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For an anonymous survey, only the day: the time would help match the answer to the member.
+    answered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_channel: Mapped[str] = mapped_column(String(20), default="")
+
+    survey = relationship("Survey")
+    member = relationship("Member")
+
+
+class SurveyResponse(IdMixin, db.Model):
+    """One set of answers. In an anonymous survey it holds no member id and no time of day.
+
+    `respondent_key` finds the response again when its author comes back with
+    their link to change it: an HMAC of the raw link token (which the database
+    never holds), so the database alone cannot tie an anonymous response to
+    a member.
+    """
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "respondent_key", name="uq_survey_responses_respondent"),
+    )
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           index=True)
+    respondent_key: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"),
+                                                  index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    answered_on: Mapped[date] = mapped_column(Date)
+    answered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None when anonymous
+    # {question id (str): "oui" | "choice label" | ["a", "b"] | 4 | "text"}
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    member = relationship("Member")

@@ -1,0 +1,230 @@
+"""Survey results: reach (invited, delivered, bounced, answered), per-question counts, exports.
+
+Reach and the breakdowns (track, college, residence, entity) come from the
+invitations, which say who answered even in an anonymous survey; the answers
+themselves come from the responses, which in an anonymous survey hold no
+member id. Exports of an anonymous survey carry no member column, no time,
+and list responses in an order unrelated to when they came.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from coopcrm.extensions import db
+from coopcrm.members.models import TRACKS, College, Entity, Member, MemberEntity, Residence
+from coopcrm.sending.models import OutboxMessage
+from coopcrm.surveys.models import (
+    ANSWER_CHANNELS,
+    YESNO,
+    Survey,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+)
+
+TEXTS_SHOWN = 100
+
+
+def percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+@dataclass
+class Reach:
+    invited: int = 0
+    by_email: int = 0
+    by_post: int = 0
+    delivered: int = 0
+    bounced: int = 0
+    answered: int = 0
+    answered_by_post: int = 0
+
+    @property
+    def rate(self) -> float:
+        return percent(self.answered, self.invited)
+
+
+@dataclass
+class OptionCount:
+    label: str
+    count: int
+    percent: float
+
+
+@dataclass
+class QuestionResult:
+    question: SurveyQuestion
+    answered: int = 0
+    options: list[OptionCount] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # text questions: the latest first
+    more_texts: int = 0
+    average: float | None = None  # scale
+
+
+@dataclass
+class GroupRow:
+    label: str
+    invited: int
+    answered: int
+
+    @property
+    def rate(self) -> float:
+        return percent(self.answered, self.invited)
+
+
+def reach(survey: Survey) -> Reach:
+    inv = SurveyInvitation
+    r = Reach()
+    rows = db.session.execute(
+        select(inv.channel, inv.answer_channel, inv.answered_dt.is_not(None), func.count())
+        .where(inv.survey_id == survey.id)
+        .group_by(inv.channel, inv.answer_channel, inv.answered_dt.is_not(None))).all()
+    for channel, answer_channel, answered, n in rows:
+        r.invited += n
+        if channel == "email":
+            r.by_email += n
+        else:
+            r.by_post += n
+        if answered:
+            r.answered += n
+            if answer_channel == "courrier":
+                r.answered_by_post += n
+    statuses = dict(db.session.execute(
+        select(OutboxMessage.status, func.count())
+        .join(inv, inv.outbox_key == OutboxMessage.idempotency_key)
+        .where(inv.survey_id == survey.id)
+        .group_by(OutboxMessage.status)).all())
+    r.delivered = statuses.get("sent", 0)
+    r.bounced = statuses.get("bounced", 0)
+    return r
+
+
+def questions(survey: Survey) -> list[QuestionResult]:
+    results = {q.id: QuestionResult(q) for q in survey.questions}
+    counters = {q.id: Counter() for q in survey.questions}
+    texts: dict[int, list[str]] = {q.id: [] for q in survey.questions}
+    scale_sum: Counter = Counter()
+    stmt = (select(SurveyResponse.answers).where(SurveyResponse.survey_id == survey.id)
+            .order_by(SurveyResponse.answered_on.desc(), SurveyResponse.respondent_key))
+    for (answers,) in db.session.execute(stmt.execution_options(yield_per=1000)):
+        for key, value in (answers or {}).items():
+            qid = int(key) if str(key).isdigit() else None
+            if qid not in results:
+                continue
+            q = results[qid].question
+            results[qid].answered += 1
+            if q.kind == "multiple":
+                counters[qid].update(value if isinstance(value, list) else [value])
+            elif q.kind in ("short", "long"):
+                texts[qid].append(str(value))
+            else:
+                counters[qid][str(value)] += 1
+                if q.kind == "scale":
+                    scale_sum[qid] += int(value)
+    for qid, res in results.items():
+        q = res.question
+        if q.kind in ("short", "long"):
+            res.texts = texts[qid][:TEXTS_SHOWN]
+            res.more_texts = max(0, len(texts[qid]) - TEXTS_SHOWN)
+            continue
+        res.options = [OptionCount(label, counters[qid][value],
+                                   percent(counters[qid][value], res.answered))
+                       for value, label in q.options]
+        if q.kind == "scale" and res.answered:
+            res.average = round(scale_sum[qid] / res.answered, 1)
+    return list(results.values())
+
+
+def breakdowns(survey: Survey) -> dict[str, list[GroupRow]]:
+    """Invited and answered per track, college, residence and entity."""
+    inv = SurveyInvitation
+    answered = func.count(inv.answered_dt)
+    base = (select(func.count(), answered).select_from(inv)
+            .join(Member, Member.id == inv.member_id).where(inv.survey_id == survey.id))
+
+    def grouped(label_col, *joins) -> list[GroupRow]:
+        stmt = base.add_columns(label_col)
+        for target, on in joins:
+            stmt = stmt.outerjoin(target, on)
+        rows = db.session.execute(stmt.group_by(label_col).order_by(label_col)).all()
+        return [GroupRow(label if label is not None else "Non renseigné", n, a)
+                for n, a, label in rows]
+
+    tracks = grouped(Member.track)
+    for row in tracks:
+        row.label = TRACKS.get(row.label, row.label)
+    return {
+        "Parcours": tracks,
+        "Collège": grouped(College.name, (College, College.id == Member.college_id)),
+        "Résidence": grouped(Residence.name, (Residence, Residence.id == Member.residence_id)),
+        "Entité": grouped(Entity.name, (MemberEntity, MemberEntity.member_id == Member.id),
+                          (Entity, Entity.id == MemberEntity.entity_id)),
+    }
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _safe(value):
+    """Text a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _cell(q: SurveyQuestion, value) -> str | int:
+    if value is None:
+        return ""
+    if q.kind == "yesno":
+        return YESNO.get(value, value)
+    if q.kind == "multiple":
+        return _safe(" | ".join(value if isinstance(value, list) else [str(value)]))
+    if q.kind == "scale":
+        return int(value)
+    return _safe(str(value))
+
+
+def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[list]:
+    """The header then one line per response; anonymous surveys: answers and channel only.
+
+    In a named survey, who answered is shown only for members `user` may see
+    (entity scoping); the others' answers stay, without a name.
+    """
+    qs = list(survey.questions)
+    labels = [_safe(q.label) for q in qs]
+    if survey.anonymous:
+        yield ["Canal", *labels]
+        stmt = (select(SurveyResponse.channel, SurveyResponse.answers)
+                .where(SurveyResponse.survey_id == survey.id)
+                .order_by(SurveyResponse.respondent_key))
+        for channel, answers in db.session.execute(stmt):
+            yield [ANSWER_CHANNELS.get(channel, channel),
+                   *(_cell(q, (answers or {}).get(str(q.id))) for q in qs)]
+        return
+    yield ["Référence", "Civilité", "Prénom", "Nom", "Canal", "Date de réponse", *labels]
+    stmt = (select(SurveyResponse, Member).outerjoin(Member, Member.id == SurveyResponse.member_id)
+            .where(SurveyResponse.survey_id == survey.id)
+            .order_by(SurveyResponse.answered_on, SurveyResponse.id))
+    visible = None
+    if user is not None:
+        from coopcrm.members.scoping import scope
+
+        respondents = select(SurveyResponse.member_id).where(SurveyResponse.survey_id == survey.id)
+        visible = set(db.session.scalars(scope(select(Member.id), user)
+                                         .where(Member.id.in_(respondents))))
+    for response, member in db.session.execute(stmt):
+        if member is not None and visible is not None and member.id not in visible:
+            member = None
+        day = response.answered_on
+        yield [_safe(member.references if member else ""),
+               member.civility if member else "",
+               _safe(member.first_name) if member else "",
+               _safe(member.last_name) if member else "",
+               ANSWER_CHANNELS.get(response.channel, response.channel),
+               day.strftime("%d/%m/%Y") if as_text else day,
+               *(_cell(q, (response.answers or {}).get(str(q.id))) for q in qs)]

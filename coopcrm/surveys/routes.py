@@ -1,0 +1,376 @@
+"""Referent pages for surveys: build, send, remind, print, key in paper replies, results."""
+
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from coopcrm import clock
+from coopcrm.auth.access import editor_required
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.members.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks
+from coopcrm.members.models import Member
+from coopcrm.members.scoping import get_member, scope
+from coopcrm.pagination import paginate
+from coopcrm.segments.models import Segment
+from coopcrm.segments.services import all_segments
+from coopcrm.segments.services import count as segment_count
+from coopcrm.surveys import answers, results, services
+from coopcrm.surveys.forms import QuestionForm, SendForm, SurveyForm
+from coopcrm.surveys.models import Survey, SurveyInvitation, SurveyQuestion
+
+bp = Blueprint("surveys", __name__)
+
+
+@bp.app_context_processor
+def _member_surveys():
+    """`member_surveys(member)` for the member page's survey box."""
+
+    def member_surveys(member):
+        return list(db.session.execute(
+            select(SurveyInvitation, Survey).join(Survey, Survey.id == SurveyInvitation.survey_id)
+            .where(SurveyInvitation.member_id == member.id)
+            .order_by(SurveyInvitation.invited_dt.desc())).all())
+
+    return {"member_surveys": member_surveys}
+
+
+@bp.app_template_filter("survey_pct")
+def _pct(value: float) -> str:
+    """12.5 → « 12,5 % » (French decimal comma)."""
+    return f"{value:.1f}".replace(".", ",") + "\u00a0%"
+
+
+def _get(survey_id: int) -> Survey:
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _question(survey: Survey, question_id: int) -> SurveyQuestion:
+    question = db.session.get(SurveyQuestion, question_id)
+    if question is None or question.survey_id != survey.id:
+        abort(404)
+    return question
+
+
+def _form_errors(form, failed: ValidationFailed) -> None:
+    for name, message in failed.errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+# ---------------------------------------------------------------- list, build
+
+
+@bp.route("/sondages")
+@login_required
+def index():
+    rows = [(s, results.reach(s)) for s in services.surveys()]
+    return render_template("surveys/index.html", rows=rows, templates=services.templates(),
+                           now=clock.now())
+
+
+@bp.route("/sondages/nouveau", methods=["GET", "POST"])
+@editor_required
+def new():
+    form = SurveyForm()
+    if form.validate_on_submit():
+        try:
+            survey = services.create_survey(form.data, current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _form_errors(form, failed)
+        else:
+            flash("Sondage créé : ajoutez maintenant ses questions.", "success")
+            return redirect(url_for("surveys.show", survey_id=survey.id))
+    return render_template("surveys/edit.html", form=form, survey=None), \
+        422 if form.errors else 200
+
+
+@bp.route("/sondages/modeles/installer", methods=["POST"])
+@editor_required
+def install_templates():
+    services.seed_templates()
+    db.session.commit()
+    flash("Modèles prêts à l'emploi installés.", "success")
+    return redirect(url_for("surveys.index"))
+
+
+@bp.route("/sondages/<int:survey_id>")
+@login_required
+def show(survey_id: int):
+    survey = _get(survey_id)
+    return render_template("surveys/show.html", survey=survey, locked=services.is_locked(survey),
+                           reach=results.reach(survey), now=clock.now())
+
+
+@bp.route("/sondages/<int:survey_id>/modifier", methods=["GET", "POST"])
+@editor_required
+def edit(survey_id: int):
+    survey = _get(survey_id)
+    form = SurveyForm(obj=survey)
+    if form.validate_on_submit():
+        try:
+            services.update_survey(survey, form.data)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _form_errors(form, failed)
+        else:
+            flash("Sondage enregistré.", "success")
+            return redirect(url_for("surveys.show", survey_id=survey.id))
+    return render_template("surveys/edit.html", form=form, survey=survey), \
+        422 if form.errors else 200
+
+
+@bp.route("/sondages/<int:survey_id>/dupliquer", methods=["POST"])
+@editor_required
+def duplicate(survey_id: int):
+    copy = services.duplicate(_get(survey_id), current_user)
+    db.session.commit()
+    flash(f"« {copy.title} » créé : vérifiez ses dates puis envoyez-le.", "success")
+    return redirect(url_for("surveys.show", survey_id=copy.id))
+
+
+@bp.route("/sondages/<int:survey_id>/questions/nouvelle", methods=["GET", "POST"])
+@editor_required
+def add_question(survey_id: int):
+    survey = _get(survey_id)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_question(survey, form.data)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _form_errors(form, failed)
+        else:
+            flash("Question ajoutée.", "success")
+            return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
+    return render_template("surveys/question.html", form=form, survey=survey, question=None), \
+        422 if form.errors else 200
+
+
+@bp.route("/sondages/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@editor_required
+def edit_question(survey_id: int, question_id: int):
+    survey = _get(survey_id)
+    question = _question(survey, question_id)
+    form = QuestionForm(obj=question)
+    if request.method == "GET":
+        form.choices.data = "\n".join(question.choices or [])
+    if form.validate_on_submit():
+        try:
+            services.update_question(question, form.data)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            _form_errors(form, failed)
+        else:
+            flash("Question enregistrée.", "success")
+            return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
+    return render_template("surveys/question.html", form=form, survey=survey,
+                           question=question), 422 if form.errors else 200
+
+
+@bp.route("/sondages/<int:survey_id>/questions/<int:question_id>/deplacer", methods=["POST"])
+@editor_required
+def move_question(survey_id: int, question_id: int):
+    survey = _get(survey_id)
+    question = _question(survey, question_id)
+    try:
+        services.move_question(question, -1 if request.form.get("sens") == "haut" else 1)
+        db.session.commit()
+    except ValidationFailed as failed:
+        db.session.rollback()
+        flash(next(iter(failed.errors.values())), "error")
+    return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
+
+
+@bp.route("/sondages/<int:survey_id>/questions/<int:question_id>/supprimer",
+          methods=["GET", "POST"])
+@editor_required
+def delete_question(survey_id: int, question_id: int):
+    survey = _get(survey_id)
+    question = _question(survey, question_id)
+    if request.method == "POST":
+        try:
+            services.delete_question(question)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(next(iter(failed.errors.values())), "error")
+        else:
+            flash("Question supprimée.", "success")
+        return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
+    return render_template("surveys/delete_question.html", survey=survey, question=question)
+
+
+# ---------------------------------------------------------------- send
+
+
+@bp.route("/sondages/<int:survey_id>/envoyer", methods=["GET", "POST"])
+@editor_required
+def send(survey_id: int):
+    survey = _get(survey_id)
+    form = SendForm()
+    segments = all_segments()
+    form.fill(segments)
+    segment = None
+    chosen = request.values.get("segment_id", type=int)
+    if chosen is not None:
+        segment = db.session.get(Segment, chosen)
+    if request.method == "POST" and request.form.get("confirm") and segment is not None \
+            and form.validate_on_submit():
+        try:
+            n = services.send_to_segment(survey, segment, current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(next(iter(failed.errors.values())), "error")
+        else:
+            flash(f"{n} invitation(s) mise(s) en file d'envoi. Les coopérateurs déjà invités "
+                  "ne reçoivent rien de plus.", "success")
+            return redirect(url_for("surveys.show", survey_id=survey.id))
+    audience = segment_count(segment, current_user) if segment is not None else None
+    return render_template("surveys/send.html", survey=survey, form=form, segment=segment,
+                           audience=audience, segments=segments)
+
+
+# ---------------------------------------------------------------- results
+
+
+@bp.route("/sondages/<int:survey_id>/resultats")
+@login_required
+def results_page(survey_id: int):
+    survey = _get(survey_id)
+    return render_template("surveys/results.html", survey=survey, reach=results.reach(survey),
+                           questions=results.questions(survey),
+                           breakdowns=results.breakdowns(survey))
+
+
+@bp.route("/sondages/<int:survey_id>/reponses.<fmt>")
+@login_required
+def export(survey_id: int, fmt: str):
+    survey = _get(survey_id)
+    name = f"sondage-{survey.id}-reponses"
+    if fmt == "csv":
+        chunks = csv_chunks(results.export_rows(survey, user=current_user))
+        return Response(stream_with_context(chunks), mimetype=CSV_MIMETYPE,
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Réponses")
+        for line in results.export_rows(survey, as_text=False, user=current_user):
+            sheet.append(line)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        buffer.seek(0)
+        return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True,
+                         download_name=f"{name}.xlsx")
+    abort(404)
+
+
+# ---------------------------------------------------------------- by post
+
+
+def _post_invitations(survey: Survey, q: str):
+    stmt = (select(SurveyInvitation).join(Member, Member.id == SurveyInvitation.member_id)
+            .where(SurveyInvitation.survey_id == survey.id))
+    stmt = scope(stmt, current_user)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(Member.search_text.like(like),
+                              func.lower(Member.last_name).like(like)))
+    else:
+        stmt = stmt.where(SurveyInvitation.channel == "courrier")
+    return stmt.order_by(Member.last_name, Member.first_name, Member.id)
+
+
+@bp.route("/sondages/<int:survey_id>/courrier")
+@login_required
+def by_post(survey_id: int):
+    survey = _get(survey_id)
+    q = (request.args.get("q") or "").strip()[:100]
+    page = paginate(db.session, _post_invitations(survey, q),
+                    request.args.get("page", 1, type=int), 50)
+    return render_template("surveys/by_post.html", survey=survey, page=page, q=q)
+
+
+@bp.route("/sondages/<int:survey_id>/imprimer")
+@login_required
+def printable(survey_id: int):
+    """One letter per member invited by post (or a blank copy), to print."""
+    survey = _get(survey_id)
+    rows = [] if request.args.get("vierge") else list(
+        db.session.scalars(_post_invitations(survey, "").where(
+            SurveyInvitation.answered_dt.is_(None))))
+    return render_template("surveys/print.html", survey=survey, rows=rows)
+
+
+@bp.route("/sondages/<int:survey_id>/courrier/<int:member_id>", methods=["GET", "POST"])
+@editor_required
+def key_in(survey_id: int, member_id: int):
+    """A referent types in the answers a member sent back by post."""
+    survey = _get(survey_id)
+    member = get_member(current_user, member_id)
+    invitation = db.session.scalar(select(SurveyInvitation).where(
+        SurveyInvitation.survey_id == survey.id, SurveyInvitation.member_id == member.id))
+    if invitation is None:
+        abort(404)
+    link = answers.paper_link(survey, invitation)
+    errors, values = {}, {}
+    existing = answers.current_response(survey, link.key)
+    if existing is not None:
+        values = existing.answers or {}
+    if survey.anonymous and invitation.answered_dt is not None:
+        flash("Ce coopérateur a déjà répondu à ce sondage anonyme : sa réponse ne peut plus "
+              "être saisie ni modifiée.", "error")
+        return redirect(url_for("surveys.by_post", survey_id=survey.id))
+    if request.method == "POST":
+        try:
+            parsed = answers.parse(survey, request.form.getlist)
+            answers.submit(link, parsed, channel="courrier", user=current_user)
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            errors = failed.errors
+            values = _raw_values(survey)
+        else:
+            flash(f"Réponse de {member.full_name} enregistrée (courrier).", "success")
+            return redirect(url_for("surveys.by_post", survey_id=survey.id))
+    return render_template("surveys/key_in.html", survey=survey, member=member,
+                           invitation=invitation, errors=errors, values=values), \
+        422 if errors else 200
+
+
+def _raw_values(survey: Survey) -> dict:
+    """What was typed, to show it again next to the errors."""
+    out = {}
+    for q in survey.questions:
+        got = request.form.getlist(answers.field_name(q))
+        out[str(q.id)] = got if q.kind == "multiple" else (got[0] if got else "")
+    return out
