@@ -34,6 +34,8 @@ def test_create_an_ag_and_see_its_timeline(logged_in, paris_now):
     html = logged_in.get(page.headers["Location"]).get_data(as_text=True)
     assert "« À vos agendas » (J-30)" in html and "mardi 18 mai 2027" in html
     assert "Approbation des comptes" in html and "Quorum" in html
+    # Nobody convoked yet: no "quorum reached" with 0 votes out of 0.
+    assert "Quorum atteint" not in html and "Aucun coopérateur convoqué" in html
     assert "AG 2027" in logged_in.get("/evenements").get_data(as_text=True)
 
 

@@ -126,6 +126,7 @@ def test_month_progress(world, referent, types):
 def test_the_page_lists_and_plans(world, client, referent):
     login(client, referent)
     html = client.get(URL).get_data(as_text=True)
+    assert "<title>Visites de courtoisie · CoopCRM</title>" in html  # no script in the title
     assert "Locataires à visiter (4)" in html
     assert "Ancien" in html and "Visite" not in html.split("Locataires à visiter")[1]
     assert "<strong>0</strong> réalisée(s) et <strong>1</strong> prévue(s)" in html
