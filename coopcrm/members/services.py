@@ -65,6 +65,11 @@ def update_member(member: Member, data: dict, user) -> Member:
     reach are left as they are.
     """
     values, links = _checked(data, user, member=member)
+    if ("email" in values and values["email"] != member.email and member.email_status == "bounced"
+            and values.get("email_status", "bounced") == "bounced"):
+        # A new address has not bounced: it gets its chance. (An unsubscribe is the
+        # person's choice, not the address's, so it stays.)
+        values["email_status"] = "valid"
     with acting_as(user):
         for key, value in values.items():
             if getattr(member, key) != value:

@@ -120,3 +120,16 @@ def test_reimbursement_above_held_is_refused(referent):
         shares.record(m, "reimbursement", 2, date(2024, 2, 1), user=referent)
     assert "n'en détient que 1" in raised.value.errors["quantity"]
     assert m.share_amount == Decimal("16.00")
+
+
+def test_a_new_address_clears_a_bounce_but_not_an_unsubscribe(admin):
+    bounced = factories.member(email="old@exemple.fr", email_status="bounced")
+    services.update_member(bounced, {"email": "new@exemple.fr", "email_status": "bounced"},
+                           admin)
+    assert bounced.email_status == "valid"
+    gone = factories.member(email="gone@exemple.fr", email_status="unsubscribed")
+    services.update_member(gone, {"email": "other@exemple.fr"}, admin)
+    assert gone.email_status == "unsubscribed"
+    same = factories.member(email="same@exemple.fr", email_status="bounced")
+    services.update_member(same, {"email": "same@exemple.fr", "first_name": "Léa"}, admin)
+    assert same.email_status == "bounced"
