@@ -102,6 +102,21 @@ def run_job(name: str, now: datetime, origin: str = "manuel",
     return result
 
 
+def close_interrupted_runs() -> int:
+    """Mark as failed the scheduler's runs left "en cours" by a leader that died.
+
+    Only the leader runs scheduled jobs and it holds the lock until it dies, so
+    once this process holds it, no scheduled run can still be going.
+    """
+    runs = db.session.scalars(select(JobRun).where(JobRun.status == "running",
+                                                   JobRun.origin == ACTOR)).all()
+    for run in runs:
+        run.status, run.finished_dt = "error", clock.now()
+        run.error = "Interrompue : le planificateur s'est arrêté pendant cette exécution."
+    db.session.commit()
+    return len(runs)
+
+
 def run_due(now: datetime, origin: str = "run-due",
             registry: Registry | None = None) -> list[RunResult]:
     """Run every job due as of `now`, once each, in name order."""
@@ -149,6 +164,9 @@ def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
     try:
         # Catch up on whatever fell due while no scheduler ran (triggers only see the future).
         with app.app_context():
+            interrupted = close_interrupted_runs()
+            if interrupted:
+                log.warning("%d run(s) of the previous leader marked interrupted", interrupted)
             for result in run_due(clock.now(), origin=ACTOR):
                 if not result.ok:
                     log.error("catch-up: job %s failed: %s", result.name, result.error)

@@ -153,3 +153,18 @@ def test_jobs_list_shows_schedule_last_run_and_status(app, hourly, boom, only_jo
     assert "dernière : 15/01/2027 09:00 erreur" in after.output
     assert "prochaine : 15/01/2027 10:00" in after.output
     assert db.session.scalar(select(func.count(JobRun.id))) == 2
+
+
+def test_a_new_leader_closes_the_runs_its_dead_predecessor_left_running(app):
+    from coopcrm.scheduler.runner import ACTOR, close_interrupted_runs
+
+    db.session.add_all([
+        JobRun(name="sending.flush", started_dt=JAN_15_9H, status="running", origin=ACTOR),
+        JobRun(name="cycle.due", started_dt=JAN_15_9H, status="running", origin="run-due"),
+    ])
+    db.session.commit()
+    assert close_interrupted_runs() == 1
+    by_name = {r.name: r for r in runs()}
+    assert by_name["sending.flush"].status == "error"
+    assert "Interrompue" in by_name["sending.flush"].error
+    assert by_name["cycle.due"].status == "running"  # an operator's run may still be going
