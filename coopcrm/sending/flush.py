@@ -22,7 +22,7 @@ message is the price of the guarantee below; it is made cheap, not skipped:
 
 * SQLite runs in WAL mode with `synchronous=NORMAL` (the connect hook in
   coopcrm/__init__.py): a commit is written to the WAL without an fsync.
-* PostgreSQL: the 'sent' transaction says `SET LOCAL synchronous_commit = off`:
+* PostgreSQL: the 'sent' transaction sets `synchronous_commit = off` locally:
   COMMIT returns before its WAL record is flushed to disk (the WAL writer
   flushes it within 3 × wal_writer_delay, 600 ms by default). Claims, bounces
   and failures keep the server's normal durable commit.
@@ -66,7 +66,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, func, select, update
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -79,7 +79,6 @@ LEASE = timedelta(minutes=15)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 RESUMED = "Reprise après une interruption de l'envoi"
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
 @dataclass
@@ -268,14 +267,19 @@ class _Run:
             extra={"Precedence": "bulk"} if row.bulk else None,
         )
 
-    def _set(self, row_id: int, **values) -> None:
+    def _set(self, row_id: int, *, async_commit: bool = False, **values) -> None:
         # One compiled Core statement per set of columns: this runs once per message.
-        keys = tuple(sorted(values))
+        keys = (async_commit, *sorted(values))
         stmt = self._updates.get(keys)
         if stmt is None:
             table = OutboxMessage.__table__
-            stmt = self._updates[keys] = table.update().where(
-                table.c.id == bindparam("row_id")).values({k: bindparam(f"v_{k}") for k in keys})
+            stmt = table.update().where(table.c.id == bindparam("row_id")).values(
+                {k: bindparam(f"v_{k}") for k in values})
+            if async_commit:
+                # `SET LOCAL synchronous_commit = off` riding on the UPDATE (see "The crash
+                # window"): a separate statement would cost a round trip per message.
+                stmt = stmt.returning(func.set_config("synchronous_commit", "off", True))
+            self._updates[keys] = stmt
         db.session.connection().execute(stmt, {"row_id": row_id,
                                                **{f"v_{k}": v for k, v in values.items()}})
 
@@ -362,11 +366,9 @@ class _Run:
             self.conn_sent += 1
             if self.on_accepted is not None:
                 self.on_accepted(row.id)  # tests inject a crash here
-            if self.postgres:
-                # Commit without waiting for the WAL flush (see "The crash window").
-                db.session.execute(_ASYNC_COMMIT)
+            # On PostgreSQL, committed without waiting for the WAL flush (see "The crash window").
             self._set_row(row, address, status="sent", sent_dt=clock.now(), last_error="",
-                          claim_token=None,
+                          claim_token=None, async_commit=self.postgres,
                           message_id=message_id_for(row.id, row.idempotency_key, self.domain))
             self.report.sent += 1
         db.session.commit()
