@@ -248,12 +248,19 @@ def rsvp_url(raw: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + "/e/" + raw
 
 
-def email_context(event: Event) -> dict:
-    """Template variables common to every email of the event."""
-    return {"event_title": event.title, "event_start": event.starts_dt,
-            "event_place": event.place, "details": event.description,
-            "agenda_html": event.agenda_html, "summary": event.summary,
-            "is_ag": event.is_ag}
+def email_context(event: Event, calendar: bool = True) -> dict:
+    """Template variables common to every email of the event (with its .ics unless after it)."""
+    from coopcrm.sending.services import ATTACHMENTS
+
+    context = {"event_title": event.title, "event_start": event.starts_dt,
+               "event_place": event.place, "details": event.description,
+               "agenda_html": event.agenda_html, "summary": event.summary,
+               "is_ag": event.is_ag}
+    if calendar:
+        context[ATTACHMENTS] = [{"filename": "evenement.ics",
+                                 "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
+                                 "data": ics(event)}]
+    return context
 
 
 # --- the member's answer (RSVP page) ----------------------------------------

@@ -262,7 +262,7 @@ def _thanks(event: Event, who: str, members: list[Member]) -> int:
     if not members:
         return 0
     template = f"event_thanks_{who}"
-    context = services.email_context(event)
+    context = services.email_context(event, calendar=False)
     if event.feedback_survey is not None:
         from coopcrm.surveys import services as surveys
 

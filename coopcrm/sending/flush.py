@@ -73,7 +73,7 @@ from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.sending import bounces, mime, rendering, transports
 from coopcrm.sending.models import OutboxMessage, SharedContext
-from coopcrm.sending.services import suppression_reason, system_context
+from coopcrm.sending.services import ATTACHMENTS, suppression_reason, system_context
 
 LEASE = timedelta(minutes=15)
 BACKOFF_BASE = timedelta(minutes=1)
@@ -248,8 +248,8 @@ class _Run:
         if template is None:  # rendering.get checks the emails folder: once per run
             template = self.templates[row.template] = rendering.get(row.template)
         links = self.links(row)
-        context = {**self.system, **self.shared_data(row.shared_context_id), **row.context,
-                   **links}
+        shared = self.shared_data(row.shared_context_id)
+        context = {**self.system, **shared, **row.context, **links}
         rendered = rendering.render(template, context, subject=row.subject)
         listed = ()
         if row.bulk and row.member_id is not None:
@@ -265,6 +265,7 @@ class _Run:
             reply_to=self.reply_to,
             list_unsubscribe=listed,
             extra={"Precedence": "bulk"} if row.bulk else None,
+            attachments=shared.get(ATTACHMENTS, ()),
         )
 
     def _set(self, row_id: int, *, async_commit: bool = False, **values) -> None:

@@ -36,6 +36,10 @@ from coopcrm.extensions import db
 from coopcrm.sending import rendering
 from coopcrm.sending.models import OutboxMessage, SharedContext
 
+# Key of a shared context holding files every message of a send carries (an event's .ics):
+# a list of {"filename", "content_type", "data"}.
+ATTACHMENTS = "attachments"
+
 SUPPRESSION_REASONS = {
     "anonymised": "Membre anonymisé",
     "no_email": "Pas d'adresse email",
