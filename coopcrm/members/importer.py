@@ -385,6 +385,14 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
                                        "anonymisée : elle ne peut plus être importée.")
         return
     entity_id = row.entity.id
+    allowed = lookups.allowed_entity_ids
+    if allowed is not None and links and not allowed & set(links):
+        # Matched by email to someone followed only by entities this user does not manage:
+        # linking them here would pull another entity's member into this user's view.
+        row.error(labels["email"], f"L'email {row.email} est celui d'un coopérateur suivi par "
+                                   "une autre entité : un administrateur peut le rattacher à "
+                                   f"{row.entity.code}.")
+        return
     link_change = None
     if entity_id not in links:
         link_change = ("insert", entity_id, row.reference)

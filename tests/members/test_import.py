@@ -266,6 +266,21 @@ def test_scoped_referent_imports_only_into_their_entities():
         == "Vous ne gérez pas l'entité GHT."
 
 
+def test_a_scoped_referent_cannot_pull_another_entitys_member_in_by_email():
+    mfla, ght = reference_data()
+    other = factories.member(ght, reference="G1", email="paul.martin@exemple.fr")
+    referent = factories.user(entities=[mfla])
+    data = csv_bytes(row(reference="R9", nom="Martin", email="paul.martin@exemple.fr",
+                         entite="MFLA"))
+    report = import_members(data, "f.csv", user=referent)
+    assert not report.written
+    [problem] = report.problems
+    assert problem.column == "email" and "autre entité" in problem.message
+    assert [link.entity_id for link in db.session.get(Member, other.id).entity_links] == [ght.id]
+    admin = factories.user(role="admin", all_entities=True)
+    assert import_members(data, "f.csv", user=admin).written  # an admin links them
+
+
 @pytest.mark.parametrize("lines,column,message", [
     ([row(reference="R1", nom="A", entite="MFLA"), row(reference="R1", nom="B", entite="MFLA")],
      "reference", "Référence « R1 » en double dans le fichier (aussi ligne 3)"),
