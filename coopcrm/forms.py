@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from wtforms.fields.choices import SelectChoice
 
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3 wants them; values as strings, as forms post them."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def attach_errors(form, errors: Mapping[str, str], *, fallback=None,
+                  aliases: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Put a service's French messages (ValidationFailed.errors) on the form's fields.
+
+    A message goes on the field of its key (or of `aliases[key]`); one no field
+    takes goes on `fallback` when given, else it is returned for the caller to show.
+    """
+    rest = {}
+    for key, message in errors.items():
+        field = getattr(form, (aliases or {}).get(key, key), None)
+        if field is None or not hasattr(field, "errors"):
+            field = fallback
+        if field is None:
+            rest[key] = message
+        elif message not in field.errors:  # the form's own check may have said it already
+            field.errors = [*field.errors, message]
+    return rest
+
+
+def first_field(form):
+    """The form's first visible field (where a message about the whole form goes)."""
+    return next(f for f in form if f.name != "csrf_token")

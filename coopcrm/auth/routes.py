@@ -11,6 +11,7 @@ from coopcrm.auth.models import ROLES, User
 from coopcrm.auth.services import LoginRefused, authenticate
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db, login_manager
+from coopcrm.forms import attach_errors
 
 bp = Blueprint("auth", __name__)
 
@@ -90,7 +91,7 @@ def user_new():
             else:
                 flash(f"Utilisateur {user.email} créé.", "success")
                 return redirect(url_for("auth.users"))
-        _attach(form, errors)
+        attach_errors(form, errors, fallback=form.name)
     return render_template("auth/user_form.html", form=form, user=None), 422 if form.errors else 200
 
 
@@ -108,7 +109,7 @@ def user_edit(user_id: int):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach(form, failed.errors)
+            attach_errors(form, failed.errors, fallback=form.name)
         else:
             flash("Utilisateur enregistré.", "success")
             return redirect(url_for("auth.users"))
@@ -168,8 +169,3 @@ def _entities(ids) -> list:
     return list(db.session.scalars(select(Entity).where(Entity.id.in_(ids)))) if ids else []
 
 
-def _attach(form, errors: dict[str, str]) -> None:
-    for key, message in errors.items():
-        field = getattr(form, key, None) or form.name
-        if message not in field.errors:
-            field.errors = [*field.errors, message]

@@ -103,8 +103,9 @@ def _claim(edition: Edition, outcome: str, now: datetime, limit: int | None,
     return list(db.session.scalars(stmt))
 
 
-def _lock(edition: Edition) -> Edition:
-    """Re-read the edition, locked on PostgreSQL: two schedulers never both freeze it."""
+def lock(edition: Edition) -> Edition:
+    """Re-read the edition, locked on PostgreSQL: two schedulers never both freeze it, and
+    an edit never races the freezing."""
     return db.session.scalars(
         select(Edition).where(Edition.id == edition.id).with_for_update(of=Edition)
         .execution_options(populate_existing=True)).one()
@@ -129,7 +130,7 @@ def send_due(edition: Edition, now: datetime, chunk: int = CHUNK) -> int:
     from coopcrm.sending.models import SharedContext
     from coopcrm.sending.services import enqueue_many
 
-    edition = _lock(edition)
+    edition = lock(edition)
     freeze(edition, now)
     shared = db.session.get(SharedContext, edition.shared_context_id)
     db.session.commit()
@@ -151,7 +152,7 @@ def send_due(edition: Edition, now: datetime, chunk: int = CHUNK) -> int:
 
 def close(edition: Edition, now: datetime) -> int:
     """The next issue fell due: record everyone still due as having missed this edition."""
-    edition = _lock(edition)
+    edition = lock(edition)
     freeze(edition, now)  # the archive shows it even if nobody received it
     missed = len(_claim(edition, "missed", now, None))
     edition.closed_dt = now
@@ -216,14 +217,12 @@ def member_history(member: Member, now: datetime | None = None,
     since = member.reservation_signed_on
     query = select(Edition).join(Edition.issue).order_by(Edition.send_dt.desc())
     past = list(db.session.scalars(query.where(Edition.send_dt <= now).limit(limit)))
-    if since is not None:
-        past = [e for e in past
-                if schedule.local_date(e.send_dt) >= since or _has_receipt(e, member)]
-    else:
-        past = [e for e in past if _has_receipt(e, member)]
     receipts = {r.edition_id: r for r in db.session.scalars(
         select(Receipt).where(Receipt.member_id == member.id,
                               Receipt.edition_id.in_([e.id for e in past])))}
+    # Since the signature, and any edition they got before it was (re)entered.
+    past = [e for e in past if e.id in receipts
+            or (since is not None and schedule.local_date(e.send_dt) >= since)]
     messages = _messages(member, past)
     lines = [_explain(e, member, receipts.get(e.id), messages.get(e.id), now) for e in past]
     upcoming = schedule.next_editions(now)
@@ -233,10 +232,6 @@ def member_history(member: Member, now: datetime | None = None,
         lines.insert(0, HistoryLine(nxt, "upcoming",
                                     reason or f"La recevra le {_fr(nxt.send_dt)}", nxt.send_dt))
     return lines
-
-
-def _has_receipt(edition: Edition, member: Member) -> bool:
-    return db.session.get(Receipt, (edition.id, member.id)) is not None
 
 
 def _messages(member: Member, editions: list[Edition]) -> dict[int, OutboxMessage]:

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from coopcrm import clock
 from coopcrm.cycle.content import clean_content, is_http_url
+from coopcrm.cycle.due import lock
 from coopcrm.cycle.models import Edition, NewsletterIssue
+from coopcrm.cycle.schedule import send_dt
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 
@@ -16,15 +18,6 @@ MAX_SECTIONS = 4
 MAX_CTAS = 3
 _HTML_MAX = 20_000
 FROZEN_MESSAGE = "Cette édition est déjà partie : son contenu ne peut plus être modifié."
-
-
-def lead_modules():
-    """(schedule, due) of the sending core, or (None, None) while they are not installed."""
-    try:
-        from coopcrm.cycle import due, schedule
-    except ImportError:  # the sending core is written in parallel; pages show "—" meanwhile
-        return None, None
-    return schedule, due
 
 
 def validate_content(data: dict) -> dict:
@@ -65,13 +58,6 @@ def validate_content(data: dict) -> dict:
     return content
 
 
-def _locked(edition: Edition) -> Edition:
-    """Re-read the edition, locked on PostgreSQL, so an edit never races its freezing."""
-    return db.session.scalars(
-        select(Edition).where(Edition.id == edition.id).with_for_update(of=Edition)
-        .execution_options(populate_existing=True)).one()
-
-
 def _refuse_if_frozen(edition: Edition) -> None:
     if edition.frozen_dt is not None:
         raise ValidationFailed({"edition": FROZEN_MESSAGE})
@@ -80,22 +66,16 @@ def _refuse_if_frozen(edition: Edition) -> None:
 def update_content(edition: Edition, data: dict, user) -> Edition:
     """Save the edition's content; an approved edition goes back to draft (the text changed)."""
     content = validate_content(data)
-    edition = _locked(edition)
+    edition = lock(edition)
     _refuse_if_frozen(edition)
     for name, value in content.items():
         setattr(edition, name, value)
-    edition.status = "draft"
-    edition.approved_dt = None
-    edition.approved_by_id = None
-    edition.edited_dt = clock.now()
-    edition.edited_by_id = user.id
-    db.session.flush()
-    return edition
+    return _back_to_draft(edition, user)
 
 
 def approve(edition: Edition, user) -> Edition:
     """Mark the edition's content as the one to send on its date."""
-    edition = _locked(edition)
+    edition = lock(edition)
     _refuse_if_frozen(edition)
     validate_content(edition.content())  # a standing content with no title cannot be approved
     edition.status = "approved"
@@ -107,8 +87,12 @@ def approve(edition: Edition, user) -> Edition:
 
 def reopen(edition: Edition, user) -> Edition:
     """Back to draft: until approved again, the standing content would go out."""
-    edition = _locked(edition)
+    edition = lock(edition)
     _refuse_if_frozen(edition)
+    return _back_to_draft(edition, user)
+
+
+def _back_to_draft(edition: Edition, user) -> Edition:
     edition.status = "draft"
     edition.approved_dt = None
     edition.approved_by_id = None
@@ -165,12 +149,10 @@ def update_issue(issue: NewsletterIssue, data: dict, user) -> NewsletterIssue:
     for name, value in {**timing, **content, "theme": theme}.items():
         setattr(issue, name, value)
     if moved:
-        schedule, _due = lead_modules()
-        if schedule is not None:
-            for edition in db.session.scalars(
-                    select(Edition).where(Edition.issue_id == issue.id,
-                                          Edition.frozen_dt.is_(None)).with_for_update(of=Edition)):
-                edition.send_dt = schedule.send_dt(issue, edition.year)
+        for edition in db.session.scalars(
+                select(Edition).where(Edition.issue_id == issue.id,
+                                      Edition.frozen_dt.is_(None)).with_for_update(of=Edition)):
+            edition.send_dt = send_dt(issue, edition.year)
     db.session.flush()
     return issue
 

@@ -47,16 +47,6 @@ class ContentForm(FlaskForm):
             self[f"cta{i}_label"].data = cta.get("label", "")
             self[f"cta{i}_url"].data = cta.get("url", "")
 
-    def show_errors(self, errors: dict) -> dict:
-        """Attach the service's messages to the fields; return those that match no field."""
-        rest = {}
-        for name, message in errors.items():
-            if name in self._fields:
-                self[name].errors = [message]
-            else:
-                rest[name] = message
-        return rest
-
 
 for _i in range(1, MAX_SECTIONS + 1):
     setattr(ContentForm, f"section{_i}_heading", StringField(f"Rubrique {_i} : titre"))

@@ -9,11 +9,13 @@ from sqlalchemy import or_, select
 from coopcrm import clock
 from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.cycle import content as content_mod
+from coopcrm.cycle import due, schedule
 from coopcrm.cycle import editions as svc
 from coopcrm.cycle.forms import MONTHS, ActionForm, ContentForm, IssueForm
 from coopcrm.cycle.models import Edition, NewsletterIssue
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, scope
 from coopcrm.members.text import fold
@@ -28,10 +30,7 @@ SAMPLE_MEMBER = {"first_name": "Camille", "last_name": "Exemple", "civility": ""
 @bp.app_context_processor
 def _cycle_helpers():
     def cycle_member_history(member):
-        """The member's cycle history (edition, state, reason, when); [] while unavailable."""
-        _schedule, due = svc.lead_modules()
-        if due is None or not hasattr(due, "member_history"):
-            return None
+        """The member's cycle history (edition, state, reason, when)."""
         return due.member_history(member, clock.now())
 
     return {"cycle_member_history": cycle_member_history, "cycle_paris": _paris}
@@ -48,19 +47,13 @@ def _edition(edition_id: int) -> Edition:
     return edition
 
 
-def _reach(edition: Edition, due) -> int | None:
-    return due.reach(edition) if due is not None else None
-
-
 @bp.route("/lettres-d-information")
 @login_required
 def index():
     now = clock.now()
-    schedule, due = svc.lead_modules()
-    if schedule is not None:
-        # Idempotent: the page always shows this year's and next year's editions.
-        if schedule.ensure_editions(now):
-            db.session.commit()
+    # Idempotent: the page always shows this year's and next year's editions.
+    if schedule.ensure_editions(now):
+        db.session.commit()
     issues = list(db.session.scalars(select(NewsletterIssue).order_by(NewsletterIssue.number)))
     rows = []
     for issue in issues:
@@ -69,14 +62,14 @@ def index():
                                   Edition.closed_dt.is_(None))
             .order_by(Edition.send_dt).limit(1))
         rows.append({"issue": issue, "edition": upcoming,
-                     "reach": _reach(upcoming, due) if upcoming is not None else None})
+                     "reach": due.reach(upcoming) if upcoming is not None else None})
     # Soonest send first: the page reads as "what goes out next".
     rows.sort(key=lambda r: (r["edition"] is None, r["edition"].send_dt if r["edition"] else 0,
                              r["issue"].number))
     past = list(db.session.scalars(
         select(Edition).where(or_(Edition.frozen_dt.is_not(None), Edition.closed_dt.is_not(None)))
         .order_by(Edition.send_dt.desc()).limit(36)))
-    counts = {e.id: due.edition_counts(e) for e in past} if due is not None else {}
+    counts = {e.id: due.edition_counts(e) for e in past}
     return render_template("cycle/index.html", rows=rows, past=past, counts=counts,
                            status_label=svc.status_label, months=MONTHS, now=now,
                            form=ActionForm())
@@ -102,7 +95,7 @@ def edit(edition_id: int):
             return redirect(url_for(".preview", edition_id=edition.id))
         except ValidationFailed as exc:
             db.session.rollback()
-            errors = form.show_errors(exc.errors)
+            errors = attach_errors(form, exc.errors)
     elif request.method == "GET":
         form.fill(edition.content())
     return render_template("cycle/edit.html", edition=edition, form=form, errors=errors,
@@ -145,8 +138,7 @@ def preview(edition_id: int):
             .where(Member.search_text.like(f"%{fold(q)}%"))
             .order_by(Member.last_name, Member.first_name).limit(10)))
     rendered = rendering.render(rendering.get(TEMPLATE), _preview_context(edition, version, member))
-    _schedule, due = svc.lead_modules()
-    reach = _reach(edition, due) if edition.editable else None
+    reach = due.reach(edition) if edition.editable else None
     return render_template("cycle/preview.html", edition=edition, rendered=rendered,
                            member=member, version=version, q=q, matches=matches, reach=reach,
                            status_label=svc.status_label, form=ActionForm(
@@ -223,7 +215,7 @@ def edit_issue(issue_id: int):
             return redirect(url_for(".index"))
         except ValidationFailed as exc:
             db.session.rollback()
-            errors = form.show_errors(exc.errors)
+            errors = attach_errors(form, exc.errors)
     elif request.method == "GET":
         form.fill_issue(issue)
     return render_template("cycle/edit_issue.html", issue=issue, form=form, errors=errors,

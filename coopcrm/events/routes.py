@@ -25,6 +25,7 @@ from coopcrm.events import checkin, quorum, services, timeline
 from coopcrm.events.forms import EventForm
 from coopcrm.events.models import Event, EventSeries, Invitation
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import scope
 
@@ -65,13 +66,9 @@ def _save(form: EventForm, event: Event | None):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            for name, message in failed.errors.items():
-                target = {"starts_dt": "day", "ends_dt": "end_time"}.get(name, name)
-                field = getattr(form, target, None)
-                if field is not None:
-                    field.errors = [*field.errors, message]
-                else:
-                    flash(message, "error")
+            for message in attach_errors(form, failed.errors, aliases={
+                    "starts_dt": "day", "ends_dt": "end_time"}).values():
+                flash(message, "error")
         else:
             flash("Événement enregistré.", "success")
             return redirect(url_for("events.show", event_id=saved.id))

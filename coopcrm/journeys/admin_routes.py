@@ -7,10 +7,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from coopcrm.auth.access import admin_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors, first_field
 from coopcrm.journeys import catalogue
 from coopcrm.journeys.forms import MomentTypeForm, NotesForm
 from coopcrm.journeys.models import MomentType
-from coopcrm.journeys.routes import _attach, _first, bp
+from coopcrm.journeys.routes import _first, bp
 
 
 @bp.route("/admin/moments")
@@ -29,7 +30,7 @@ def add_type():
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach(form, failed.errors)
+            attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             flash(f"Type de moment « {added.label} » ajouté en fin de parcours.", "success")
             return redirect(url_for("journeys.types"))
@@ -49,7 +50,7 @@ def edit_type(type_id: int):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach(form, failed.errors)
+            attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             flash(f"Type de moment « {moment_type.label} » enregistré.", "success")
             return redirect(url_for("journeys.types"))

@@ -10,6 +10,7 @@ from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors
 from coopcrm.journeys import courtesy as visits
 from coopcrm.journeys import followups
 from coopcrm.journeys.followup_forms import PlanForm, RuleForm, TargetForm, _int, owner_choices
@@ -197,10 +198,5 @@ def _owner(value) -> User | None:
 
 def _attach(form, errors: dict[str, str]) -> None:
     """Service errors onto the form's fields; unknown keys are kept in `form.other_errors`."""
-    form.other_errors = getattr(form, "other_errors", [])
-    for key, message in errors.items():
-        target = getattr(form, key, None)
-        if target is None or not hasattr(target, "errors"):
-            form.other_errors.append(message)
-        else:
-            target.errors = [*target.errors, message]
+    form.other_errors = [*getattr(form, "other_errors", []),
+                         *attach_errors(form, errors).values()]

@@ -110,7 +110,7 @@ def save_rule(rule: FollowUpRule | None, data: RuleInput, user=None) -> FollowUp
         from coopcrm.surveys.models import Survey
 
         survey = db.session.get(Survey, data.survey_id) if data.survey_id else None
-        if survey is not None and getattr(survey, "is_template", False):
+        if survey is not None and survey.is_template:
             errors["survey_id"] = "Un modèle de sondage ne s'envoie pas : choisissez un sondage."
         elif survey is None and data.active:
             errors["survey_id"] = ("Choisissez le sondage à envoyer (une règle sans sondage "
@@ -381,16 +381,14 @@ def _act(due: FollowUpDue, now: datetime) -> tuple[str, str]:
         survey = rule.survey
         if survey is None:
             return "skipped", "Aucun sondage choisi pour cette règle."
-        if getattr(survey, "is_template", False):
+        if survey.is_template:
             return "skipped", "Le sondage choisi est un modèle : il ne s'envoie pas."
-        if hasattr(survey, "questions") and not survey.questions:
+        if not survey.questions:
             return "skipped", f"Le sondage « {survey.title} » n'a pas encore de question."
-        if hasattr(survey, "is_closed") and survey.is_closed(now):
+        if survey.is_closed(now):
             return "skipped", f"Le sondage « {survey.title} » est clos."
-        try:
-            from coopcrm.surveys.services import invite
-        except ImportError:
-            return "skipped", "Les sondages ne sont pas encore disponibles."
+        from coopcrm.surveys.services import invite
+
         sent = invite(survey, [member], key_prefix=key)
         if sent:
             return "done", f"Invitation au sondage « {survey.title} » mise en file."

@@ -10,6 +10,7 @@ from coopcrm.auth.access import editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors, first_field
 from coopcrm.journeys import services
 from coopcrm.journeys.forms import RECORD_STATUSES, DateForm, MomentForm, NotesForm
 from coopcrm.journeys.models import CHANNELS, MOMENT_STATUSES, Moment, MomentType
@@ -80,7 +81,7 @@ def record(member_id: int):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach(form, failed.errors)
+            attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             when = moment.occurs_on.strftime("%d/%m/%Y")
             if moment.status == "done":
@@ -147,7 +148,7 @@ def reschedule(member_id: int, moment_id: int):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach(form, failed.errors)
+            attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             flash(f"« {moment.type.label} » reporté au {moment.occurs_on:%d/%m/%Y}.", "success")
             return _back(member)
@@ -186,15 +187,6 @@ def _owner(user_id: int | None) -> User | None:
     if owner is None:
         raise ValidationFailed({"owner_id": "Choisissez la personne qui suit ce moment."})
     return owner
-
-
-def _attach(form, errors: dict[str, str]) -> None:
-    """Service errors onto the form's fields (the first field when none matches)."""
-    for key, message in errors.items():
-        target = getattr(form, key, None)
-        if target is None or not hasattr(target, "errors"):
-            target = next(f for f in form if f.name != "csrf_token")
-        target.errors = [*target.errors, message]
 
 
 def _first(failed: ValidationFailed) -> str:

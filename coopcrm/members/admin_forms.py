@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coopcrm.members.forms import AmountField, FrenchDateField, choices
+from coopcrm.forms import choices
+from coopcrm.members.forms import AmountField, FrenchDateField
 
 _REQUIRED = DataRequired("Ce champ est obligatoire.")
 _GIVEN = InputRequired("Ce champ est obligatoire.")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from coopcrm.auth.access import admin_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors, first_field
 from coopcrm.members import lookups, reference
 from coopcrm.members.admin_forms import CollegeForm, EntityForm, ResidenceForm
 from coopcrm.members.models import College, Entity, Residence
@@ -78,9 +79,7 @@ def _save(form, obj, words: tuple[str, str, str], save):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            for key, message in failed.errors.items():
-                field = getattr(form, key)
-                field.errors = [*field.errors, message]
+            attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             flash(words[2], "success")
             return redirect(url_for("reference.index"))

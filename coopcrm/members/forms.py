@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateInput, TextInput
 
-from coopcrm.forms import choices  # noqa: F401  (re-exported: members' forms use it)
+from coopcrm.forms import attach_errors, choices
 from coopcrm.members import validation
 from coopcrm.members.models import EMAIL_STATUSES, TRACKS
 
@@ -133,15 +133,7 @@ class MemberForm(FlaskForm):
 
     def set_errors(self, errors: dict[str, str]) -> dict[str, str]:
         """Attach service errors to fields; returns those that belong to no field."""
-        rest = {}
-        for key, message in errors.items():
-            field = getattr(self, key, None)
-            if isinstance(field, Field):
-                if message not in field.errors:
-                    field.errors = [*field.errors, message]
-            else:
-                rest[key] = message
-        return rest
+        return attach_errors(self, errors)
 
 
 class ShareForm(FlaskForm):

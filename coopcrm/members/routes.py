@@ -9,6 +9,7 @@ from coopcrm.auth.access import editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors, first_field
 from coopcrm.members import lookups, services, shares
 from coopcrm.members.forms import SHARE_KINDS, ConsentForm, MemberForm, ShareForm
 from coopcrm.members.models import EMAIL_STATUSES, STATUSES, TRACKS, Member, ShareMovement
@@ -76,7 +77,7 @@ def add_share(member_id: int):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach(form, failed.errors)
+            attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             label = SHARE_KINDS[form.kind.data].lower()
             flash(f"Mouvement enregistré ({label} de {form.quantity.data} part(s)).", "success")
@@ -99,7 +100,7 @@ def consent(member_id: int, kind: str):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach(form, failed.errors)
+            attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             label = CONSENT_KINDS[kind]
             flash(f"{label} : consentement enregistré." if changed
@@ -155,13 +156,6 @@ def _member_form(member: Member | None):
     ), status
 
 
-def _attach(form, errors: dict[str, str]) -> None:
-    """Service errors onto the form's fields (or its first field when none matches)."""
-    for key, message in errors.items():
-        field = getattr(form, key, None)
-        if field is None or not hasattr(field, "errors"):
-            field = next(iter(form))
-        field.errors = [*field.errors, message]
 
 
 def _render_show(member: Member, share_form: ShareForm | None = None,

@@ -6,8 +6,10 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from coopcrm import clock
-from coopcrm.cycle.editions import lead_modules, status_label
+from coopcrm.cycle import due, schedule
+from coopcrm.cycle.editions import status_label
 from coopcrm.extensions import db
+from coopcrm.journeys.courtesy import month_progress
 from coopcrm.members.models import STATUSES, TRACKS
 from coopcrm.reporting import queries
 
@@ -15,10 +17,6 @@ bp = Blueprint("reporting", __name__)
 
 
 def _courtesy(today, user):
-    try:
-        from coopcrm.journeys.courtesy import month_progress
-    except ImportError:  # written in parallel: the panel says "—" meanwhile
-        return None
     done, planned, target = month_progress(today, user)
     return {"done": done, "planned": planned, "target": target}
 
@@ -27,11 +25,10 @@ def _courtesy(today, user):
 @login_required
 def dashboard():
     now, today = clock.now(), clock.today()
-    schedule, due = lead_modules()
-    if schedule is not None and schedule.ensure_editions(now):
+    if schedule.ensure_editions(now):
         db.session.commit()  # idempotent: the alert needs this year's editions to exist
-    upcoming = schedule.next_editions(now) if schedule is not None else []
-    reach = {e.id: due.reach(e) for e in upcoming} if due is not None else {}
+    upcoming = schedule.next_editions(now)
+    reach = {e.id: due.reach(e) for e in upcoming}
     return render_template(
         "reporting/dashboard.html", counts=queries.member_counts(current_user),
         statuses=STATUSES, tracks=TRACKS, alerts=queries.cycle_alerts(now),

@@ -23,6 +23,7 @@ from coopcrm import clock
 from coopcrm.auth.access import editor_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.forms import attach_errors
 from coopcrm.members.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, scope
@@ -71,12 +72,8 @@ def _question(survey: Survey, question_id: int) -> SurveyQuestion:
 
 
 def _form_errors(form, failed: ValidationFailed) -> None:
-    for name, message in failed.errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
+    for message in attach_errors(form, failed.errors).values():
+        flash(message, "error")
 
 
 # ---------------------------------------------------------------- list, build

@@ -11,6 +11,7 @@ from coopcrm.events import services
 from coopcrm.events.models import Event
 from coopcrm.extensions import db
 from tests import factories
+from tests.sending.conftest import smtp_server  # noqa: F401  (a fixture, re-exported)
 
 
 def at(day, hour=18, minute=30) -> datetime:

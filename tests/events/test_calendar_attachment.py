@@ -7,7 +7,6 @@ from datetime import date
 from coopcrm import clock
 from coopcrm.scheduler.runner import run_job
 from tests.events.conftest import at, coop_member, make_event
-from tests.sending.conftest import smtp_server  # noqa: F401  (a fixture, re-exported)
 
 
 def test_the_save_the_date_carries_the_event_as_an_ics_file(staff, paris_now, smtp_server):
