@@ -3,7 +3,8 @@
 from flask import Flask, render_template
 
 MESSAGES = {
-    400: ("Requête invalide", "La demande n'a pas pu être comprise. Rechargez la page et réessayez."),
+    400: ("Requête invalide",
+          "La demande n'a pas pu être comprise. Rechargez la page et réessayez."),
     403: ("Accès refusé", "Votre rôle ne permet pas cette action."),
     404: ("Page introuvable", "Cette page n'existe pas ou vous n'y avez pas accès."),
     413: ("Fichier trop volumineux", "Le fichier dépasse la taille maximale autorisée."),
@@ -28,7 +29,8 @@ def register(app: Flask) -> None:
                 "error.html",
                 code=400,
                 title="Formulaire expiré",
-                text="Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez.",
+                text=("Le formulaire a expiré ou n'est pas valide. "
+                      "Rechargez la page et recommencez."),
             ),
             400,
         )

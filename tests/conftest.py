@@ -21,7 +21,6 @@ from tests import factories
 from tests.helpers import PASSWORD, login
 
 
-
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url = os.environ.get("COOPCRM_TEST_DATABASE_URL")
@@ -144,7 +143,8 @@ def _playwright():
 def _chromium(_playwright):
     executable = "/usr/bin/chromium"
     if not os.path.exists(executable):
-        pytest.fail("Debian chromium is missing: `make test` installs it (apt-get install chromium)")
+        pytest.fail("Debian chromium is missing: `make test` installs it "
+                    "(apt-get install chromium)")
     browser = _playwright.chromium.launch(
         executable_path=executable,
         args=[

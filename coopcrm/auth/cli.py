@@ -1,11 +1,12 @@
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def users() -> None:
     """Utilisateurs (référents, administrateurs, lecteurs)."""
 

@@ -16,7 +16,8 @@ from coopcrm.auth.models import ROLES
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Indiquez votre email.")])
-    password = PasswordField("Mot de passe", validators=[DataRequired("Indiquez votre mot de passe.")])
+    password = PasswordField("Mot de passe",
+                             validators=[DataRequired("Indiquez votre mot de passe.")])
 
 
 class _EntityChecklist(SelectMultipleField):

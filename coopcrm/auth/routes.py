@@ -25,14 +25,16 @@ def _load_user(user_id: str):
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: never an open redirect to another host.
-    if target and target.startswith("/") and not urlsplit(target).netloc and not target.startswith("//"):
+    if (target and target.startswith("/") and not urlsplit(target).netloc
+            and not target.startswith("//")):
         return target
     return url_for("reporting.dashboard")
 
 
 @bp.route("/")
 def home():
-    return redirect(url_for("reporting.dashboard") if current_user.is_authenticated else url_for("auth.login"))
+    target = "reporting.dashboard" if current_user.is_authenticated else "auth.login"
+    return redirect(url_for(target))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -6,10 +6,10 @@ import os
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def members() -> None:
     """Fichier des coopérateurs : import, export."""
 

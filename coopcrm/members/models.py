@@ -89,7 +89,8 @@ class Member(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("track IN ('accession', 'locatif')", name="track"),
         CheckConstraint("status IN ('prospect', 'cooperateur', 'ancien')", name="status"),
-        CheckConstraint("email_status IN ('valid', 'bounced', 'unsubscribed')", name="email_status"),
+        CheckConstraint("email_status IN ('valid', 'bounced', 'unsubscribed')",
+                        name="email_status"),
         # The members list, sorted by name, walks this index in order and tests the
         # search words against search_text without reading the rows; the COUNT is
         # an index-only scan too (bench/bench_members_list.py: page 66-123 ms -> ~10 ms).
@@ -153,7 +154,8 @@ class Member(TimestampMixin, db.Model):
 
     @property
     def references(self) -> str:
-        return ", ".join(f"{l.entity.code} {l.reference}" for l in self.entity_links if l.reference)
+        return ", ".join(f"{link.entity.code} {link.reference}"
+                         for link in self.entity_links if link.reference)
 
     def tenure_years(self, today: date) -> int | None:
         """Whole years since move-in (ancienneté)."""

@@ -18,4 +18,5 @@ def fold(text: str | None) -> str:
 
 def search_text(last_name: str, first_name: str, email: str | None, references=()) -> str:
     """The member's search_text column value."""
-    return fold(" ".join([last_name or "", first_name or "", email or "", *[r for r in references if r]]))
+    words = [last_name or "", first_name or "", email or "", *[r for r in references if r]]
+    return fold(" ".join(words))

@@ -56,7 +56,8 @@ def day(value, *, allow_future: bool = True, today: date | None = None) -> date 
     else:
         text = str(value).strip()
         parsed = None
-        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y-%m-%d %H:%M:%S"):
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y",
+                    "%Y-%m-%d %H:%M:%S"):
             try:
                 parsed = datetime.strptime(text, fmt).date()
                 break
@@ -98,7 +99,8 @@ def positive_int(value) -> int | None:
 def amount(value) -> Decimal | None:
     if value in (None, ""):
         return None
-    text = str(value).strip().replace("€", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    text = str(value).strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
+    text = text.replace(",", ".")
     try:
         number = Decimal(text)
     except InvalidOperation:

@@ -20,7 +20,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -75,7 +75,7 @@ class Job:
         if self.every is not None:
             return last_ok + self.every
         fire = self.trigger().get_next_fire_time(None, last_ok + timedelta(microseconds=1))
-        return fire.astimezone(timezone.utc) if fire is not None else None
+        return fire.astimezone(UTC) if fire is not None else None
 
     def is_due(self, now: datetime, last_ok: datetime | None) -> bool:
         """Due when it never succeeded, or its interval has passed / its cron has fired since."""

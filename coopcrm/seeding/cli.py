@@ -1,8 +1,8 @@
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def seed() -> None:
     """Données de référence et de démonstration."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from coopcrm.sending.models import STATUSES
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def outbox() -> None:
     """Emails en attente d'envoi (la file d'envoi)."""
 
@@ -35,7 +36,7 @@ def status_command() -> None:
         click.echo(f"{label} : {counts.get(status, 0)}")
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def bounces() -> None:
     """Retours de non-remise (adresses en erreur)."""
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from coopcrm import clock
 from tests.helpers import login, post
@@ -18,7 +18,7 @@ def test_wrong_password_is_refused_in_french(client, referent):
 
 
 def test_login_is_throttled_after_repeated_failures(client, referent):
-    clock.set_now(datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc))
+    clock.set_now(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     for _ in range(5):
         login(client, referent, "wrong password!!")
     page = login(client, referent).get_data(as_text=True)

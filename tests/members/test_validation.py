@@ -10,6 +10,7 @@ def test_amount_refuses_non_numbers_in_french(raw):
         validation.amount(raw)
 
 
-@pytest.mark.parametrize("raw, expected", [("16,00", "16.00"), ("16 €", "16.00"), ("1\u00a0200,5", "1200.50")])
+@pytest.mark.parametrize("raw, expected",
+                         [("16,00", "16.00"), ("16 €", "16.00"), ("1\u00a0200,5", "1200.50")])
 def test_amount_reads_french_formats(raw, expected):
     assert str(validation.amount(raw)) == expected

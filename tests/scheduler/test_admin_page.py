@@ -1,13 +1,13 @@
 """/admin/planificateur: what an administrator sees of the scheduler."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from coopcrm.extensions import db
 from coopcrm.scheduler.models import JobRun
 from tests.helpers import login
 
 URL = "/admin/planificateur"
-T0 = datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
 
 def add_runs(n, name="test.hourly", status="ok", **kw):

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -6,7 +6,7 @@ from coopcrm.extensions import db
 from coopcrm.scheduler.maintenance import prune_job_runs
 from coopcrm.scheduler.models import JobRun
 
-NOW = datetime(2027, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def add_run(name, days_ago, status="ok"):

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -16,7 +16,7 @@ from coopcrm.scheduler.models import JobRun
 from coopcrm.scheduler.registry import load_jobs
 from coopcrm.scheduler.runner import build_scheduler, serve
 
-JAN_15_9H = datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)
+JAN_15_9H = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
 
 def started_paused(app):

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
@@ -13,7 +13,7 @@ def _noop(now):
 
 
 def paris(*args):
-    return datetime(*args, tzinfo=clock.PARIS).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=clock.PARIS).astimezone(UTC)
 
 
 def test_every_registered_job_has_a_unique_name_a_schedule_and_a_description():
@@ -75,7 +75,7 @@ def test_a_cron_job_is_due_once_its_time_has_come_again_in_paris_time():
     assert job.is_due(paris(2027, 1, 16, 9, 0), last)
     assert job.next_due(last) == paris(2027, 1, 16, 9, 0)
     # Summer time: still 09:00 in Paris, i.e. 07:00 UTC.
-    assert job.next_due(paris(2027, 7, 1, 9, 0)) == datetime(2027, 7, 2, 7, 0, tzinfo=timezone.utc)
+    assert job.next_due(paris(2027, 7, 1, 9, 0)) == datetime(2027, 7, 2, 7, 0, tzinfo=UTC)
     # A run late in the day (after a catch-up) waits for the next 09:00.
     assert not job.is_due(paris(2027, 1, 16, 8, 0), paris(2027, 1, 15, 18, 30))
 

@@ -1,6 +1,6 @@
 """`coopcrm jobs run-due [--now]` through the real CLI runner, on the real database."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -10,7 +10,7 @@ from coopcrm.extensions import db
 from coopcrm.scheduler.models import JobRun
 from tests.scheduler.conftest import entity_codes
 
-JAN_15_9H = datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)  # 09:00 in Paris
+JAN_15_9H = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 
 
 def cli(app, *args):
@@ -85,7 +85,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(app, hourly, boom, c
 
 
 def test_now_moves_the_clock_only_for_the_run(app, hourly, calls, only_jobs):
-    frozen_by_test = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    frozen_by_test = datetime(2026, 5, 1, tzinfo=UTC)
     with only_jobs(hourly):
         clock.set_now(frozen_by_test)
         run_due(app, "--now", "2020-06-15 10:30")  # past, naive: Paris time (UTC+2 in June)
@@ -94,10 +94,10 @@ def test_now_moves_the_clock_only_for_the_run(app, hourly, calls, only_jobs):
         clock.set_now(None)
         run_due(app, "--now", "2031-03-01T12:00")  # future
         assert clock._frozen is None
-        assert abs(clock.now() - datetime.now(timezone.utc)) < timedelta(minutes=1)
+        assert abs(clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
     past, future = calls
-    assert past[1] == past[2] == datetime(2020, 6, 15, 8, 30, tzinfo=timezone.utc)
-    assert future[1] == future[2] == datetime(2031, 3, 1, 11, 0, tzinfo=timezone.utc)
+    assert past[1] == past[2] == datetime(2020, 6, 15, 8, 30, tzinfo=UTC)
+    assert future[1] == future[2] == datetime(2031, 3, 1, 11, 0, tzinfo=UTC)
 
 
 def test_a_run_recorded_in_the_future_is_not_due_in_the_past(app, hourly, calls, only_jobs):
@@ -110,7 +110,7 @@ def test_a_run_recorded_in_the_future_is_not_due_in_the_past(app, hourly, calls,
 def test_an_explicit_time_zone_is_kept(app, hourly, calls, only_jobs):
     with only_jobs(hourly):
         run_due(app, "--now", "2027-01-15T09:00+00:00")
-    assert calls[0][1] == datetime(2027, 1, 15, 9, 0, tzinfo=timezone.utc)
+    assert calls[0][1] == datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 
 
 def test_without_now_the_jobs_run_as_of_the_current_clock(app, hourly, calls, only_jobs):
