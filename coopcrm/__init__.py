@@ -9,11 +9,11 @@ from flask import Flask
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; `config` overrides the environment (tests)."""
-    app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
-
     from coopcrm import config as settings
 
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=settings.instance_path())
+    os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(settings.load(app.instance_path))
     if config:
         app.config.update(config)
@@ -32,13 +32,14 @@ def _init_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as FlaskSession
     from sqlalchemy import event
 
+    from coopcrm import resources
     from coopcrm.extensions import babel, csrf, db, login_manager, migrate
     from coopcrm.models_registry import import_all_models
     from coopcrm.privacy import audit
 
     import_all_models()
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    migrate.init_app(app, db, directory=str(resources.folder(resources.MIGRATIONS)))
     csrf.init_app(app)
     babel.init_app(app)
     login_manager.init_app(app)

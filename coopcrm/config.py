@@ -1,29 +1,238 @@
-"""Settings, read from COOPCRM_* environment variables."""
+"""Settings: every key the code reads, from a COOPCRM_* environment variable.
+
+`SETTINGS` is the one list of them: `load()` builds the Flask config from it,
+`coopcrm config check` prints it, and the README's table is checked against it
+(tests/test_config.py). A value that cannot be read raises ConfigError with a
+French message naming the variable.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message is French and names the variable."""
+
+
+# -- readers: one per kind of value ------------------------------------------
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _integer(minimum: int) -> Callable[[str], int]:
+    def read(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"nombre entier attendu, pas « {raw} »") from None
+        if value < minimum:
+            raise ValueError(f"au moins {minimum} attendu, pas {value}")
+        return value
+    return read
+
+
+def _number(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"nombre attendu, pas « {raw} »") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"nombre positif ou nul attendu, pas « {raw} »")
+    return value
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "oui", "on"):
+        return True
+    if value in ("", "0", "false", "no", "non", "off"):
+        return False
+    raise ValueError(f"1 ou 0 attendu, pas « {raw} »")
+
+
+def _key_list(raw: str) -> list[str]:
+    return [key.strip() for key in raw.split(",") if key.strip()]
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"adresse http:// ou https:// attendue, pas « {raw} »")
+    return raw.strip().rstrip("/")
+
+
+def _optional_http_url(raw: str) -> str:
+    return _http_url(raw) if raw.strip() else ""
+
+
+SMTP_SCHEMES = ("smtp", "smtps", "file")
+
+
+def _smtp_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in SMTP_SCHEMES:
+        raise ValueError(f"schéma « {parts.scheme or '(aucun)'} » inconnu : attendu "
+                         + ", ".join(f"{s}://" for s in SMTP_SCHEMES))
+    if parts.scheme != "file" and not parts.hostname:
+        raise ValueError(f"serveur manquant dans « {raw} »")
+    return raw.strip()
 
 
 def _database_url(raw: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: SQLite in the instance folder by default, psycopg 3 for PostgreSQL."""
     if not raw:
         return "sqlite:///" + os.path.join(instance_path, "coopcrm.db")
+    raw = raw.strip()
     # Operators paste libpq-style URLs; SQLAlchemy needs the driver named.
     if raw.startswith("postgres://"):
         raw = "postgresql://" + raw[len("postgres://"):]
     if raw.startswith("postgresql://"):
         raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in ("sqlite", "postgresql+psycopg"):
+        raise ValueError(f"base « {scheme or raw} » non prise en charge : attendu "
+                         "sqlite:///chemin ou postgresql://utilisateur@serveur/base")
     return raw
 
 
-def _secret_key(instance_path: str) -> str:
-    """COOPCRM_SECRET_KEY, else a random key kept in instance/ (never in the repo)."""
-    key = os.environ.get("COOPCRM_SECRET_KEY")
-    if key:
-        return key
-    path = Path(instance_path) / "secret_key"
+def _log_level(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(f"niveau « {raw} » inconnu : DEBUG, INFO, WARNING, ERROR ou CRITICAL")
+    return value
+
+
+# -- the settings --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setting:
+    """One COOPCRM_* variable: the config key it fills, its default and its reader."""
+
+    env: str
+    key: str
+    default: str
+    read: Callable[[str], Any]
+    doc: str
+    secret: bool = False
+    shown_default: str = ""  # for the README when the default is computed
+
+    def value(self, environ: dict[str, str]) -> Any:
+        raw = environ.get(self.env)
+        if raw is None or (raw.strip() == "" and self.default != ""):
+            raw = self.default
+        try:
+            return self.read(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{self.env} : {exc}.") from None
+
+
+def _mb_to_bytes(raw: str) -> int:
+    return _integer(1)(raw) * 1024 * 1024
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Where things are.
+    Setting("COOPCRM_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "", str,
+            "e.g. `postgresql://user@host/coopcrm`", secret=True,
+            shown_default="SQLite in the instance folder (`coopcrm.db`)"),
+    Setting("COOPCRM_BASE_URL", "BASE_URL", "http://127.0.0.1:5000", _http_url,
+            "public address used in emails; `https://…` turns on secure cookies"),
+    # Secrets.
+    Setting("COOPCRM_SECRET_KEY", "SECRET_KEY", "", _text,
+            "signs sessions and links; required in production", secret=True,
+            shown_default="random, kept in the instance folder (`secret_key`)"),
+    Setting("COOPCRM_SECRET_KEY_FALLBACKS", "SECRET_KEY_FALLBACKS", "", _key_list,
+            "former keys, comma-separated, still accepted during a key rotation", secret=True,
+            shown_default="none"),
+    # Mail.
+    Setting("COOPCRM_SMTP_URL", "SMTP_URL", "smtp://127.0.0.1:1025", _smtp_url,
+            "`smtp://user:pass@host:587?starttls=1`, `smtps://…`, `file:///dir` (see below)",
+            secret=True),
+    Setting("COOPCRM_MAIL_FROM", "MAIL_FROM", "Vie coopérative <vie-cooperative@coop.example>",
+            _text, "sender of every message"),
+    Setting("COOPCRM_MAIL_REPLY_TO", "MAIL_REPLY_TO", "", _text,
+            "Reply-To of every message", shown_default="none"),
+    Setting("COOPCRM_CONTACT_EMAIL", "CONTACT_EMAIL", "", _text,
+            "address members are told to write to on public pages",
+            shown_default="the address of `COOPCRM_MAIL_FROM`"),
+    Setting("COOPCRM_UNSUBSCRIBE_MAILTO", "UNSUBSCRIBE_MAILTO", "", _text,
+            "mailbox of the `List-Unsubscribe` mailto",
+            shown_default="the address of `COOPCRM_MAIL_FROM`"),
+    Setting("COOPCRM_SMTP_RATE", "SMTP_RATE", "0", _number,
+            "messages per second sent by the outbox (`0`: unlimited)"),
+    Setting("COOPCRM_OUTBOX_BATCH_SIZE", "OUTBOX_BATCH_SIZE", "200", _integer(1),
+            "messages sent over one SMTP connection"),
+    Setting("COOPCRM_OUTBOX_MAX_ATTEMPTS", "OUTBOX_MAX_ATTEMPTS", "8", _integer(1),
+            "delivery attempts before a message is given up"),
+    Setting("COOPCRM_BOUNCE_SOFT_LIMIT", "BOUNCE_SOFT_LIMIT", "3", _integer(1),
+            "soft bounces before an address is suppressed"),
+    Setting("COOPCRM_LOGO_URL", "LOGO_URL", "", _optional_http_url,
+            "logo shown at the top of every email", shown_default="none"),
+    Setting("COOPCRM_EMAILS_DIR", "EMAILS_DIR", "", _text,
+            "folder of MJML templates replacing the shipped ones",
+            shown_default="the shipped ones"),
+    # Member links.
+    Setting("COOPCRM_LINK_UNSUBSCRIBE_MAX_AGE_DAYS", "LINK_UNSUBSCRIBE_MAX_AGE_DAYS", "730",
+            _integer(1), "days an unsubscribe link stays valid"),
+    Setting("COOPCRM_LINK_PREFERENCES_MAX_AGE_DAYS", "LINK_PREFERENCES_MAX_AGE_DAYS", "90",
+            _integer(1), "days a preferences link stays valid"),
+    # The cooperative's own figures and documents.
+    Setting("COOPCRM_COOP_NAME", "COOP_NAME", "La Coop", _text,
+            "shown in the interface and emails"),
+    Setting("COOPCRM_BOOKLET_URL", "BOOKLET_URL", "", _optional_http_url,
+            "the livret d'accueil; the welcome email on move-in stays off until it is set",
+            shown_default="none"),
+    Setting("COOPCRM_COURTESY_MONTHLY_TARGET", "COURTESY_MONTHLY_TARGET", "75", _integer(0),
+            "courtesy visits a month (also editable on the *Visites* page)"),
+    Setting("COOPCRM_SHARE_UNIT_AMOUNT", "SHARE_UNIT_AMOUNT", "16", _text,
+            "share amount quoted by newsletter N°1 when no share movement gives it"),
+    Setting("COOPCRM_EVENTS_PROXY_LIMIT", "EVENTS_PROXY_LIMIT", "2", _integer(0),
+            "proxies one present member may hold at an AG (the chair: no limit)"),
+    # Web.
+    Setting("COOPCRM_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", "40", _mb_to_bytes,
+            "largest upload accepted, in MB (a 100,000-row member CSV is about 15 MB)"),
+    Setting("COOPCRM_LOG_LEVEL", "LOG_LEVEL", "INFO", _log_level,
+            "`DEBUG`, `INFO`, `WARNING` or `ERROR`, for the web process and the scheduler"),
+)
+
+# Fixed rules, not settings: the same for every cooperative.
+CONSTANTS: dict[str, Any] = {
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "MEMBERS_PER_PAGE": 50,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 12,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; forms stay open for a while
+}
+
+
+def instance_path() -> str | None:
+    """Where this installation keeps its data (COOPCRM_INSTANCE_PATH).
+
+    None leaves Flask's choice: `instance/` beside a checkout, and
+    `<venv>/var/coopcrm-instance` for an installed package.
+    """
+    configured = os.environ.get("COOPCRM_INSTANCE_PATH", "").strip()
+    return os.path.abspath(configured) if configured else None
+
+
+def _secret_key(configured: str, instance: str) -> str:
+    """COOPCRM_SECRET_KEY, else a random key kept in the instance folder (never in the repo)."""
+    if configured:
+        return configured
+    path = Path(instance) / "secret_key"
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,39 +242,70 @@ def _secret_key(instance_path: str) -> str:
     return key
 
 
-def load(instance_path: str) -> dict:
+def load(instance: str, environ: dict[str, str] | None = None) -> dict:
     """The configuration mapping for create_app, from the environment."""
-    env = os.environ.get
-    return {
-        "SQLALCHEMY_DATABASE_URI": _database_url(env("COOPCRM_DATABASE_URL"), instance_path),
-        "SECRET_KEY": _secret_key(instance_path),
-        "BASE_URL": env("COOPCRM_BASE_URL", "http://127.0.0.1:5000"),
-        "SMTP_URL": env("COOPCRM_SMTP_URL", "smtp://127.0.0.1:1025"),
-        "MAIL_FROM": env("COOPCRM_MAIL_FROM", "Vie coopérative <vie-cooperative@coop.example>"),
-        "COOP_NAME": env("COOPCRM_COOP_NAME", "La Coop"),
-        # Sending (coopcrm.sending): replies, pace, bounces, where the MJML sources live.
-        "MAIL_REPLY_TO": env("COOPCRM_MAIL_REPLY_TO", ""),
-        "SMTP_RATE": float(env("COOPCRM_SMTP_RATE", "0")),  # messages/s, 0 = unlimited
-        "BOUNCE_SOFT_LIMIT": int(env("COOPCRM_BOUNCE_SOFT_LIMIT", "3")),
-        "OUTBOX_BATCH_SIZE": int(env("COOPCRM_OUTBOX_BATCH_SIZE", "200")),
-        "OUTBOX_MAX_ATTEMPTS": int(env("COOPCRM_OUTBOX_MAX_ATTEMPTS", "8")),
-        "LOGO_URL": env("COOPCRM_LOGO_URL", ""),
-        "EMAILS_DIR": env("COOPCRM_EMAILS_DIR", ""),  # empty: emails/ beside the package
-        # Journeys, cycle, events: the cooperative's own figures and documents.
-        "COURTESY_MONTHLY_TARGET": int(env("COOPCRM_COURTESY_MONTHLY_TARGET", "75")),
-        "BOOKLET_URL": env("COOPCRM_BOOKLET_URL", ""),  # the livret d'accueil, for the welcome
-        "SHARE_UNIT_AMOUNT": env("COOPCRM_SHARE_UNIT_AMOUNT", "16"),
-        "EVENTS_PROXY_LIMIT": int(env("COOPCRM_EVENTS_PROXY_LIMIT", "2")),
-        "BABEL_DEFAULT_LOCALE": "fr",
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
-        "MEMBERS_PER_PAGE": 50,
-        # Imports: anything bigger is refused before parsing (a member file of
-        # 100,000 rows is ~15 MB as CSV).
-        "MAX_CONTENT_LENGTH": int(env("COOPCRM_MAX_UPLOAD_MB", "40")) * 1024 * 1024,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_LOCK_MINUTES": 15,
-        "PASSWORD_MIN_LENGTH": 12,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; forms stay open for a while
-    }
+    environ = dict(os.environ if environ is None else environ)
+    values = {s.key: s.value(environ) for s in SETTINGS}
+    try:
+        values["SQLALCHEMY_DATABASE_URI"] = _database_url(
+            values["SQLALCHEMY_DATABASE_URI"], instance)
+    except ValueError as exc:
+        raise ConfigError(f"COOPCRM_DATABASE_URL : {exc}.") from None
+    values["SECRET_KEY"] = _secret_key(values["SECRET_KEY"], instance)
+    if values["BASE_URL"].startswith("https://"):
+        # Cookies over https only once the public address is https.
+        values.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,
+                      PREFERRED_URL_SCHEME="https")
+    return {**CONSTANTS, **values}
+
+
+def is_local(base_url: str) -> bool:
+    """True when the public address is this machine (a demo or a developer's copy)."""
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def problems(environ: dict[str, str] | None = None) -> list[str]:
+    """What `coopcrm config check` refuses beyond unreadable values (French, one line each)."""
+    environ = dict(os.environ if environ is None else environ)
+    found = []
+    base_url = environ.get("COOPCRM_BASE_URL") or "http://127.0.0.1:5000"
+    if not is_local(base_url):
+        if not environ.get("COOPCRM_SECRET_KEY", "").strip():
+            found.append("COOPCRM_SECRET_KEY manque : en production (COOPCRM_BASE_URL "
+                         f"{base_url}), fixez une clé longue et secrète.")
+        elif len(environ["COOPCRM_SECRET_KEY"].strip()) < 32:
+            found.append("COOPCRM_SECRET_KEY est trop courte : au moins 32 caractères.")
+    return found
+
+
+def effective(config: dict) -> list[tuple[str, str]]:
+    """(variable, value shown) for every setting, secrets masked."""
+    rows = []
+    for s in SETTINGS:
+        value = config.get(s.key)
+        if s.key == "MAX_CONTENT_LENGTH":
+            value = value // (1024 * 1024)
+        if isinstance(value, list):
+            shown = f"{len(value)} clé(s)" if s.secret else ", ".join(value)
+        elif s.secret and value:
+            shown = _mask(s.env, str(value))
+        else:
+            shown = "" if value is None else str(value)
+        rows.append((s.env, shown or "(vide)"))
+    return rows
+
+
+def _mask(env: str, value: str) -> str:
+    if env in ("COOPCRM_DATABASE_URL", "COOPCRM_SMTP_URL"):
+        parts = urlsplit(value)
+        if parts.password:
+            netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+            return parts._replace(netloc=netloc).geturl()
+        return value
+    return "***"

@@ -1,3 +1,5 @@
+import sys
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -17,11 +19,19 @@ def users() -> None:
 @click.option("--role", type=click.Choice(["admin", "referent", "lecteur"]), default="referent")
 @click.option("--entity", "entities", multiple=True, help="Code d'entité (répétable)")
 @click.option("--all-entities", is_flag=True, help="Voit toutes les entités du groupe")
-@click.password_option("--password", help="Au moins 12 caractères")
-def create(email, name, role, entities, all_entities, password):
-    """Créer un utilisateur."""
+@click.option("--password-stdin", is_flag=True,
+              help="Lire le mot de passe sur l'entrée standard (scripts), sans le demander.")
+def create(email, name, role, entities, all_entities, password_stdin):
+    """Créer un utilisateur (le mot de passe est demandé, au moins 12 caractères)."""
     from coopcrm.auth.services import create_user
     from coopcrm.members.models import Entity
+
+    # Never as an argument: it would sit in the shell history and the process list.
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Mot de passe", hide_input=True,
+                                confirmation_prompt="Confirmez le mot de passe")
 
     found = list(db.session.scalars(select(Entity).where(Entity.code.in_(entities))))
     missing = set(entities) - {e.code for e in found}

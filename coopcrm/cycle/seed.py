@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from sqlalchemy import select
 
+from coopcrm import resources
 from coopcrm.cycle.content import clean_content
 from coopcrm.cycle.models import NewsletterIssue
 from coopcrm.extensions import db
 
-SEED_FILE = Path(__file__).resolve().parents[2] / "seeds" / "newsletter_issues.json"
 _SCHEDULE = ("send_month", "send_day", "send_hour", "send_minute")
 
 
@@ -19,7 +16,7 @@ def load_issues() -> int:
     """Insert the missing issues (by number); existing ones keep their dates and edits."""
     known = set(db.session.scalars(select(NewsletterIssue.number)))
     added = 0
-    for row in json.loads(SEED_FILE.read_text(encoding="utf-8")):
+    for row in resources.seed("newsletter_issues.json"):
         if row["number"] in known:
             continue
         db.session.add(NewsletterIssue(number=row["number"], theme=row["theme"],

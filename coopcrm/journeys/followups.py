@@ -11,15 +11,13 @@ is written as skipped and never acts.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import jinja2
 from sqlalchemy import func, select, update
 
-from coopcrm import clock
+from coopcrm import clock, resources
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.journeys.models import (
@@ -31,7 +29,6 @@ from coopcrm.journeys.models import (
 )
 from coopcrm.members.models import TRACKS
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEND_AT = time(9, 0)  # follow-ups fall due at 09:00 Paris time on their day
 DELAY_MAX = 3660
 LATE_DEFAULT = 30
@@ -226,7 +223,7 @@ def seed_rules(booklet_url: str | None = None) -> int:
     from flask import current_app
 
     booklet_url = booklet_url or current_app.config.get("BOOKLET_URL", "")
-    rows = json.loads((SEEDS / "followup_rules.json").read_text(encoding="utf-8"))
+    rows = resources.seed("followup_rules.json")
     known = set(db.session.scalars(select(FollowUpRule.code).where(FollowUpRule.code.is_not(None))))
     types = {t.code: t for t in db.session.scalars(select(MomentType))}
     added = 0

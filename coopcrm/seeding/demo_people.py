@@ -7,16 +7,14 @@ random seed always gives the same group (for the same day).
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
+from coopcrm import resources
 from coopcrm.clock import PARIS
 from coopcrm.members.text import fold
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 # Consents older than the GDPR were collected again in a campaign after it.
 GDPR_CAMPAIGN = date(2018, 5, 25)
 # Share of the locatif tenants per tenure band (years): "plus de 15 ans",
@@ -75,7 +73,7 @@ class Person:
 
 
 def read_seed(name: str) -> dict:
-    return json.loads((SEEDS / name).read_text(encoding="utf-8"))
+    return resources.seed(name)
 
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:

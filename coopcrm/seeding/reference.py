@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import select
 
+from coopcrm import resources
 from coopcrm.extensions import db
 from coopcrm.journeys.models import MomentType
 from coopcrm.members.models import College
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-
 
 def _read(name: str) -> list[dict]:
-    return json.loads((SEEDS / name).read_text(encoding="utf-8"))
+    return resources.seed(name)
 
 
 def load_moment_types() -> int:

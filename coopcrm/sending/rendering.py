@@ -37,7 +37,7 @@ from flask import current_app
 from markupsafe import Markup
 from mjml import mjml2html
 
-from coopcrm import clock
+from coopcrm import clock, resources
 
 _HEADER = re.compile(r"\A\s*<!--(.*?)-->\s*", re.S)
 _INCLUDE = re.compile(r"<mj-include\s+([^>]*?)/>")
@@ -158,11 +158,11 @@ _envs: dict[str, tuple[jinja2.Environment, jinja2.Environment]] = {}
 
 
 def emails_dir() -> Path:
-    """The folder holding the MJML sources (COOPCRM_EMAILS_DIR, else emails/ beside coopcrm/)."""
+    """The folder holding the MJML sources (COOPCRM_EMAILS_DIR, else the shipped ones)."""
     configured = current_app.config.get("EMAILS_DIR")
     if configured:
         return Path(configured)
-    return Path(current_app.root_path).parent / "emails"
+    return resources.folder(resources.EMAILS)
 
 
 def template_keys() -> list[str]:

@@ -1,0 +1,51 @@
+"""Is the database at the schema this code expects? (CLI guard and health check.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+
+from coopcrm.extensions import db
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The revisions the database holds and the ones the shipped migrations end at."""
+
+    current: tuple[str, ...]
+    head: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return set(self.current) == set(self.head)
+
+    @property
+    def missing(self) -> bool:
+        return not self.current
+
+    def problem_fr(self) -> str:
+        """One French line saying what to do, or '' when the schema is current."""
+        if self.ok:
+            return ""
+        if self.missing:
+            return "La base n'est pas initialisée : lancez `coopcrm db upgrade`."
+        if set(self.current) - set(self.head):
+            return ("La base a été migrée par une version plus récente de CoopCRM "
+                    f"({', '.join(self.current)}) : installez cette version.")
+        return "La base n'est pas à jour : lancez `coopcrm db upgrade`."
+
+
+def head_revisions() -> tuple[str, ...]:
+    """The heads of the migrations Flask-Migrate was given."""
+    directory = current_app.extensions["migrate"].directory
+    return tuple(ScriptDirectory(directory).get_heads())
+
+
+def state() -> SchemaState:
+    """Read the database's alembic revision (raises SQLAlchemy's error if unreachable)."""
+    with db.engine.connect() as conn:
+        current = tuple(MigrationContext.configure(conn).get_current_heads())
+    return SchemaState(current=current, head=head_revisions())
