@@ -4,8 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# make run PORT=5001 MAIL_PORT=1026 MAILBOX_PORT=1081 when the defaults are taken.
+PORT ?= 5000
+MAIL_PORT ?= 1025
+MAILBOX_PORT ?= 1080
+SMOKE := build/smoke
 
-.PHONY: run test bench lint chromium install clean
+.PHONY: run test smoke bench lint chromium install clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +18,7 @@ $(BIN)/activate:
 
 # Reinstall only when the dependencies change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,dev]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -21,7 +26,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/coopcrm db upgrade
 	$(BIN)/coopcrm seed demo --if-empty
-	$(BIN)/coopcrm dev
+	$(BIN)/coopcrm dev --port $(PORT) --mail-port $(MAIL_PORT) --mailbox-port $(MAILBOX_PORT)
 
 # Debian's chromium, never a browser downloaded by a test tool.
 chromium:
@@ -31,11 +36,26 @@ chromium:
 test: install chromium
 	$(BIN)/pytest
 
+# The wheel, installed in a fresh venv, driven from an empty folder: every documented
+# command (tests/cli) run against the installed console script, not the checkout.
+smoke: install
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/empty
+	$(BIN)/pip wheel -q --no-deps -w $(SMOKE)/dist . 2>/dev/null
+	$(PYTHON) -m venv $(SMOKE)/venv
+	$(SMOKE)/venv/bin/pip install -q --upgrade pip
+	$(SMOKE)/venv/bin/pip install -q $(SMOKE)/dist/coopcrm-*.whl pytest
+	cd $(SMOKE)/empty && ../venv/bin/python -c \
+	  "import coopcrm, sys; p = coopcrm.__file__; print('installed:', p); \
+	   sys.exit('site-packages' not in p)"
+	cd $(SMOKE)/empty && COOPCRM_BIN=$(CURDIR)/$(SMOKE)/venv/bin/coopcrm \
+	  ../venv/bin/python -m pytest -q -p no:cacheprovider --rootdir=$(CURDIR) \
+	  --confcutdir=$(CURDIR)/tests/cli $(CURDIR)/tests/cli
+
 bench: install
 	$(BIN)/python -m bench
 
 lint: install
-	$(BIN)/pip install -q ruff && $(BIN)/ruff check coopcrm tests bench
+	$(BIN)/ruff check coopcrm tests bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance build .pytest_cache

@@ -72,11 +72,18 @@ def _interrupt(signum, frame):
 @with_appcontext
 def dev(host, port, mail_port, mailbox_port):
     """Lancer l'application, le planificateur et la boîte mail locale (développement)."""
-    if not _port_free(host, port):
-        raise click.ClickException(
-            f"Le port {port} est déjà utilisé (CoopCRM tourne peut-être déjà ?). "
-            f"Arrêtez l'autre programme ou choisissez un autre port : coopcrm dev --port 5001"
-        )
+    # Every port before anything starts: never half a development stack.
+    for label, option, number, bind_host in (("l'application", "--port", port, host),
+                                             ("le SMTP local", "--mail-port", mail_port,
+                                              "127.0.0.1"),
+                                             ("la boîte mail", "--mailbox-port", mailbox_port,
+                                              "127.0.0.1")):
+        if not _port_free(bind_host, number):
+            raise click.ClickException(
+                f"Le port {number} ({label}) est déjà utilisé (CoopCRM tourne peut-être déjà ?) : "
+                f"arrêtez l'autre programme ou choisissez-en un autre ({option}, "
+                f"ou make run PORT=… MAIL_PORT=… MAILBOX_PORT=…)."
+            )
     env = dict(os.environ)
     env.setdefault("COOPCRM_SMTP_URL", f"smtp://127.0.0.1:{mail_port}")
     env.setdefault("COOPCRM_BASE_URL", f"http://{host}:{port}")

@@ -1,0 +1,209 @@
+"""Every command the README lists, run as a user runs it, on a fresh database.
+
+The console script runs in a subprocess from an empty folder; the test pushes
+no app context. The last assertion reads the README's command table and fails
+if a documented command was not exercised here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mailbox
+import re
+import signal
+import socket
+import time
+import urllib.parse
+import urllib.request
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import openpyxl
+
+from tests.cli.conftest import free_port
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PASSWORD = "mot-de-passe-admin-2027"
+
+DSN = """From: MAILER-DAEMON@mx.example
+To: vie@coop.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-smoke-1@mx.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Votre message n'a pas pu etre remis.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example
+
+Final-Recipient: rfc822; {recipient}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 no such user
+
+--B--
+"""
+
+
+def documented_commands() -> set[str]:
+    """`coopcrm X [Y]` of each row of the README's command table."""
+    found = set()
+    for line in README.read_text(encoding="utf-8").splitlines():
+        for cell in re.findall(r"`coopcrm ([a-z][a-z-]*(?: [a-z][a-z-]*)?)", line):
+            words = cell.split()
+            found.add(" ".join(w for w in words[:2] if not w.startswith("-")))
+    return found
+
+
+def _wait_for_port(port: int, proc, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"exited {proc.returncode}: {proc.stderr.read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def _stop(proc) -> tuple[str, str]:
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    return out, err
+
+
+def _messages(maildir: Path) -> list:
+    box = mailbox.Maildir(maildir, factory=None, create=False)
+    return [BytesParser(policy=policy.default).parsebytes(box.get_bytes(k)) for k in box.keys()]
+
+
+def _browse_as_admin(base: str) -> None:
+    """Log in and open the pages that need the shipped templates, emails and seeds."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    login = opener.open(base + "/connexion", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "email": "admin@coop.example",
+                                   "password": PASSWORD}).encode()
+    home = opener.open(base + "/connexion", data=form, timeout=10)
+    assert "/connexion" not in home.geturl(), "login refused"
+    outbox = opener.open(base + "/envois", timeout=10).read().decode()
+    assert "newsletter_edition" in outbox or "convocation" in outbox  # the shipped templates
+    cycle = opener.open(base + "/lettres-d-information", timeout=10).read().decode()
+    edition = re.search(r'href="(/lettres-d-information/editions/\d+)"', cycle).group(1)
+    page = opener.open(base + edition, timeout=10)
+    assert page.status == 200
+
+
+def test_every_documented_command(installation, tmp_path):
+    run = installation.run
+    ran = installation.ran
+
+    # A new install: nothing works before the migrations, and says so in French.
+    refused = run("outbox", "status", ok=False)
+    assert refused.returncode != 0 and "coopcrm db upgrade" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    run("db", "upgrade")
+    assert "Configuration valide" in run("config", "check").stdout
+    assert "ajoutées" in run("seed", "reference").stdout
+
+    created = run("users", "create", "--email", "admin@coop.example", "--name", "Admin",
+                  "--role", "admin", "--all-entities", "--password-stdin", stdin=PASSWORD + "\n")
+    assert "Utilisateur créé : admin@coop.example" in created.stdout
+    short = run("users", "create", "--email", "b@coop.example", "--name", "B",
+                "--password-stdin", stdin="court\n", ok=False)
+    assert short.returncode != 0 and "12" in short.stderr and "Traceback" not in short.stderr
+
+    assert "Démonstration chargée" in run("seed", "demo", "--members", "120",
+                                         "--random-seed", "7").stdout
+    assert run("seed", "demo", "--if-empty").returncode == 0
+
+    # Export, read whole and parsed, in both formats; then import a new member.
+    run("members", "export", str(tmp_path / "membres.csv"))
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "membres.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert len(rows) >= 120
+    run("members", "export", str(tmp_path / "membres.xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "membres.xlsx").active
+    assert [c.value for c in sheet[1]] == list(rows[0].keys())
+    assert sheet.max_row == len(rows) + 1
+    header = ";".join(rows[0].keys())
+    new_row = {key: "" for key in rows[0]}
+    new_row.update({key: value for key, value in rows[0].items()
+                    if key in ("entite", "parcours", "statut", "college", "nombre_parts",
+                               "montant_parts", "date_signature")})
+    new_row.update(nom="Nouvelle", prenom="Personne", email="nouvelle.personne@exemple.fr",
+                   reference="SMOKE-0001")
+    new_file = tmp_path / "nouveau.csv"
+    new_file.write_text(header + "\n" + ";".join(new_row[k] for k in rows[0]) + "\n",
+                        encoding="utf-8")
+    dry = run("members", "import", str(new_file), "--dry-run", ok=False)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "à créer : 1" in dry.stdout
+    assert "à créer : 1" in run("members", "import", str(new_file)).stdout
+
+    # Mail through a real SMTP server: the local mail catcher.
+    smtp_port, http_port = free_port(), free_port()
+    maildir = tmp_path / "catcher"
+    catcher = installation.start("mailcatcher", "--smtp-port", str(smtp_port),
+                                 "--http-port", str(http_port), "--maildir", str(maildir))
+    try:
+        _wait_for_port(smtp_port, catcher)
+        installation.env["COOPCRM_SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+        assert "En attente" in run("outbox", "status").stdout
+        run("outbox", "flush")
+        listing = run("jobs", "list").stdout
+        assert "cycle.due" in listing and "sending.flush" in listing
+        due = run("jobs", "run-due", "--now", "2027-01-15T09:30")
+        assert "N°1 · 2027" in due.stdout, due.stdout
+        run("jobs", "run", "sending.flush", "--now", "2027-01-15T09:31")
+        newsletters = [m for m in _messages(maildir) if "N°1" in str(m["Subject"])]
+        assert newsletters, "no newsletter reached the SMTP server"
+        html = newsletters[0].get_body(("html",)).get_content()
+        assert "<mj-" not in html and "<table" in html  # MJML compiled, not raw
+        assert newsletters[0]["List-Unsubscribe"]
+    finally:
+        _stop(catcher)
+
+    # A delivery status notification for one of the recipients.
+    recipient = str(newsletters[0]["To"]).split("<")[-1].rstrip(">")
+    dsn = tmp_path / "dsn" / "bounce.eml"
+    dsn.parent.mkdir()
+    dsn.write_text(DSN.format(recipient=recipient).replace("\n", "\r\n"), encoding="ascii")
+    ingested = run("bounces", "ingest", str(dsn.parent))
+    assert "1" in ingested.stdout
+    assert run("bounces", "ingest", str(dsn.parent)).returncode == 0  # safe to rerun
+
+    # The long-running processes start, work and stop cleanly on SIGTERM.
+    scheduler = installation.start("scheduler", "--poll", "0.2")
+    time.sleep(0)  # nothing to wait for: it is polled below
+    deadline = time.monotonic() + 60
+    lock_taken = False
+    while time.monotonic() < deadline and scheduler.poll() is None and not lock_taken:
+        lock_taken = any((Path(installation.env["COOPCRM_INSTANCE_PATH"])).glob("*lock*"))
+        time.sleep(0.1)
+    out, err = _stop(scheduler)
+    assert scheduler.returncode == 0, err
+
+    port, mail_port, mailbox_port = free_port(), free_port(), free_port()
+    dev = installation.start("dev", "--port", str(port), "--mail-port", str(mail_port),
+                             "--mailbox-port", str(mailbox_port))
+    try:
+        _wait_for_port(port, dev)
+        _browse_as_admin(f"http://127.0.0.1:{port}")
+    finally:
+        _stop(dev)
+
+    exercised = {" ".join(args[:2]) for args in ran} | {args[0] for args in ran}
+    missing = documented_commands() - exercised
+    assert not missing, f"documented but not run here: {sorted(missing)}"
