@@ -28,6 +28,7 @@ from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import scope
+from coopcrm.spreadsheet import neutral
 
 bp = Blueprint("events", __name__)
 
@@ -267,7 +268,7 @@ def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+        writer.writerow([neutral(v) for v in row])
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

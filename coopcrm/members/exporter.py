@@ -3,6 +3,12 @@
 Rows come from `members_query` (so the export is exactly the list the
 referent filtered, within their entities), read as plain columns in batches:
 100,000 members stream out without building an ORM object each.
+
+A member linked to several entities gets one line per link (each with that
+entity's reference); their residence is written on the line of the entity
+it belongs to only, and the import folds the lines back into one member.
+Text cells go through `spreadsheet.neutral`: no stored value becomes a live
+formula, and the import restores them.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from coopcrm.members.importer import Everyone
 from coopcrm.members.importer_read import COLUMNS
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
 from coopcrm.members.query import MemberFilter, members_query
+from coopcrm.spreadsheet import neutral
 
 BATCH = 1000
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -27,13 +34,13 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def _select(user, f: MemberFilter) -> Select:
-    """One row per member: their columns, plus one entity link (the filtered entity's if any)."""
+    """One row per entity link the export shows (the filtered entity's, else the user's)."""
     link = aliased(MemberEntity)
-    chosen = select(func.min(MemberEntity.entity_id)).where(MemberEntity.member_id == Member.id)
+    shown = link.member_id == Member.id
     if f.entity is not None:
-        chosen = chosen.where(MemberEntity.entity_id == f.entity)
+        shown = and_(shown, link.entity_id == f.entity)
     elif not user.sees_all_entities:
-        chosen = chosen.where(MemberEntity.entity_id.in_(user.entity_ids))
+        shown = and_(shown, link.entity_id.in_(user.entity_ids))
     first_subscription = (
         select(func.min(ShareMovement.occurred_on))
         .where(ShareMovement.member_id == Member.id, ShareMovement.kind == "subscription")
@@ -42,6 +49,7 @@ def _select(user, f: MemberFilter) -> Select:
     return (
         members_query(user, f)
         .with_only_columns(
+            Member.id, link.entity_id, Residence.entity_id,
             link.reference, Member.civility, Member.first_name, Member.last_name, Member.email,
             Member.phone, Member.address, Member.postal_code, Member.city, Entity.code,
             Residence.name, Member.track, College.code, Member.status,
@@ -49,39 +57,52 @@ def _select(user, f: MemberFilter) -> Select:
             Member.share_amount, first_subscription, Member.newsletter_consent,
             Member.econvocation_consent,
         )
-        .join_from(Member, link, and_(link.member_id == Member.id,
-                                      link.entity_id == chosen.scalar_subquery()), isouter=True)
+        # A member with no link at all still gets their line (with no entity).
+        .join_from(Member, link, shown, isouter=True)
         .join_from(link, Entity, Entity.id == link.entity_id, isouter=True)
         .join_from(Member, Residence, Residence.id == Member.residence_id, isouter=True)
         .join_from(Member, College, College.id == Member.college_id, isouter=True)
+        # Every sort ends on Member.id: a member's lines come together, by entity.
+        .order_by(link.entity_id)
     )
 
 
 def _cells(record, as_text: bool) -> list:
-    (reference, civility, first, last, email, phone, address, postal, city, entity, residence,
-     track, college, status, signed, moved, count, amount, subscribed, newsletter,
-     econvocation) = record
+    (_member, link_entity, residence_entity, reference, civility, first, last, email, phone,
+     address, postal, city, entity, residence, track, college, status, signed, moved, count,
+     amount, subscribed, newsletter, econvocation) = record
     unit = (Decimal(amount) / count).quantize(Decimal("0.01")) if count else None
+    if link_entity is not None and residence_entity != link_entity:
+        # The residence is another entity's: it goes on that entity's line (a blank cell
+        # changes nothing on import; this line's entity would not know the name).
+        residence = None
 
     def day(value):
         if value is None:
             return ""
         return value.strftime("%d/%m/%Y") if as_text else value
 
-    return [
+    cells = [
         reference or "", civility or "", first or "", last or "", email or "", phone or "",
         address or "", postal or "", city or "", entity or "", residence or "", track,
         college or "", status, day(signed), day(moved), count or "",
         (str(unit).replace(".", ",") if as_text else float(unit)) if unit is not None else "",
         day(subscribed), "oui" if newsletter else "non", "oui" if econvocation else "non",
     ]
+    return [neutral(c) for c in cells]
 
 
-def rows(user, f: MemberFilter, as_text: bool = True) -> Iterator[list]:
-    """The header, then one list of cells per member, read in batches."""
+def rows(user, f: MemberFilter, as_text: bool = True, members: set | None = None
+         ) -> Iterator[list]:
+    """The header, then one list of cells per member and entity link, read in batches.
+
+    `members`, if given, collects the ids of the members written.
+    """
     yield list(COLUMNS)
     result = db.session.execute(_select(user, f).execution_options(yield_per=BATCH))
     for record in result:
+        if members is not None:
+            members.add(record[0])
         yield _cells(record, as_text)
 
 
@@ -120,7 +141,7 @@ def write_xlsx(lines: Iterable[list], target) -> None:
 
 
 def export_file(path: str, entity_code: str | None = None, user=None) -> int:
-    """Write every member (of one entity, if given) to a .csv or .xlsx file; the member count."""
+    """Write every member (of one entity, if given) to a .csv or .xlsx file; how many members."""
     user = user or Everyone()
     f = MemberFilter()
     if entity_code:
@@ -130,7 +151,8 @@ def export_file(path: str, entity_code: str | None = None, user=None) -> int:
             raise ValueError(f"Entité « {entity_code} » inconnue.")
         f.entity = entity.id
     lower = path.lower()
-    counted = _Counter(rows(user, f, as_text=not lower.endswith(".xlsx")))
+    members: set[int] = set()
+    counted = rows(user, f, as_text=not lower.endswith(".xlsx"), members=members)
     if lower.endswith(".csv"):
         with open(path, "wb") as out:
             for chunk in csv_chunks(counted):
@@ -139,14 +161,4 @@ def export_file(path: str, entity_code: str | None = None, user=None) -> int:
         write_xlsx(counted, path)
     else:
         raise ValueError("Extension inconnue : le fichier doit finir par .csv ou .xlsx.")
-    return counted.n - 1
-
-
-class _Counter:
-    def __init__(self, lines: Iterable[list]):
-        self.lines, self.n = lines, 0
-
-    def __iter__(self):
-        for line in self.lines:
-            self.n += 1
-            yield line
+    return len(members)

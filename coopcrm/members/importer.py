@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.members import importer_write
+from coopcrm.members.importer_merge import fold_lines, refuse_together
 from coopcrm.members.importer_read import COLUMNS, ImportFileError, read_table
 from coopcrm.members.importer_rows import Lookups, Row, RowParser
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
@@ -207,13 +208,16 @@ def _lookups(user, entity_code: str | None) -> tuple[Lookups, str | None]:
 
 
 def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
-    """Two lines for one reference (in one entity) or one email: both are refused."""
+    """Two lines for one reference or one email in one entity: both are refused.
+
+    One email in two entities is one person's two links (importer_merge).
+    """
     by_reference, by_email = defaultdict(list), defaultdict(list)
     for row in rows:
         if row.reference is not None and row.entity is not None:
             by_reference[(row.entity.id, row.reference)].append(row)
         if row.email is not None:
-            by_email[row.email].append(row)
+            by_email[(row.entity.id if row.entity else None, row.email)].append(row)
     for (_, reference), same in by_reference.items():
         if len(same) > 1:
             for row in same:
@@ -221,7 +225,7 @@ def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
                 row.error(labels["reference"],
                           f"Référence « {reference} » en double dans le fichier "
                           f"(aussi ligne {others}).")
-    for email, same in by_email.items():
+    for (_, email), same in by_email.items():
         if len(same) > 1:
             for row in same:
                 others = ", ".join(str(r.line) for r in same if r is not row)
@@ -300,32 +304,23 @@ def _plan(rows: list[Row], labels: dict[str, str], lookups: Lookups, report: Imp
     """Decide, row by row, what to create and what to change; count; never write."""
     candidates = [r for r in rows if not r.errors]
     _match(candidates, labels)
-    matched = {}
-    for row in candidates:
-        if row.member_id is None:
-            continue
-        if row.member_id in matched:
-            first = matched[row.member_id]
-            for r, other in ((row, first), (first, row)):
-                r.error(labels["reference"],
-                        f"Cette ligne et la ligne {other.line} désignent le même coopérateur.")
-        else:
-            matched[row.member_id] = row
-    members, links, with_shares = _load(list(matched))
+    # One lead row per person: a member's lines in several entities become one.
+    leads = fold_lines(candidates, labels)
+    members, links, with_shares = _load([r.member_id for r in leads if r.member_id is not None])
     now = clock.now()
     source = f"import {filename}"[:100]
     plan = importer_write.Plan(now=now, source=source, filename=filename)
-    for row in candidates:
-        if row.errors:
-            continue
+    for row in leads:
         if row.member_id is None:
             _plan_create(row, plan, lookups, labels)
         else:
             _plan_update(row, members[row.member_id], links[row.member_id],
                          row.member_id in with_shares, plan, lookups, labels, report)
+        refuse_together([row, *row.merged], labels)
+    # Counted by member, not by line.
     report.created = len(plan.creates)
     report.updated = sum(1 for u in plan.updates if u.visible)
-    report.unchanged = sum(1 for r in candidates if not r.errors) - report.created - report.updated
+    report.unchanged = sum(1 for r in leads if not r.errors) - report.created - report.updated
     return plan
 
 
@@ -371,11 +366,11 @@ def _plan_create(row: Row, plan, lookups: Lookups, labels) -> None:
         if granted:
             consents.append((kind, True))
     values["email_status"] = "valid"
+    links = [(entity.id, reference) for entity, reference in row.links]
     values["search_text"] = search_text(values["last_name"], values["first_name"],
-                                        values["email"], [row.reference])
+                                        values["email"], [ref for _, ref in links])
     values["created_dt"] = values["updated_dt"] = plan.now
-    plan.creates.append(importer_write.Create(values, row.entity.id, row.reference, share,
-                                              consents))
+    plan.creates.append(importer_write.Create(values, links, share, consents))
 
 
 def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups: Lookups,
@@ -384,7 +379,6 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
         row.error(labels["reference"], f"La référence « {row.reference} » désigne une fiche "
                                        "anonymisée : elle ne peut plus être importée.")
         return
-    entity_id = row.entity.id
     allowed = lookups.allowed_entity_ids
     if allowed is not None and links and not allowed & set(links):
         # Matched by email to someone followed only by entities this user does not manage:
@@ -393,16 +387,18 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
                                    "une autre entité : un administrateur peut le rattacher à "
                                    f"{row.entity.code}.")
         return
-    link_change = None
-    if entity_id not in links:
-        link_change = ("insert", entity_id, row.reference)
-    elif row.reference is not None and links[entity_id] != row.reference:
-        if links[entity_id] is not None:
-            row.error(labels["reference"],
-                      f"L'email {row.email} correspond à un coopérateur qui a déjà la référence "
-                      f"« {links[entity_id]} » dans l'entité {row.entity.code}.")
-            return
-        link_change = ("update", entity_id, row.reference)
+    link_changes = []
+    for entity, reference in row.links:
+        if entity.id not in links:
+            link_changes.append(("insert", entity.id, reference))
+        elif reference is not None and links[entity.id] != reference:
+            if links[entity.id] is not None:
+                row.error(labels["reference"],
+                          f"L'email {row.email} correspond à un coopérateur qui a déjà la "
+                          f"référence « {links[entity.id]} » dans l'entité {entity.code}.")
+                return
+            link_changes.append(("update", entity.id, reference))
+    codes = {entity.id: entity.code for entity, _ in row.links}
 
     changes = {k: v for k, v in row.values.items() if current[k] != v}
     share = None
@@ -437,25 +433,26 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
             consents.append((kind, granted))
 
     references = dict(links)
-    if link_change:
-        references[entity_id] = row.reference
+    for _kind, entity_id, reference in link_changes:
+        references[entity_id] = reference
     merged = {**current, **changes}
     text = search_text(merged["last_name"], merged["first_name"], merged["email"],
                        list(references.values()))
-    visible = bool(changes or link_change)
-    if text != current["search_text"]:
+    visible = bool(changes or link_changes)
+    # The search tests each word on its own: the words' order is not a change.
+    if sorted(text.split()) != sorted((current["search_text"] or "").split()):
         changes["search_text"] = text
-    if not changes and not link_change:
+    if not changes and not link_changes:
         return
     audit = {k: [plain(current.get(k)), plain(v)] for k, v in changes.items()
              if k not in ("search_text", "share_count", "share_amount")
              and not k.endswith("_consent_dt") and not k.endswith("_consent_source")}
-    if link_change:
-        audit[f"reference {row.entity.code}"] = [links.get(entity_id), row.reference]
+    for _kind, entity_id, reference in link_changes:
+        audit[f"reference {codes[entity_id]}"] = [links.get(entity_id), reference]
     if share:
         audit["parts"] = [0, share["quantity"]]
-    plan.updates.append(importer_write.Update(row.member_id, changes, link_change, share, consents,
-                                              audit, visible))
+    plan.updates.append(importer_write.Update(row.member_id, changes, link_changes, share,
+                                              consents, audit, visible))
 
 
 def _warning(row: Row, column: str, message: str) -> Problem:

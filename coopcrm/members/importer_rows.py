@@ -13,6 +13,7 @@ from decimal import Decimal
 from coopcrm.members import validation
 from coopcrm.members.models import STATUSES, TRACKS
 from coopcrm.members.text import fold
+from coopcrm.spreadsheet import restore
 
 V = validation
 _CIVILITIES = {
@@ -60,9 +61,15 @@ class Row:
     residence_name: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     member_id: int | None = None
+    merged: list[Row] = field(default_factory=list)  # the same person's lines in other entities
 
     def error(self, column: str, message: str) -> None:
         self.errors.append((column, message))
+
+    @property
+    def links(self) -> list[tuple[object, str | None]]:
+        """(entity, reference) of this line and of the lines merged into it."""
+        return [(self.entity, self.reference), *((r.entity, r.reference) for r in self.merged)]
 
 
 class RowParser:
@@ -91,6 +98,8 @@ class RowParser:
                 raw = raw.strip()
                 if not raw:
                     continue
+                if raw[0] == "'":  # an export's neutralised formula-like text
+                    raw = restore(raw)
             try:
                 handler(row, raw)
             except V.FieldError as e:

@@ -28,8 +28,7 @@ _DAYS = {"reservation_signed_on", "moved_in_on"}
 @dataclass
 class Create:
     values: dict  # every column of the new member but id
-    entity_id: int
-    reference: str | None
+    links: list[tuple[int, str | None]]  # (entity id, reference), one per entity
     share: dict | None  # a subscription movement, without member_id
     consents: list[tuple[str, bool]]
 
@@ -38,7 +37,7 @@ class Create:
 class Update:
     member_id: int
     changes: dict  # member column -> new value
-    link_change: tuple[str, int, str | None] | None  # ("insert" | "update", entity id, reference)
+    link_changes: list[tuple[str, int, str | None]]  # ("insert" | "update", entity id, reference)
     share: dict | None
     consents: list[tuple[str, bool]]
     audit: dict  # field -> [old, new]
@@ -62,12 +61,11 @@ def write(plan: Plan, filename: str, user=None) -> list[int]:
 
     links, link_updates, shares, consents = [], [], [], []
     for mid, create in zip(ids, plan.creates, strict=True):
-        links.append({"member_id": mid, "entity_id": create.entity_id,
-                      "reference": create.reference})
+        links.extend({"member_id": mid, "entity_id": entity_id, "reference": reference}
+                     for entity_id, reference in create.links)
         _dependents(mid, create.share, create.consents, plan, user_id, shares, consents)
     for upd in plan.updates:
-        if upd.link_change:
-            kind, entity_id, reference = upd.link_change
+        for kind, entity_id, reference in upd.link_changes:
             row = {"member_id": upd.member_id, "entity_id": entity_id, "reference": reference}
             if kind == "insert":
                 links.append(row)
@@ -174,13 +172,17 @@ def _update_members(conn, plan: Plan) -> None:
         keys = tuple(sorted(changes))
         groups[keys].append({"b_id": upd.member_id, **{f"b_{k}": v for k, v in changes.items()}})
     for keys, params in groups.items():
-        statement = update(table).where(table.c.id == bindparam("b_id")).values(
-            {k: bindparam(f"b_{k}") for k in keys})
+        values = {k: bindparam(f"b_{k}") for k in keys}
+        if "updated_dt" not in values:
+            # Only derived columns drift (not shown as an update): keep updated_dt, which the
+            # column's onupdate would otherwise move to now.
+            values["updated_dt"] = table.c.updated_dt
+        statement = update(table).where(table.c.id == bindparam("b_id")).values(values)
         conn.execute(statement, params)
 
 
 def _entity_codes(plan: Plan) -> dict[int, str]:
-    wanted = {c.entity_id for c in plan.creates}
+    wanted = {entity_id for c in plan.creates for entity_id, _ in c.links}
     if not wanted:
         return {}
     return dict(db.session.execute(
@@ -195,7 +197,8 @@ def _snapshot(create: Create, codes: dict[int, str]) -> dict:
         if value is None or value == "" or value is False:
             continue
         out[key] = [None, value.isoformat() if key in _DAYS else value]
-    out[f"reference {codes.get(create.entity_id, create.entity_id)}"] = [None, create.reference]
+    for entity_id, reference in create.links:
+        out[f"reference {codes.get(entity_id, entity_id)}"] = [None, reference]
     if create.share:
         out["parts"] = [0, create.share["quantity"]]
     return out

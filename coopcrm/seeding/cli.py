@@ -22,6 +22,10 @@ def demo(if_empty, count, random_seed):
         result = demo_data.load(count=count, random_seed=random_seed, if_empty=if_empty)
     except demo_data.DemoAlreadyLoaded as exc:
         raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - one French line, and nothing was kept
+        raise click.ClickException(
+            f"Le chargement de la démonstration a échoué ({type(exc).__name__} : {exc}) : "
+            "rien n'a été enregistré.") from None
     click.echo(result)
 
 

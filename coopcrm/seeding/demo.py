@@ -8,11 +8,14 @@ seeded rows have no audit entries: nobody did anything to them.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from coopcrm import clock
 from coopcrm.auth.models import User
@@ -47,34 +50,91 @@ USERS = [("admin", "Sophie Garnier", False), ("referent", "Claire Moreau", False
 OWNER_KEYS = ["admin", "referente", "ght", "lecteur"]
 
 
+RESTART = ("Pour repartir de zéro, supprimez la base (instance/coopcrm.db) puis relancez "
+           "« coopcrm db upgrade » et « coopcrm seed demo ».")
+
+
 class DemoAlreadyLoaded(Exception):
     """The demo entities exist: loading again would duplicate or collide."""
 
 
+class DemoHalfLoaded(DemoAlreadyLoaded):
+    """The demo entities exist but the demo's last steps never ran (a failed older load)."""
+
+
 def load(count: int = 2000, random_seed: int = 2026, if_empty: bool = False) -> str:
-    """Load the demo group in one transaction; a French summary of what was loaded."""
-    existing = list(db.session.scalars(
+    """Load the demo group, all or nothing; a French summary of what was loaded.
+
+    Raises DemoAlreadyLoaded when the demo is there (even with `if_empty`, if it
+    is only half there: a base a failed load left behind is never taken as done).
+    """
+    existing = sorted(db.session.scalars(
         select(Entity.code).where(Entity.code.in_([code for code, _ in ENTITIES]))))
+    if existing and not _complete():
+        raise DemoHalfLoaded(
+            f"La démonstration n'est chargée qu'à moitié (les entités {', '.join(existing)} "
+            "existent, mais pas les événements ou le sondage de démonstration) : un chargement "
+            "précédent a échoué. " + RESTART)
     if if_empty and (existing or db.session.scalar(select(func.count(Member.id)))):
         return "Démonstration déjà chargée (la base n'est pas vide) : rien à faire."
     if existing:
         raise DemoAlreadyLoaded(
-            f"La démonstration est déjà chargée : les entités {', '.join(sorted(existing))} "
-            "existent. Pour repartir de zéro, supprimez la base (instance/coopcrm.db) puis "
-            "relancez « coopcrm db upgrade » et « coopcrm seed demo »."
-        )
-    try:
-        summary = _load(count, random.Random(random_seed))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    # The domains' own demo data, each committing its work (the cycle runs its job).
+            f"La démonstration est déjà chargée : les entités {', '.join(existing)} "
+            "existent. " + RESTART)
+    # The domains' own loaders commit their steps (the cycle runs its job, which commits
+    # per chunk): inside one outer transaction those commits only release savepoints.
     from coopcrm.cycle.demo import load_history
     from coopcrm.events.demo import load_demo as load_events
     from coopcrm.surveys.demo import load_demo as load_surveys
 
-    return " ".join([summary, load_history(), load_surveys(), load_events()])
+    with one_transaction():
+        summary = _load(count, random.Random(random_seed))
+        db.session.commit()
+        return " ".join([summary, load_history(), load_surveys(), load_events()])
+
+
+def _complete() -> bool:
+    """The demo's last steps left their rows: its survey and its events."""
+    from coopcrm.events.models import Event
+    from coopcrm.surveys.demo import DEMO_TITLE
+    from coopcrm.surveys.models import Survey
+
+    return (db.session.scalar(select(Survey.id).where(Survey.title == DEMO_TITLE).limit(1))
+            is not None and db.session.scalar(select(Event.id).limit(1)) is not None)
+
+
+@contextmanager
+def one_transaction() -> Iterator[None]:
+    """Run the block in one database transaction, committed at its end or rolled back whole.
+
+    `db.session` is swapped, for the block, for a session joined to an outer
+    transaction in "create_savepoint" mode: each `commit()` of the code inside
+    releases a savepoint, and nothing is durable until the block returns.
+    """
+    db.session.remove()
+    conn = db.engine.connect()
+    raw = conn.connection.driver_connection
+    sqlite = conn.dialect.name == "sqlite"
+    saved_level = raw.isolation_level if sqlite else None
+    outer = conn.begin()
+    if sqlite:
+        # pysqlite opens its transactions lazily, not before a SAVEPOINT (whose RELEASE would
+        # then commit everything): take transaction control and BEGIN ourselves.
+        raw.isolation_level = None
+        conn.exec_driver_sql("BEGIN")
+    db.session.registry.set(Session(bind=conn, join_transaction_mode="create_savepoint"))
+    try:
+        yield
+        db.session.flush()
+        outer.commit()
+    except BaseException:
+        outer.rollback()
+        raise
+    finally:
+        db.session.remove()
+        if sqlite:
+            raw.isolation_level = saved_level
+        conn.close()
 
 
 def _load(count: int, rng: random.Random) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from coopcrm.extensions import db
 from coopcrm.members.models import TRACKS, College, Entity, Member, MemberEntity, Residence
 from coopcrm.sending.models import OutboxMessage
+from coopcrm.spreadsheet import neutral
 from coopcrm.surveys.models import (
     ANSWER_CHANNELS,
     YESNO,
@@ -170,11 +171,7 @@ def breakdowns(survey: Survey) -> dict[str, list[GroupRow]]:
 # ---------------------------------------------------------------- exports
 
 
-def _safe(value):
-    """Text a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+_safe = neutral  # text a spreadsheet will not run as a formula (one rule for every export)
 
 
 def _cell(q: SurveyQuestion, value) -> str | int:

@@ -95,3 +95,84 @@ def test_readers_cannot_export(client):
     login(client, factories.user(role="lecteur"))
     assert client.get("/membres/export.csv").status_code == 403
     assert client.get("/membres/export.xlsx").status_code == 403
+
+
+def _table_rows():
+    from sqlalchemy import text
+
+    db.session.expire_all()
+    out = {}
+    for name in ("members", "member_entities", "residences", "share_movements",
+                 "consent_records", "audit_entries"):
+        keys = ", ".join(c.name for c in db.metadata.tables[name].primary_key.columns)
+        out[name] = [tuple(r) for r in db.session.execute(
+            text(f"SELECT * FROM {name} ORDER BY {keys}"))]
+    return out
+
+
+def test_web_exports_of_the_demo_reimport_unchanged(client):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from coopcrm import clock
+    from coopcrm.auth.models import User
+    from coopcrm.members.models import Entity, Member
+    from coopcrm.seeding import demo
+
+    clock.set_now(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    demo.load(count=300, random_seed=11)
+    members = db.session.scalar(select(func.count(Member.id)))
+    links = db.session.scalar(select(func.count()).select_from(MemberEntity))
+    admin = db.session.scalar(select(User).where(User.email == "admin@coop.example"))
+    login(client, admin, "demo-admin-2026")
+    before = _table_rows()
+    csv_data = client.get("/membres/export.csv").get_data()
+    lines = list(csv.reader(io.StringIO(csv_data.decode("utf-8-sig"), newline=""),
+                           delimiter=";"))
+    assert tuple(lines[0]) == COLUMNS and len(lines) == links + 1
+    xlsx_data = client.get("/membres/export.xlsx").get_data()
+    sheet = load_workbook(io.BytesIO(xlsx_data)).worksheets[0]
+    cells = list(sheet.iter_rows())
+    assert len(cells) == links + 1 and all(c.data_type != "f" for r in cells for c in r)
+    for data, name in ((csv_data, "export.csv"), (xlsx_data, "export.xlsx")):
+        report = import_members(data, name)
+        assert report.written and (report.rows, report.created, report.updated, report.invalid,
+                                   report.unchanged) == (links, 0, 0, 0, members)
+        assert not report.problems and not report.warnings
+        assert _table_rows() == before
+    # A referent of one entity: only that entity's lines, and they re-import unchanged too.
+    ght = db.session.scalar(select(Entity).where(Entity.code == "GHT"))
+    scoped = db.session.scalar(select(User).where(User.email == "referent.ght@coop.example"))
+    data = _export_as(scoped)
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert {line[9] for line in lines[1:]} == {"GHT"}
+    report = import_members(data, "ght.csv", user=scoped)
+    assert (report.created, report.updated, report.invalid) == (0, 0, 0)
+    assert report.unchanged == len(lines) - 1 and _table_rows() == before
+    assert ght.id in scoped.entity_ids
+
+
+def _export_as(user) -> bytes:
+    """What the CSV download gives this user (the route streams these chunks)."""
+    from coopcrm.members import exporter
+    from coopcrm.members.query import MemberFilter
+
+    return b"".join(exporter.csv_chunks(exporter.rows(user, MemberFilter())))
+
+
+def test_one_person_on_two_lines_must_agree():
+    reference_data()
+    report = import_members(csv_bytes(
+        row(reference="R1", nom="Martin", email="m@exemple.fr", entite="MFLA"),
+        row(reference="G1", nom="Martine", email="m@exemple.fr", entite="GHT"),
+    ), "conflit.csv")
+    assert report.invalid == 2 and not report.written
+    assert {(p.line, p.column) for p in report.problems} == {(2, "nom"), (3, "nom")}
+    report = import_members(csv_bytes(
+        row(reference="R1", nom="Martin", email="m@exemple.fr", entite="MFLA"),
+        row(reference="G1", nom="Martin", email="m@exemple.fr", entite="GHT"),
+    ), "deux.csv")
+    assert report.written and (report.rows, report.created) == (2, 1)
+    links = db.session.execute(db.select(MemberEntity.member_id, MemberEntity.reference)).all()
+    assert sorted(r.reference for r in links) == ["G1", "R1"] and len({r[0] for r in links}) == 1
