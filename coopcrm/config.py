@@ -68,4 +68,10 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; forms stay open for a while
+        # Serving (task serve, coopcrm.serving and coopcrm.logs check these at start):
+        # log level of the web and scheduler processes, trust in one reverse proxy's
+        # X-Forwarded-* headers, gunicorn worker processes for `coopcrm serve`.
+        "LOG_LEVEL": env("COOPCRM_LOG_LEVEL", "INFO"),
+        "BEHIND_PROXY": env("COOPCRM_BEHIND_PROXY", ""),
+        "WEB_WORKERS": env("COOPCRM_WEB_WORKERS", "2"),
     }
