@@ -42,7 +42,8 @@ def start(db, tmp, *args: str, **env: str) -> tuple[Server, int]:
 
 
 def access_line(server: Server, probe: str) -> str:
-    return server.wait_for_line(rf'gunicorn\.access .*"GET /connexion\?probe={probe} HTTP/1\.1" 200')
+    return server.wait_for_line(
+        rf'gunicorn\.access .*"GET /connexion\?probe={probe} HTTP/1\.1" 200')
 
 
 @pytest.fixture(scope="module")
