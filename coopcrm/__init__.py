@@ -18,6 +18,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    from coopcrm import logs, serving
+
+    logs.init_app(app)  # first: a bad COOPCRM_LOG_LEVEL stops the start in French
+    serving.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 

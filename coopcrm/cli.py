@@ -100,9 +100,10 @@ def _mount_all() -> None:
     from coopcrm.scheduler.cli import jobs, scheduler_command
     from coopcrm.seeding.cli import seed
     from coopcrm.sending.cli import bounces, outbox
+    from coopcrm.serving.server import serve
 
     for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command,
-                  config_group):
+                  config_group, serve):
         main.add_command(group)
 
 

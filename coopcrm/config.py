@@ -201,7 +201,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COOPCRM_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", "40", _mb_to_bytes,
             "largest upload accepted, in MB (a 100,000-row member CSV is about 15 MB)"),
     Setting("COOPCRM_LOG_LEVEL", "LOG_LEVEL", "INFO", _log_level,
-            "`DEBUG`, `INFO`, `WARNING` or `ERROR`, for the web process and the scheduler"),
+            "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`, for `coopcrm serve`, "
+            "`coopcrm scheduler` and `coopcrm run` (stderr, one format)"),
+    Setting("COOPCRM_BEHIND_PROXY", "BEHIND_PROXY", "0", _flag,
+            "`1`: trust `X-Forwarded-For/-Proto/-Host/-Prefix` from exactly one reverse proxy "
+            "(nginx)", shown_default="`0` (off)"),
+    Setting("COOPCRM_WEB_WORKERS", "WEB_WORKERS", "2", _integer(1),
+            "gunicorn worker processes of `coopcrm serve` (4 threads each)"),
 )
 
 # Fixed rules, not settings: the same for every cooperative.
@@ -252,10 +258,7 @@ def load(instance: str, environ: dict[str, str] | None = None) -> dict:
     except ValueError as exc:
         raise ConfigError(f"COOPCRM_DATABASE_URL : {exc}.") from None
     values["SECRET_KEY"] = _secret_key(values["SECRET_KEY"], instance)
-    if values["BASE_URL"].startswith("https://"):
-        # Cookies over https only once the public address is https.
-        values.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,
-                      PREFERRED_URL_SCHEME="https")
+    # Secure cookies follow an https BASE_URL: coopcrm.serving.init_app, after overrides.
     return {**CONSTANTS, **values}
 
 

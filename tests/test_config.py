@@ -62,13 +62,11 @@ def test_values_come_from_the_environment(tmp_path):
     assert values["UNSUBSCRIBE_MAILTO"] == "desabonnement@coop.example"
     assert values["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
     assert values["BASE_URL"] == "https://vie.coop.example"
-    assert values["SESSION_COOKIE_SECURE"] is True
     assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/coop"
     # No secret given: one is made and kept in the instance folder, private.
     key_file = tmp_path / "secret_key"
     assert key_file.read_text() == values["SECRET_KEY"] and key_file.stat().st_mode & 0o077 == 0
     assert config.load(str(tmp_path), {})["SECRET_KEY"] == values["SECRET_KEY"]
-    assert "SESSION_COOKIE_SECURE" not in config.load(str(tmp_path), {})
 
 
 @pytest.mark.parametrize("variable, value", [

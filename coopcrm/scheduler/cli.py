@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from coopcrm import clock
+from coopcrm import clock, logs
 
 NOW_HELP = "Date et heure de référence (ISO, heure de Paris si sans fuseau), ex. 2027-01-15T09:00"
 
@@ -105,9 +105,7 @@ def scheduler_command(poll):
     """Lancer le planificateur (processus à part, jamais dans le serveur web)."""
     from coopcrm.scheduler import lock, runner
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.setup(logs.parse_level(current_app.config.get("LOG_LEVEL")))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick otherwise
     app = current_app._get_current_object()
     stop = threading.Event()

@@ -1,0 +1,132 @@
+"""One log format for every long-running process: the web server and the scheduler.
+
+Lines go to stderr (journald stores them under systemd) as
+`2027-01-15T09:00:00.123+01:00 INFO coopcrm.scheduler message`: timestamp, level,
+logger, message. The level comes from COOPCRM_LOG_LEVEL (default INFO).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+
+import click
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class StartupError(click.ClickException):
+    """A setting or resource a process needs at start is wrong: one French line, exit 1."""
+
+    def show(self, file=None) -> None:
+        # click would prefix "Error:"; the operator reads French.
+        click.echo(f"Erreur : {self.format_message()}", err=True)
+
+
+def shown(value: str) -> str:
+    """`value` safe to quote in a one-line message: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+
+
+def parse_level(value: str | int | None) -> int:
+    """The logging level named by `value` (case-insensitive); StartupError if unknown."""
+    if value is None or value == "":
+        return logging.INFO
+    if isinstance(value, int):
+        return value
+    name = value.strip().upper()
+    if name not in LEVELS:
+        raise StartupError(
+            f"COOPCRM_LOG_LEVEL invalide « {shown(value)} » : "
+            f"valeurs possibles {', '.join(LEVELS)}."
+        )
+    return logging.getLevelNamesMapping()[name]
+
+
+class Formatter(logging.Formatter):
+    """ISO 8601 timestamps with milliseconds and offset; the message kept on one line.
+
+    A message can carry text from outside (a member's name, a header): escaping its
+    line breaks stops it from forging log lines. Tracebacks stay multi-line.
+    """
+
+    def __init__(self, fmt: str = FORMAT, datefmt: str | None = None, style: str = "%"):
+        super().__init__(fmt, datefmt, style)  # type: ignore[arg-type]
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return datetime.fromtimestamp(record.created).astimezone().isoformat(
+            timespec="milliseconds")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        record.message = record.message.replace("\r", "\\r").replace("\n", "\\n")
+        return super().formatMessage(record)
+
+
+class _Handler(logging.StreamHandler):
+    """Our stderr handler, recognisable so that setup() never stacks a second one."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+        self.setFormatter(Formatter())
+
+
+def setup(level: int) -> None:
+    """Send every logger's records to stderr in our format, at `level`; idempotent."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _Handler):
+            root.removeHandler(handler)
+    root.addHandler(_Handler())
+    root.setLevel(level)
+
+
+def configured() -> bool:
+    """Whether setup() (or gunicorn with dict_config) owns the root logger."""
+    root = logging.getLogger()
+    return any(isinstance(h, _Handler) or isinstance(h.formatter, Formatter)
+               for h in root.handlers)
+
+
+def dict_config(level: int) -> dict:
+    """The same setup as a logging dictConfig, for gunicorn's `logconfig_dict`.
+
+    Gunicorn's error and access loggers lose their own handlers and propagate to
+    the root one, so their lines come out in our format too.
+    """
+    name = logging.getLevelName(level)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"coopcrm": {"()": "coopcrm.logs.Formatter", "fmt": FORMAT}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "coopcrm",
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": name, "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": name, "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": name, "handlers": [], "propagate": True},
+        },
+    }
+
+
+# The processes that run for long and log as they go; the other commands report on
+# stdout/stderr themselves and stay quiet (cron mails whatever they print).
+LONG_RUNNING = ("serve", "scheduler", "run")
+
+
+def init_app(app) -> None:
+    """Check COOPCRM_LOG_LEVEL at start; route Flask's own logger through ours.
+
+    `coopcrm run` (the development server) gets our format too: its click context
+    is the one building the app.
+    """
+    from flask.logging import default_handler
+
+    level = parse_level(app.config.get("LOG_LEVEL"))
+    ctx = click.get_current_context(silent=True)
+    if not app.testing and ctx is not None and ctx.info_name in LONG_RUNNING:
+        setup(level)
+    if configured():
+        # Unhandled request exceptions go through app.logger with their traceback.
+        app.logger.removeHandler(default_handler)

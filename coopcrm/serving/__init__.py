@@ -1,0 +1,41 @@
+"""Production serving: reverse-proxy trust and secure cookies (here), gunicorn (server.py)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from coopcrm.logs import StartupError, shown
+
+TRUE = ("1", "true", "yes", "on", "oui")
+FALSE = ("", "0", "false", "no", "off", "non")
+
+
+def parse_flag(name: str, value) -> bool:
+    """A yes/no setting: 1/true/yes/on or 0/false/no/off (or a bool from the tests)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise StartupError(f"{name} invalide « {shown(value)} » : mettre 1 (oui) ou 0 (non).")
+
+
+def init_app(app: Flask) -> None:
+    """Secure cookies when the public address is https; ProxyFix when behind a proxy.
+
+    Without COOPCRM_BEHIND_PROXY nothing trusts X-Forwarded-*: anyone can send them,
+    and the client address in the access log would be theirs to pick.
+    """
+    if str(app.config.get("BASE_URL", "")).lower().startswith("https://"):
+        # Browsers then never send the session over plain http.
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,
+                          PREFERRED_URL_SCHEME="https")
+    behind = parse_flag("COOPCRM_BEHIND_PROXY", app.config.get("BEHIND_PROXY"))
+    app.config["BEHIND_PROXY"] = behind
+    if behind:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Exactly one proxy (nginx on the same machine): trust its last hop only.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
