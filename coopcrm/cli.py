@@ -19,13 +19,15 @@ def main() -> None:
 
 def _mount_all() -> None:
     from coopcrm.auth.cli import users
+    from coopcrm.backup.cli import backup_command, restore_command
     from coopcrm.mailcatcher.cli import mailcatcher
     from coopcrm.members.cli import members
     from coopcrm.scheduler.cli import jobs, scheduler_command
     from coopcrm.seeding.cli import seed
     from coopcrm.sending.cli import bounces, outbox
 
-    for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command):
+    for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command,
+                  backup_command, restore_command):
         main.add_command(group)
 
 
