@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -250,11 +250,14 @@ def _libpq(url: str) -> tuple[str, dict]:
 
     The password goes through PGPASSWORD so that it never shows in `ps`.
     """
-    parsed = make_url(url).set(drivername="postgresql")
+    parsed = make_url(url)
     env = dict(os.environ)
     if parsed.password is not None:
         env["PGPASSWORD"] = str(parsed.password)
-    return parsed.set(password=None).render_as_string(hide_password=False), env
+    # Built anew: URL.set(password=None) means "leave the password as it is".
+    bare = URL.create("postgresql", username=parsed.username, host=parsed.host,
+                      port=parsed.port, database=parsed.database, query=parsed.query)
+    return bare.render_as_string(hide_password=False), env
 
 
 def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
