@@ -100,6 +100,9 @@ def backup(url: str, path: str, force: bool = False) -> Summary:
         raise BackupError(f"{path} existe déjà : ajoutez --force pour le remplacer.")
     if not target.parent.is_dir():
         raise BackupError(f"Le dossier {target.parent} n'existe pas.")
+    if engine == "sqlite" and target.exists() and _same_file(target, _sqlite_path(url)):
+        # Renaming over the live database would leave the app writing to a deleted file.
+        raise BackupError(f"{path} est la base elle-même : choisissez un autre fichier.")
     started = time.perf_counter()
     # Written beside the target then renamed: a failed backup never leaves a
     # truncated file under the final name, nor clobbers a previous backup.
@@ -167,9 +170,11 @@ def _sqlite_path(url: str) -> str:
     return database
 
 
-def _quote(name: str) -> str:
-    """A SQLite identifier, quoted: table names come from a file we did not write."""
-    return '"' + name.replace('"', '""') + '"'
+def _same_file(a: Path, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:

@@ -129,3 +129,34 @@ def test_restore_refuses_a_migrated_database_and_a_newer_schema(databases, tmp_p
     assert_refused(run(empty, "restore", str(newer), tmp=tmp_path),
                    "au schéma ffffffffffff, inconnu de cette version de CoopCRM")
     assert snapshot(empty) == {}
+
+
+def test_backup_while_a_write_is_in_flight_copies_the_committed_state(databases, tmp_path):
+    """The app keeps running during a backup: an open write neither blocks it nor leaks in."""
+    source = databases.new("source")
+    assert run(source, "db", "upgrade", tmp=tmp_path).returncode == 0
+    assert run(source, "seed", "reference", tmp=tmp_path).returncode == 0
+    committed = snapshot(source)["followup_rules"][0]
+    engine = create_engine(_database_url(source, ""))
+    try:
+        with engine.connect() as writer:
+            if databases.engine == "sqlite":
+                writer.exec_driver_sql("BEGIN IMMEDIATE")  # holds SQLite's write lock
+            writer.execute(text("DELETE FROM followup_rules"))
+            path = tmp_path / "pendant.sauvegarde"
+            result = run(source, "backup", str(path), tmp=tmp_path)
+            assert result.returncode == 0, result.stderr
+            writer.rollback()
+    finally:
+        engine.dispose()
+    assert backup_counts(path, databases.engine)["followup_rules"] == committed > 0
+
+
+def test_the_live_database_is_not_a_backup_target(tmp_path):
+    database = tmp_path / "coopcrm.db"
+    url = "sqlite:///" + str(database)
+    assert run(url, "db", "upgrade", tmp=tmp_path).returncode == 0
+    before = database.read_bytes()
+    assert_refused(run(url, "backup", str(database), "--force", tmp=tmp_path),
+                   "est la base elle-même")
+    assert database.read_bytes() == before
