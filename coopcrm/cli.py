@@ -17,7 +17,7 @@ from coopcrm import cli_fr
 cli_fr.install()
 
 # Commands that work on a database that is not (yet) at the current schema.
-NO_SCHEMA_CHECK = {"db", "config", "mailcatcher", "restore", "routes", "shell"}
+NO_SCHEMA_CHECK = {"db", "config", "mailcatcher", "backup", "restore", "routes", "shell"}
 
 
 def _create_app():
@@ -94,6 +94,7 @@ def main() -> None:
 
 def _mount_all() -> None:
     from coopcrm.auth.cli import users
+    from coopcrm.backup.cli import backup_command, restore_command
     from coopcrm.config_cli import config_group
     from coopcrm.mailcatcher.cli import mailcatcher
     from coopcrm.members.cli import members
@@ -103,7 +104,7 @@ def _mount_all() -> None:
     from coopcrm.serving.server import serve
 
     for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command,
-                  config_group, serve):
+                  config_group, serve, backup_command, restore_command):
         main.add_command(group)
 
 

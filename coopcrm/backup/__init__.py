@@ -1,0 +1,1 @@
+"""Whole-database backup and restore (`coopcrm backup`, `coopcrm restore`)."""
