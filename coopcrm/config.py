@@ -201,8 +201,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COOPCRM_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", "40", _mb_to_bytes,
             "largest upload accepted, in MB (a 100,000-row member CSV is about 15 MB)"),
     Setting("COOPCRM_LOG_LEVEL", "LOG_LEVEL", "INFO", _log_level,
-            "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`, for `coopcrm serve`, "
-            "`coopcrm scheduler` and `coopcrm run` (stderr, one format)"),
+            "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`, for the web process and the "
+            "scheduler (stderr, one format)"),
     Setting("COOPCRM_BEHIND_PROXY", "BEHIND_PROXY", "0", _flag,
             "`1`: trust `X-Forwarded-For/-Proto/-Host/-Prefix` from exactly one reverse proxy "
             "(nginx)", shown_default="`0` (off)"),

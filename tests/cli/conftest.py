@@ -69,22 +69,41 @@ def _base_env(tmp: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def fresh_database(tmp_path):
-    """A COOPCRM_DATABASE_URL nobody has used yet (dropped afterwards on PostgreSQL)."""
+def empty_databases(tmp_path):
+    """Make COOPCRM_DATABASE_URLs nobody has used yet (dropped afterwards on PostgreSQL)."""
     server = os.environ.get("COOPCRM_TEST_DATABASE_URL")
-    if not server:
-        yield "sqlite:///" + str(tmp_path / "coopcrm.db")
-        return
-    import psycopg
+    libpq = (server or "").replace("postgresql+psycopg://", "postgresql://")
+    made: list[str] = []
 
-    name = "coopcrm_cli_" + uuid.uuid4().hex[:12]
-    libpq = server.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(libpq)
-    yield urlunsplit(parts._replace(path="/" + name))
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def make() -> str:
+        name = "coopcrm_cli_" + uuid.uuid4().hex[:12]
+        if not server:
+            return "sqlite:///" + str(tmp_path / f"{name}.db")
+        import psycopg
+
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return urlunsplit(urlsplit(libpq)._replace(path="/" + name))
+
+    yield make
+    if made:
+        import psycopg
+
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            for name in made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_database(empty_databases):
+    return empty_databases()
+
+
+@pytest.fixture
+def restored_database(empty_databases):
+    """A factory of further empty databases (restore targets)."""
+    return empty_databases
 
 
 @pytest.fixture

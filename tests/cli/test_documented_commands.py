@@ -104,7 +104,7 @@ def _browse_as_admin(base: str) -> None:
     assert page.status == 200
 
 
-def test_every_documented_command(installation, tmp_path):
+def test_every_documented_command(installation, tmp_path, restored_database):
     run = installation.run
     ran = installation.ran
 
@@ -203,6 +203,23 @@ def test_every_documented_command(installation, tmp_path):
         _browse_as_admin(f"http://127.0.0.1:{port}")
     finally:
         _stop(dev)
+
+    # Production serving, then a backup restored into a second, empty database.
+    port = free_port()
+    server = installation.start("serve", "--port", str(port), "--workers", "1")
+    try:
+        _wait_for_port(port, server)
+        _browse_as_admin(f"http://127.0.0.1:{port}")
+    finally:
+        _, err = _stop(server)
+    assert server.returncode == 0 and '"GET /envois' in err  # the access log
+
+    backup = tmp_path / "coopcrm.sauvegarde"
+    assert "Sauvegarde écrite" in run("backup", str(backup)).stdout
+    second = restored_database()
+    run("restore", str(backup), env={"COOPCRM_DATABASE_URL": second})
+    again = run("outbox", "status", env={"COOPCRM_DATABASE_URL": second}).stdout
+    assert again == run("outbox", "status").stdout
 
     exercised = {" ".join(args[:2]) for args in ran} | {args[0] for args in ran}
     missing = documented_commands() - exercised
