@@ -56,6 +56,9 @@ def load(instance_path: str) -> dict:
         "BOOKLET_URL": env("COOPCRM_BOOKLET_URL", ""),  # the livret d'accueil, for the welcome
         "SHARE_UNIT_AMOUNT": env("COOPCRM_SHARE_UNIT_AMOUNT", "16"),
         "EVENTS_PROXY_LIMIT": int(env("COOPCRM_EVENTS_PROXY_LIMIT", "2")),
+        # Task "health": /healthz thresholds in seconds (scheduler heartbeat, oldest queued email).
+        "HEALTH_SCHEDULER_MAX_AGE": int(env("COOPCRM_HEALTH_SCHEDULER_MAX_AGE", "300")),
+        "HEALTH_OUTBOX_MAX_AGE": int(env("COOPCRM_HEALTH_OUTBOX_MAX_AGE", "1800")),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "MEMBERS_PER_PAGE": 50,
