@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.cycle.routes import bp as cycle_bp
     from coopcrm.events.public_routes import bp as event_public_bp
     from coopcrm.events.routes import bp as events_bp
+    from coopcrm.health.routes import bp as health_bp
     from coopcrm.journeys.followup_routes import bp as followups_bp
     from coopcrm.journeys.routes import bp as journeys_bp
     from coopcrm.links.routes import bp as links_bp
@@ -87,5 +88,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reference_bp)
     for bp in (auth_bp, members_bp, imports_bp, journeys_bp, segments_bp, links_bp, sending_bp,
                scheduler_bp, reporting_bp, cycle_bp, archive_bp, followups_bp, surveys_bp,
-               survey_public_bp, events_bp, event_public_bp):
+               survey_public_bp, events_bp, event_public_bp, health_bp):
         app.register_blueprint(bp)

@@ -208,6 +208,11 @@ SETTINGS: tuple[Setting, ...] = (
             "(nginx)", shown_default="`0` (off)"),
     Setting("COOPCRM_WEB_WORKERS", "WEB_WORKERS", "2", _integer(1),
             "gunicorn worker processes of `coopcrm serve` (4 threads each)"),
+    # Health (GET /healthz).
+    Setting("COOPCRM_HEALTH_SCHEDULER_MAX_AGE", "HEALTH_SCHEDULER_MAX_AGE", "300", _integer(1),
+            "seconds without a scheduler heartbeat before `/healthz` answers 503"),
+    Setting("COOPCRM_HEALTH_OUTBOX_MAX_AGE", "HEALTH_OUTBOX_MAX_AGE", "1800", _integer(1),
+            "seconds a sendable email may wait in the outbox before `/healthz` answers 503"),
 )
 
 # Fixed rules, not settings: the same for every cooperative.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from alembic.runtime.migration import MigrationContext
@@ -39,8 +40,13 @@ class SchemaState:
 
 
 def head_revisions() -> tuple[str, ...]:
-    """The heads of the migrations Flask-Migrate was given."""
-    directory = current_app.extensions["migrate"].directory
+    """The heads of the migrations Flask-Migrate was given (read once per folder)."""
+    return _heads(str(current_app.extensions["migrate"].directory))
+
+
+@functools.lru_cache(maxsize=8)
+def _heads(directory: str) -> tuple[str, ...]:
+    # The scripts do not change while the process runs.
     return tuple(ScriptDirectory(directory).get_heads())
 
 

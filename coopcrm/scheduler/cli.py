@@ -34,6 +34,8 @@ def _echo_results(results) -> None:
     for r in results:
         if r.ok:
             click.echo(f"  réussie  {r.name} — {r.summary}")
+        elif r.skipped:
+            click.echo(f"  déjà faite  {r.name} — {r.summary}")
         else:
             click.echo(f"  ERREUR   {r.name} — {r.error}")
 
@@ -74,7 +76,7 @@ def run_due_command(now_text):
         results = runner.run_due(now, origin="run-due")
     click.echo(f"Au {paris_fr(now)} (heure de Paris) : {len(results)} tâche(s) due(s).")
     _echo_results(results)
-    if any(not r.ok for r in results):
+    if any(r.failed for r in results):
         sys.exit(1)
 
 
@@ -93,7 +95,7 @@ def run_command(name, now_text):
     with clock.frozen(now) if now else nullcontext():
         result = runner.run_job(name, clock.now(), origin="manuel")
     _echo_results([result])
-    if not result.ok:
+    if result.failed:
         sys.exit(1)
 
 

@@ -136,12 +136,34 @@ class PgAdvisoryLock:
         return f"PostgreSQL advisory lock {self.key}"
 
 
+LOCK_SUFFIX = ".scheduler-lock"
+
+
+def sqlite_lock_path(url: URL, instance_path: str) -> str:
+    """Where the file lock of a SQLite database lives: beside the database file.
+
+    The lock belongs to the database, not to the instance folder: two instances
+    sharing one file must elect one leader, two databases must not block each
+    other. An in-memory database is private to its process: any path will do.
+    """
+    database = url.database or ""
+    if database.startswith("file:"):  # a URI filename (uri=true): its path part
+        database = database[len("file:"):].split("?", 1)[0]
+    if database in ("", ":memory:"):
+        return os.path.join(instance_path, "scheduler" + LOCK_SUFFIX)
+    # realpath: two spellings of one file (relative, symlinked) share one lock.
+    return os.path.realpath(database) + LOCK_SUFFIX
+
+
 def for_app(app) -> LeaderLock:
-    """The leader lock for this app's database: advisory lock on PostgreSQL, else a file lock."""
+    """The leader lock for this app's database: advisory lock on PostgreSQL, else a file lock.
+
+    An advisory lock is per database already, so its key is a constant.
+    """
     from coopcrm.extensions import db
 
     with app.app_context():
         url = db.engine.url
     if url.get_backend_name() == "postgresql":
         return PgAdvisoryLock(url)
-    return FileLock(os.path.join(app.instance_path, "scheduler.lock"))
+    return FileLock(sqlite_lock_path(url, app.instance_path))

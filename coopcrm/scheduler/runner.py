@@ -1,7 +1,8 @@
 """Running registered jobs: one code path for `jobs run-due` and the `scheduler` process.
 
-`run_job(name, now)` records a JobRun, calls the job, commits its work with
-the run's outcome, and never lets one job's failure stop the others.
+`run_job(name, now)` claims the run (a JobRun row), calls the job, commits its
+work with the run's outcome, and never lets one job's failure stop the others.
+A process that loses the claim to another one on the same `now` skips the job.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import threading
 import time
 import traceback
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +19,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -28,6 +31,7 @@ log = logging.getLogger("coopcrm.scheduler")
 
 ACTOR = "planificateur"  # the audit trail's name for changes made by jobs
 ERROR_MAX_CHARS = 8000
+SKIPPED_SUMMARY = "exécutée par un autre processus à cette date"
 
 # APScheduler 3 skips a run more than 1 s late by default: a job held up by a
 # long one, or missed while the machine slept, would silently not run. Run it
@@ -48,6 +52,15 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def skipped(self) -> bool:
+        """Another process claimed this job as of the same `now`: nothing to do here."""
+        return self.status == "skipped"
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "error"
 
 
 def last_successes() -> dict[str, datetime]:
@@ -72,21 +85,25 @@ def run_job(name: str, now: datetime, origin: str = "manuel",
     """Run one job as of `now` in its own session; record and log the outcome.
 
     A failing job rolls back its work and is recorded as an error; it does not raise.
+    When another process already claimed `name` as of `now` (its run is going or
+    succeeded), nothing runs and the result is "skipped".
     """
     job = (registry or load_jobs()).get(name)
     db.session.remove()
     run = JobRun(name=name, started_dt=now, origin=origin, status="running")
     db.session.add(run)
-    db.session.commit()  # visible as "en cours" while it works
+    try:
+        db.session.commit()  # the claim; visible as "en cours" while it works
+    except IntegrityError:
+        # uq_job_runs_claim: the other process's row is committed, so is its claim.
+        db.session.rollback()
+        db.session.remove()
+        log.info("job %s as of %s: claimed by another process, skipped", name, now.isoformat())
+        return RunResult(name, now, "skipped", SKIPPED_SUMMARY)
     run_id = run.id
     t0 = time.monotonic()
     try:
-        with acting_as(actor=ACTOR):
-            returned = job.func(now)
-            summary = "" if returned is None else str(returned)
-            run = db.session.get(JobRun, run_id)
-            run.status, run.summary, run.finished_dt = "ok", summary, clock.now()
-            db.session.commit()  # the job's work and its "ok" in one transaction
+        summary = _work(job, now, run_id)
         result = RunResult(name, now, "ok", summary)
         log.info("job %s ok in %.0f ms: %s", name, (time.monotonic() - t0) * 1000, result.summary)
     except Exception as exc:
@@ -100,6 +117,30 @@ def run_job(name: str, now: datetime, origin: str = "manuel",
     finally:
         db.session.remove()
     return result
+
+
+def _work(job: Job, now: datetime, run_id: int) -> str:
+    """Call the job and commit its work with its "ok"; the summary it returned.
+
+    A job that collides on one of its own unique constraints with another
+    process (running it as of another `now`) is run once more from scratch:
+    jobs select what is still due, so the second pass sees the winner's work.
+    """
+    for attempt in (1, 2):
+        try:
+            with acting_as(actor=ACTOR):
+                returned = job.func(now)
+                summary = "" if returned is None else str(returned)
+                run = db.session.get(JobRun, run_id)
+                run.status, run.summary, run.finished_dt = "ok", summary, clock.now()
+                db.session.commit()  # the job's work and its "ok" in one transaction
+            return summary
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            db.session.rollback()
+            log.warning("job %s collided with another process's work: running it again", job.name)
+    raise AssertionError("unreachable")
 
 
 def close_interrupted_runs() -> int:
@@ -151,6 +192,7 @@ def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
           check_seconds: float = 30.0) -> bool:
     """Wait as a standby until `lock` is ours, then run the jobs until `stop` or the lock is lost.
 
+    The leader records its heartbeat on taking the lead and every `check_seconds`.
     Returns True when stopped, False when the lock was lost (the caller goes back to standby).
     """
     waiting = False
@@ -161,14 +203,16 @@ def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
         if stop.wait(poll_seconds):
             return True
     log.info("scheduler is the leader (%s)", lock)
+    leader_since = clock.now()
     try:
+        _beat(app, leader_since)
         # Catch up on whatever fell due while no scheduler ran (triggers only see the future).
         with app.app_context():
             interrupted = close_interrupted_runs()
             if interrupted:
                 log.warning("%d run(s) of the previous leader marked interrupted", interrupted)
             for result in run_due(clock.now(), origin=ACTOR):
-                if not result.ok:
+                if result.failed:
                     log.error("catch-up: job %s failed: %s", result.name, result.error)
         scheduler = build_scheduler(app)
         scheduler.start()
@@ -177,8 +221,22 @@ def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
                 if not lock.still_held():
                     log.error("scheduler lost its lock (%s): stopping, back to standby", lock)
                     return False
+                _beat(app, leader_since)
             return True
         finally:
             scheduler.shutdown(wait=True)
     finally:
         lock.release()
+
+
+def _beat(app, leader_since: datetime) -> None:
+    """Record the heartbeat; a database hiccup is logged, never fatal to the leader."""
+    from coopcrm.scheduler.services import record_heartbeat  # services imports this module
+
+    with app.app_context():
+        try:
+            record_heartbeat(leader_since)
+        except Exception as exc:
+            with suppress(Exception):  # the connection may be gone too
+                db.session.rollback()
+            log.warning("scheduler heartbeat not recorded: %s", exc.__class__.__name__)

@@ -1,7 +1,9 @@
-"""What the scheduler did and will do: the read side of `jobs list` and the admin page."""
+"""What the scheduler did and will do: `jobs list`, the admin page, and the leader's heartbeat."""
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from coopcrm import clock
 from coopcrm.extensions import db
-from coopcrm.scheduler.models import JobRun
+from coopcrm.scheduler.models import HEARTBEAT_ID, JobRun, SchedulerHeartbeat
 from coopcrm.scheduler.registry import Job, load_jobs
 from coopcrm.scheduler.runner import last_successes
 
@@ -68,3 +70,31 @@ def runs_query(name: str = "", status: str = "") -> Select:
     if status:
         query = query.where(JobRun.status == status)
     return query
+
+
+def record_heartbeat(leader_since: datetime, now: datetime | None = None) -> None:
+    """Upsert the single heartbeat row as this process (the leader) and commit.
+
+    One row whoever leads: a takeover overwrites the dead leader's beat, and
+    the table never grows.
+    """
+    now = now or clock.now()
+    values = {"beat_dt": now, "leader_since_dt": leader_since, "pid": os.getpid(),
+              "host": socket.gethostname()[:255]}
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the app runs on these two only
+        raise RuntimeError(f"unsupported database {dialect}")
+    stmt = insert(SchedulerHeartbeat).values(id=HEARTBEAT_ID, **values)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+    db.session.commit()
+
+
+def last_heartbeat() -> datetime | None:
+    """When the leading scheduler last said it was alive (None: no scheduler ever led)."""
+    return db.session.scalar(
+        select(SchedulerHeartbeat.beat_dt).where(SchedulerHeartbeat.id == HEARTBEAT_ID)
+    )

@@ -74,7 +74,8 @@ def test_the_lock_follows_the_database(app):
         lock.release()
     else:
         assert isinstance(lock, leader.FileLock)
-        assert lock.path == os.path.join(app.instance_path, "scheduler.lock")
+        # Beside the database file, not in the instance folder: see test_lock_per_database.
+        assert lock.path == os.path.realpath(db.engine.url.database) + ".scheduler-lock"
 
 
 @pytest.fixture

@@ -1,0 +1,27 @@
+"""The session database stamped at the migration head, for the checks that read it."""
+
+from __future__ import annotations
+
+import pytest
+from flask_migrate import stamp
+from sqlalchemy import text
+
+from coopcrm.extensions import db
+
+
+@pytest.fixture
+def migrated(app):
+    """The suite builds its schema with create_all (tests/test_migrations.py proves it equals
+    the migrations'): record it at the head as `db upgrade` would, and forget it afterwards."""
+    stamp(revision="head")
+    yield
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def get_health(client):
+    """GET /healthz as a monitor does (no cookie, no login); the response and its parsed JSON."""
+    response = client.get("/healthz")
+    assert response.mimetype == "application/json"
+    return response, response.get_json()
