@@ -22,6 +22,11 @@ class ConfigError(Exception):
     """A setting that cannot be used; the message is French and names the variable."""
 
 
+def printable(text: str) -> str:
+    """`text` on one line: a value quoted in a message cannot forge a second line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 # -- readers: one per kind of value ------------------------------------------
 
 def _text(raw: str) -> str:
@@ -132,7 +137,7 @@ class Setting:
         try:
             return self.read(raw)
         except ValueError as exc:
-            raise ConfigError(f"{self.env} : {exc}.") from None
+            raise ConfigError(printable(f"{self.env} : {exc}.")) from None
 
 
 def _mb_to_bytes(raw: str) -> int:
@@ -261,7 +266,7 @@ def load(instance: str, environ: dict[str, str] | None = None) -> dict:
         values["SQLALCHEMY_DATABASE_URI"] = _database_url(
             values["SQLALCHEMY_DATABASE_URI"], instance)
     except ValueError as exc:
-        raise ConfigError(f"COOPCRM_DATABASE_URL : {exc}.") from None
+        raise ConfigError(printable(f"COOPCRM_DATABASE_URL : {exc}.")) from None
     values["SECRET_KEY"] = _secret_key(values["SECRET_KEY"], instance)
     # Secure cookies follow an https BASE_URL: coopcrm.serving.init_app, after overrides.
     return {**CONSTANTS, **values}

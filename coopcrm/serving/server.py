@@ -151,9 +151,9 @@ def _build_app():
               help="Processus web (défaut : COOPCRM_WEB_WORKERS, sinon 2).")
 def serve(host, port, workers):
     """Servir l'application en production (gunicorn)."""
-    level = logs.parse_level(os.environ.get("COOPCRM_LOG_LEVEL"))
+    app = _build_app()  # first: an impossible setting stops here, in one French line
+    level = logs.parse_level(app.config["LOG_LEVEL"])
     logs.setup(level)
-    app = _build_app()
     count = worker_count(workers, app.config.get("WEB_WORKERS", "2"))
     sock = listen(host, port)
     fd = sock.detach()  # gunicorn owns and closes it from now on

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import mailbox
 import re
 import signal
 import socket
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from email import policy
@@ -210,6 +212,12 @@ def test_every_documented_command(installation, tmp_path, restored_database):
     try:
         _wait_for_port(port, server)
         _browse_as_admin(f"http://127.0.0.1:{port}")
+        try:
+            health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        except urllib.error.HTTPError as degraded:  # 503 with the same JSON
+            health = degraded
+        report = json.loads(health.read())
+        assert report["database"]["ok"] and report["migrations"]["ok"], report
     finally:
         _, err = _stop(server)
     assert server.returncode == 0 and '"GET /envois' in err  # the access log

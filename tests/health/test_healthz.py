@@ -156,9 +156,9 @@ def test_sent_messages_do_not_count(client, healthy):
 def test_a_database_behind_the_migrations_is_an_error(app, client, healthy):
     from alembic.script import ScriptDirectory
 
-    from coopcrm.health.services import _heads
+    from coopcrm.schema import head_revisions
 
-    [head] = _heads(app.extensions["migrate"].directory)
+    [head] = head_revisions()
     scripts = ScriptDirectory(app.extensions["migrate"].directory)
     previous = scripts.get_revision(head).down_revision
     stamp(revision=previous, purge=True)

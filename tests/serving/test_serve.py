@@ -188,28 +188,30 @@ def test_a_port_in_use_is_one_french_line(migrated):
     assert "Traceback" not in done.stderr and "gunicorn" not in done.stderr
 
 
+PREFIX = "Configuration invalide : "
+
+
 @pytest.mark.parametrize("env, expected", [
-    ({"COOPCRM_LOG_LEVEL": "bavard"}, "Erreur : COOPCRM_LOG_LEVEL invalide « bavard » : "
-                                      "valeurs possibles DEBUG, INFO, WARNING, ERROR, CRITICAL."),
-    ({"COOPCRM_BEHIND_PROXY": "peut-être"}, "Erreur : COOPCRM_BEHIND_PROXY invalide "
-                                            "« peut-être » : mettre 1 (oui) ou 0 (non)."),
-    ({"COOPCRM_WEB_WORKERS": "deux"}, "Erreur : COOPCRM_WEB_WORKERS invalide « deux » : "
-                                      "un nombre entier, 1 ou plus."),
-    ({"COOPCRM_DATABASE_URL": "nosuchdb://x"}, "Erreur : L'application n'a pas pu être "
-                                               "initialisée : Can't load plugin: "
-                                               "sqlalchemy.dialects:nosuchdb"),
+    ({"COOPCRM_LOG_LEVEL": "bavard"}, "COOPCRM_LOG_LEVEL : niveau « bavard » inconnu : "
+                                      "DEBUG, INFO, WARNING, ERROR ou CRITICAL."),
+    ({"COOPCRM_BEHIND_PROXY": "peut-être"}, "COOPCRM_BEHIND_PROXY : 1 ou 0 attendu, "
+                                            "pas « peut-être »."),
+    ({"COOPCRM_WEB_WORKERS": "deux"}, "COOPCRM_WEB_WORKERS : nombre entier attendu, "
+                                      "pas « deux »."),
+    ({"COOPCRM_DATABASE_URL": "nosuchdb://x"}, "COOPCRM_DATABASE_URL : base « nosuchdb » non "
+                                               "prise en charge : attendu sqlite:///chemin ou "
+                                               "postgresql://utilisateur@serveur/base."),
 ])
 def test_bad_settings_stop_the_start_in_one_french_line(migrated, env, expected):
     db, tmp = migrated
     done = run(["serve", "--port", str(free_port())], environment(db, tmp, **env))
-    assert done.returncode == 1
-    assert done.stderr.splitlines() == [expected]
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [PREFIX + expected]
 
 
 def test_a_bad_log_level_stops_every_command(migrated):
     db, tmp = migrated
     done = run(["jobs", "list"], environment(db, tmp, COOPCRM_LOG_LEVEL="LOUD\nforged"))
-    assert done.returncode == 1
-    assert done.stderr.splitlines() == ["Erreur : COOPCRM_LOG_LEVEL invalide « LOUD\\nforged » : "
-                                        "valeurs possibles DEBUG, INFO, WARNING, ERROR, "
-                                        "CRITICAL."]
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [PREFIX + "COOPCRM_LOG_LEVEL : niveau « LOUD\\nforged » "
+                                        "inconnu : DEBUG, INFO, WARNING, ERROR ou CRITICAL."]
