@@ -123,7 +123,9 @@ def _application_class():
 
         def load_config(self):
             for key, value in self.options.items():
-                self.cfg.set(key, value)
+                # control_socket_disable is gunicorn ≥ 25's; older ones have no such socket.
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
 
         def load(self):
             return self.application
