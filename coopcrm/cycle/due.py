@@ -89,7 +89,7 @@ def _claim(edition: Edition, outcome: str, now: datetime, limit: int | None,
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     chosen = select(literal(edition.id), Member.id, literal(outcome),
                     literal(now, UTCDateTime)).where(
         *eligible(schedule.local_date(edition.send_dt)), _no_receipt(edition.id, after),

@@ -73,7 +73,7 @@ def ensure_editions(now: datetime | None = None) -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     stmt = insert(Edition).on_conflict_do_nothing(index_elements=["issue_id", "year"])
     return len(db.session.execute(stmt.returning(Edition.id), rows).all())
 

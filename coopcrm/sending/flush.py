@@ -64,9 +64,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -146,13 +147,13 @@ def claim(limit: int, token: str) -> list[int]:
 
 def reclaim_stale(lease: timedelta = LEASE) -> int:
     """Put back in the queue messages left 'sending' by a run that died."""
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "sending",
                OutboxMessage.claimed_dt < clock.now() - lease)
         .values(status="queued", claim_token=None, last_error=RESUMED)
         .execution_options(synchronize_session=False)
-    )
+    ))
     db.session.commit()
     return result.rowcount or 0
 

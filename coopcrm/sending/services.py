@@ -127,7 +127,7 @@ def _insert(rows: list[dict]):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     table = OutboxMessage.__table__  # Core, not the ORM bulk path: 100,000 rows at a time
     stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
     return db.session.execute(stmt.returning(table.c.id), rows)
