@@ -10,6 +10,7 @@ having missed it.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -62,7 +63,7 @@ def ensure_editions(now: datetime | None = None) -> int:
     for issue in active_issues():
         years = set(db.session.scalars(select(Edition.year).where(Edition.issue_id == issue.id)))
         if years:
-            wanted = range(max(years) + 1, now.year + 2)
+            wanted: Iterable[int] = range(max(years) + 1, now.year + 2)
         else:
             wanted = [y for y in (now.year, now.year + 1) if send_dt(issue, y) >= now]
         rows += [{"issue_id": issue.id, "year": year, "send_dt": send_dt(issue, year),

@@ -214,7 +214,7 @@ class Attendance(IdMixin, Model):
     @property
     def label(self) -> str:
         if self.status == "present":
-            return f"Présent {MODES.get(self.mode, '')}".strip()
+            return f"Présent {MODES.get(self.mode or '', '')}".strip()
         if self.holder_chair:
             return "Représenté par le président"
         return f"Représenté par {self.holder.full_name if self.holder else '?'}"

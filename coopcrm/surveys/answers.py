@@ -157,6 +157,7 @@ def submit(link: Link, answers: dict, *, channel: str = "email", user=None) -> b
     except IntegrityError:
         # The same form posted twice at once: the other request created it; update that one.
         response = current_response(survey, link.key)
+        assert response is not None  # the IntegrityError says the other request made it
         response.answers = answers
         db.session.flush()
     stamp = (datetime.combine(today, time(12), tzinfo=clock.PARIS) if survey.anonymous else now)
