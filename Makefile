@@ -10,7 +10,7 @@ MAIL_PORT ?= 1025
 MAILBOX_PORT ?= 1080
 SMOKE := build/smoke
 
-.PHONY: run test smoke bench lint chromium install clean
+.PHONY: run test smoke bench lint typecheck chromium install clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check coopcrm tests bench
+
+# Settings in pyproject.toml's [tool.mypy]; mypy and the stubs are pinned in the dev extra.
+typecheck: install
+	$(BIN)/mypy coopcrm
 
 clean:
 	rm -rf $(VENV) instance build .pytest_cache

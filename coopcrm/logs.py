@@ -25,7 +25,7 @@ class StartupError(click.ClickException):
         click.echo(f"Erreur : {self.format_message()}", err=True)
 
 
-def shown(value: str) -> str:
+def shown(value: object) -> str:
     """`value` safe to quote in a one-line message: control characters escaped."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
 

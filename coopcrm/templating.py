@@ -37,7 +37,8 @@ def _url_with(**changes) -> str:
             args.pop(k, None)
         else:
             args[k] = v
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    # Only called while rendering a routed request: request.endpoint is set.
+    return url_for(request.endpoint, **(request.view_args or {}), **args)  # type: ignore[arg-type]
 
 
 def register(app: Flask) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coopcrm.extensions import db
+from coopcrm.extensions import Model, db
 from coopcrm.models import TimestampMixin, UTCDateTime
 
 ROLES = {
@@ -26,7 +26,7 @@ user_entities = Table(
 )
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
 
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -104,7 +104,7 @@ def user_edit(user_id: int):
     form = _user_form(user)
     if form.validate_on_submit():
         try:
-            services.update_user(user, acting=current_user, name=form.name.data,
+            services.update_user(user, acting=current_user, name=form.name.data,  # type: ignore[arg-type]  # validated: a str
                                  role=form.role.data, entities=_entities(form.entities.data),
                                  all_entities=form.all_entities.data,
                                  password=form.password.data or None)

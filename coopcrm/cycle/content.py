@@ -31,7 +31,7 @@ def clean_html(value: str | None) -> str:
 
 
 def is_http_url(value: str | None) -> bool:
-    return bool(value) and bool(_HTTP_URL.match(value.strip()))
+    return bool(value) and bool(_HTTP_URL.match((value or "").strip()))
 
 
 def clean_content(content: dict) -> dict:

@@ -58,7 +58,8 @@ def due_query(edition: Edition) -> Select:
 
 def count_due(edition: Edition) -> int:
     """How many members are due for `edition` now (one COUNT)."""
-    return db.session.scalar(select(func.count()).select_from(due_query(edition).subquery()))
+    return db.session.scalar(
+        select(func.count()).select_from(due_query(edition).subquery())) or 0
 
 
 def reach(edition: Edition) -> int:
@@ -89,7 +90,7 @@ def _claim(edition: Edition, outcome: str, now: datetime, limit: int | None,
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     chosen = select(literal(edition.id), Member.id, literal(outcome),
                     literal(now, UTCDateTime)).where(
         *eligible(schedule.local_date(edition.send_dt)), _no_receipt(edition.id, after),
@@ -256,6 +257,7 @@ def _explain(edition: Edition, member: Member, receipt: Receipt | None,
         if message is None or message.status in ("queued", "sending"):
             return HistoryLine(edition, "pending", "En file d'envoi", receipt.decided_dt)
         if message.status == "sent":
+            assert message.sent_dt is not None  # stamped with the "sent" status (flush)
             return HistoryLine(edition, "sent", f"Envoyée le {_fr(message.sent_dt)}",
                                message.sent_dt)
         detail = message.last_error or message.status_label

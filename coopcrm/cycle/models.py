@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
 
 # The content fields an issue (standing content) and an edition (its yearly copy) share.
@@ -50,7 +50,7 @@ class _Content:
         return {name: getattr(self, name) for name in CONTENT_FIELDS}
 
 
-class NewsletterIssue(_Content, IdMixin, db.Model):
+class NewsletterIssue(_Content, IdMixin, Model):
     """One of the yearly issues: its number, theme, send date and standing content."""
 
     __tablename__ = "newsletter_issues"
@@ -72,7 +72,7 @@ class NewsletterIssue(_Content, IdMixin, db.Model):
     editions = relationship("Edition", back_populates="issue", order_by="Edition.year")
 
 
-class Edition(_Content, TimestampMixin, db.Model):
+class Edition(_Content, TimestampMixin, Model):
     """An issue's edition for one year.
 
     Lifecycle: created as a copy of the issue's standing content (`draft`);
@@ -126,7 +126,7 @@ class Edition(_Content, TimestampMixin, db.Model):
 RECEIPT_OUTCOMES = {"sent": "Envoyée", "missed": "Manquée"}
 
 
-class Receipt(db.Model):
+class Receipt(Model):
     """The decision for one member and one edition: queued for sending, or recorded as missed."""
 
     __tablename__ = "newsletter_receipts"

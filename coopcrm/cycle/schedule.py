@@ -10,6 +10,7 @@ having missed it.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -62,7 +63,7 @@ def ensure_editions(now: datetime | None = None) -> int:
     for issue in active_issues():
         years = set(db.session.scalars(select(Edition.year).where(Edition.issue_id == issue.id)))
         if years:
-            wanted = range(max(years) + 1, now.year + 2)
+            wanted: Iterable[int] = range(max(years) + 1, now.year + 2)
         else:
             wanted = [y for y in (now.year, now.year + 1) if send_dt(issue, y) >= now]
         rows += [{"issue_id": issue.id, "year": year, "send_dt": send_dt(issue, year),
@@ -73,7 +74,7 @@ def ensure_editions(now: datetime | None = None) -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     stmt = insert(Edition).on_conflict_do_nothing(index_elements=["issue_id", "year"])
     return len(db.session.execute(stmt.returning(Edition.id), rows).all())
 

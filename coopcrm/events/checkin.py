@@ -190,7 +190,7 @@ def college_counts(event: Event) -> list[quorum.CollegeCount]:
     out = []
     for college_id, c in sorted(counts.items(), key=lambda kv: (
             colleges[kv[0]].position if kv[0] in colleges else 9999, kv[0] or 0)):
-        college = colleges.get(college_id)
+        college = colleges.get(college_id) if college_id is not None else None
         out.append(quorum.CollegeCount(
             name=college.name if college else "Sans collège",
             weight=Decimal(college.vote_weight) if college else Decimal(1),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 # imported here so the mappers configure whichever module is imported first.
 from coopcrm import clock
 from coopcrm.auth import models as _auth  # noqa: F401
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.members import models as _members  # noqa: F401
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
 from coopcrm.segments import models as _segments  # noqa: F401
@@ -40,7 +40,7 @@ ATTENDANCE_STATUSES = {"present": "Présent", "represented": "Représenté"}
 MODES = {"in_person": "sur place", "remote": "à distance"}
 
 
-class EventSeries(TimestampMixin, db.Model):
+class EventSeries(TimestampMixin, Model):
     """A cycle of sessions (e.g. 11 gardening workshops): each session is an Event."""
 
     __tablename__ = "event_series"
@@ -51,7 +51,7 @@ class EventSeries(TimestampMixin, db.Model):
     sessions = relationship("Event", back_populates="series", order_by="Event.starts_dt")
 
 
-class Event(TimestampMixin, db.Model):
+class Event(TimestampMixin, Model):
     """An AG or another event (workshop, visit, meeting), with its audience and timeline."""
 
     __tablename__ = "events"
@@ -109,7 +109,7 @@ class Event(TimestampMixin, db.Model):
         return self.starts_dt.astimezone(clock.PARIS).date()
 
 
-class Resolution(IdMixin, db.Model):
+class Resolution(IdMixin, Model):
     """A resolution put to the vote of an AG, in agenda order."""
 
     __tablename__ = "event_resolutions"
@@ -122,7 +122,7 @@ class Resolution(IdMixin, db.Model):
     event = relationship("Event", back_populates="resolutions")
 
 
-class EventStep(IdMixin, db.Model):
+class EventStep(IdMixin, Model):
     """One step of an event's timeline (save-the-date, convocation...), done exactly once.
 
     The row is written before any email of the step, in the same transaction:
@@ -143,7 +143,7 @@ class EventStep(IdMixin, db.Model):
     event = relationship("Event", back_populates="steps")
 
 
-class Invitation(IdMixin, db.Model):
+class Invitation(IdMixin, Model):
     """A member invited to an event (the audience), with their answer."""
 
     __tablename__ = "event_invitations"
@@ -181,7 +181,7 @@ class Invitation(IdMixin, db.Model):
         return RESPONSES.get(self.response, self.response)
 
 
-class Attendance(IdMixin, db.Model):
+class Attendance(IdMixin, Model):
     """Who was there on the day: present (in person or remote) or represented by a proxy."""
 
     __tablename__ = "event_attendances"
@@ -214,7 +214,7 @@ class Attendance(IdMixin, db.Model):
     @property
     def label(self) -> str:
         if self.status == "present":
-            return f"Présent {MODES.get(self.mode, '')}".strip()
+            return f"Présent {MODES.get(self.mode or '', '')}".strip()
         if self.holder_chair:
             return "Représenté par le président"
         return f"Représenté par {self.holder.full_name if self.holder else '?'}"

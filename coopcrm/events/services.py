@@ -145,6 +145,8 @@ def save(data: EventData, user, event: Event | None = None) -> Event:
     if event is None:
         event = Event(created_by_id=user.id if user is not None else None)
     event.series_id = series_id
+    # check() refused a missing start or end
+    assert data.starts_dt is not None and data.ends_dt is not None
     event_date = data.starts_dt.astimezone(clock.PARIS).date()
     event.kind = data.kind
     event.title = data.title.strip()
@@ -388,7 +390,8 @@ def _ics_fold(line: str) -> str:
     raw = line.encode()
     if len(raw) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for ch in line:
         b = ch.encode()
         if len(current) + len(b) > (75 if not parts else 74):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from coopcrm import clock
 from coopcrm.errors import ValidationFailed
@@ -248,7 +248,7 @@ def _step_thanks(event: Event, row: EventStep, now: datetime) -> None:
     present_ids = set(db.session.scalars(select(Attendance.member_id).where(
         Attendance.event_id == event.id, Attendance.status == "present")))
     if event.is_ag:
-        absent_where = ()
+        absent_where: tuple[ColumnElement[bool], ...] = ()
     else:  # a workshop thanks those who had said they would come, not the whole audience
         absent_where = (Invitation.response == "yes", Invitation.waitlisted.is_(False))
     present = [m for m in _members(event) if m.id in present_ids]

@@ -45,7 +45,7 @@ def edit_type(type_id: int):
     form = MomentTypeForm(obj=moment_type)
     if form.validate_on_submit():
         try:
-            catalogue.update_type(moment_type, form.label.data, form.track.data,
+            catalogue.update_type(moment_type, form.label.data, form.track.data,  # type: ignore[arg-type]  # posted: a str
                                   form.position.data, form.repeatable.data)
             db.session.commit()
         except ValidationFailed as failed:

@@ -66,7 +66,7 @@ def update_type(moment_type: MomentType, label: str, track: str, position: int |
         raise ValidationFailed(errors)
     moment_type.label = label
     moment_type.track = track
-    moment_type.position = position
+    moment_type.position = position  # type: ignore[assignment]  # None refused above
     moment_type.repeatable = bool(repeatable)
     db.session.flush()
     return moment_type

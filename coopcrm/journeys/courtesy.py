@@ -105,7 +105,7 @@ def to_visit_query(user, residence_id: int | None = None,
 @dataclass(frozen=True)
 class ToVisit:
     member: Member
-    moved_in_on: date
+    moved_in_on: date | None
 
 
 def to_visit(user, page: int = 1, per_page: int = 50, residence_id: int | None = None,
@@ -113,7 +113,7 @@ def to_visit(user, page: int = 1, per_page: int = 50, residence_id: int | None =
     """One page of members waiting for a visit; items are ToVisit (member + move-in date)."""
     result = paginate(db.session, to_visit_query(user, residence_id, entity_id), page, per_page)
     ids = [m.id for m in result.items]
-    dates = dict(db.session.execute(
+    dates: dict[int, date | None] = dict(db.session.execute(
         select(Member.id, _arrival_date(_type_id(ARRIVAL))).where(Member.id.in_(ids))).all()) \
         if ids else {}
     result.items = [ToVisit(m, dates.get(m.id)) for m in result.items]
@@ -136,7 +136,7 @@ def month_progress(today: date, user) -> tuple[int, int, int]:
     """Courtesy visits done and planned in today's month (what `user` may see), and the target."""
     def count(status: str) -> int:
         return db.session.scalar(select(func.count()).select_from(
-            _month_visits(today, user, status).subquery()))
+            _month_visits(today, user, status).subquery())) or 0
 
     return count("done"), count("planned"), monthly_target()
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 import jinja2
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from coopcrm import clock, resources
 from coopcrm.errors import ValidationFailed
@@ -126,7 +127,7 @@ def save_rule(rule: FollowUpRule | None, data: RuleInput, user=None) -> FollowUp
     was_active = rule.active
     rule.label = label
     rule.trigger_type = trigger
-    rule.delay_days = data.delay_days
+    rule.delay_days = data.delay_days  # type: ignore[assignment]  # None refused above
     rule.action = data.action
     rule.template = template
     rule.link_url = link
@@ -158,11 +159,11 @@ def set_active(rule: FollowUpRule, active: bool) -> int:
 def _cancel_pending(rule: FollowUpRule) -> int:
     # Cancelled rather than left waiting: switching the rule on again months later
     # must not send a burst of stale follow-ups.
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         update(FollowUpDue).where(FollowUpDue.rule_id == rule.id,
                                   FollowUpDue.status == "pending")
         .values(status="cancelled", result="Règle désactivée avant l'échéance.",
-                acted_dt=clock.now()))
+                acted_dt=clock.now())))
     return result.rowcount or 0
 
 
@@ -313,14 +314,14 @@ def _insert_due(rule: FollowUpRule, moment: Moment, day: date, status: str, resu
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     now = clock.now()
     stmt = insert(FollowUpDue.__table__).values(
         rule_id=rule.id, moment_id=moment.id, member_id=moment.member_id, due_dt=due_at(day),
         status=status, result=result, created_dt=now,
         acted_dt=now if status != "pending" else None,
     ).on_conflict_do_nothing(index_elements=["rule_id", "moment_id"])
-    return db.session.execute(stmt).rowcount or 0
+    return cast(CursorResult, db.session.execute(stmt)).rowcount or 0
 
 
 def member_followups(member) -> list[FollowUpDue]:

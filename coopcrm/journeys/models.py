@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
 
 CHANNELS = {
@@ -30,7 +30,7 @@ CHANNELS = {
 MOMENT_STATUSES = {"planned": "Prévu", "done": "Réalisé", "cancelled": "Annulé"}
 
 
-class MomentType(IdMixin, db.Model):
+class MomentType(IdMixin, Model):
     """A kind of key moment; track is 'accession', 'locatif' or 'both'."""
 
     __tablename__ = "moment_types"
@@ -43,7 +43,7 @@ class MomentType(IdMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Moment(TimestampMixin, db.Model):
+class Moment(TimestampMixin, Model):
     __tablename__ = "moments"
     __table_args__ = (
         CheckConstraint("status IN ('planned', 'done', 'cancelled')", name="status"),
@@ -81,7 +81,7 @@ FOLLOWUP_STATUSES = {
 }
 
 
-class FollowUpRule(TimestampMixin, db.Model):
+class FollowUpRule(TimestampMixin, Model):
     """When a moment of `trigger_type` is done, after `delay_days`: email, survey or new moment."""
 
     __tablename__ = "followup_rules"
@@ -113,7 +113,7 @@ class FollowUpRule(TimestampMixin, db.Model):
     survey = relationship("Survey")
 
 
-class FollowUpDue(IdMixin, db.Model):
+class FollowUpDue(IdMixin, Model):
     """One follow-up of one rule for one trigger moment: the row that makes it happen once."""
 
     __tablename__ = "followup_dues"
@@ -138,7 +138,7 @@ class FollowUpDue(IdMixin, db.Model):
     moment = relationship("Moment")
 
 
-class JourneySetting(db.Model):
+class JourneySetting(Model):
     """Small settings of the journeys pages (the courtesy visits' monthly target)."""
 
     __tablename__ = "journey_settings"

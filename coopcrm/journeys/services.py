@@ -133,7 +133,7 @@ def record(
     date_error = _date_error(occurs_on, status, today)
     if date_error:
         errors["occurs_on"] = date_error
-    if not errors and not type.repeatable:
+    if not errors and type is not None and not type.repeatable:
         clash = _open_moment(member, type)
         if clash is not None:
             errors["type_id"] = _clash_message(type, clash, status)
@@ -169,6 +169,7 @@ def complete(moment: Moment, done_on: date | None, user, notes: str | None = Non
     if notes is not None and len(notes.strip()) > NOTES_MAX:
         raise ValidationFailed({"notes": f"Les notes dépassent {NOTES_MAX} caractères."})
     moment.status = "done"
+    assert done_on is not None  # _date_error refuses a missing date
     moment.occurs_on = done_on
     moment.done_dt = clock.now()
     if moment.owner_id is None and user is not None:
@@ -201,6 +202,7 @@ def reschedule(moment: Moment, occurs_on: date | None, user) -> Moment:
         raise ValidationFailed({"occurs_on": error})
     if occurs_on == moment.occurs_on:
         raise ValidationFailed({"occurs_on": "Choisissez une date différente de la date prévue."})
+    assert occurs_on is not None  # _date_error refuses a missing date
     moment.occurs_on = occurs_on
     _written(moment, "rescheduled", user)
     return moment

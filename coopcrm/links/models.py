@@ -8,11 +8,11 @@ from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coopcrm import clock
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
 
 
-class MemberToken(IdMixin, db.Model):
+class MemberToken(IdMixin, Model):
     """A random link token bound to one member and one purpose; only its hash is kept."""
 
     __tablename__ = "member_tokens"

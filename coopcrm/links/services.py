@@ -41,11 +41,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from functools import lru_cache
+from typing import cast
 from urllib.parse import quote
 
 from flask import current_app
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coopcrm import clock
@@ -127,12 +128,12 @@ def resolve(raw: str | None, purpose: str) -> MemberToken | None:
 def consume(token: MemberToken) -> bool:
     """Mark a token used; False if it already was (two clicks racing: only one wins)."""
     now = clock.now()
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         update(MemberToken)
         .where(MemberToken.id == token.id, MemberToken.used_dt.is_(None))
         .values(used_dt=now)
         .execution_options(synchronize_session=False)
-    )
+    ))
     if result.rowcount == 1:
         set_committed_value(token, "used_dt", now)
         return True
@@ -149,9 +150,9 @@ def revoke(member_id: int, purpose: str | None = None, subject_id: int | None = 
         stmt = stmt.where(MemberToken.purpose == purpose)
     if subject_id is not None:
         stmt = stmt.where(MemberToken.subject_id == subject_id)
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         stmt.values(expires_dt=now).execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount
 
 

@@ -29,7 +29,10 @@ class Summary:
 
 def _order(key: str) -> tuple[int, int, int]:
     match = _KEY.match(key)
-    return tuple(int(g) for g in match.groups()) if match else (0, 0, 0)
+    if match is None:
+        return (0, 0, 0)
+    a, b, c = (int(g) for g in match.groups())
+    return a, b, c
 
 
 def _header(msg, name: str) -> str:
@@ -70,7 +73,8 @@ class MailStore:
         with self._lock:
             fp = self._maildir.get_file(key)
         with fp:
-            msg = BytesParser(policy=policy.default).parse(fp, headersonly=True)
+            # A Maildir _ProxyFile is a binary file; typeshed does not say it.
+            msg = BytesParser(policy=policy.default).parse(fp, headersonly=True)  # type: ignore[arg-type]
         return Summary(
             key=key,
             received=datetime.fromtimestamp(_order(key)[0], UTC),

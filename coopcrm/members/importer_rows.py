@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from coopcrm.members import validation
-from coopcrm.members.models import STATUSES, TRACKS
+from coopcrm.members.models import STATUSES, TRACKS, Entity
 from coopcrm.members.text import fold
 from coopcrm.spreadsheet import restore
 
@@ -36,11 +36,11 @@ _CONSENTS = {
 class Lookups:
     """The reference lists, keyed by folded text."""
 
-    entities: dict[str, object]  # folded code -> Entity
+    entities: dict[str, Entity]  # folded code -> Entity
     residences: dict[tuple[int, str], int]  # (entity id, folded name) -> id
     colleges: dict[str, int]  # folded code and folded name -> id
     allowed_entity_ids: set[int] | None  # None: every entity
-    default_entity: object | None
+    default_entity: Entity | None
     today: date
 
 
@@ -50,7 +50,7 @@ class Row:
 
     line: int
     values: dict = field(default_factory=dict)  # member columns the row sets
-    entity: object | None = None
+    entity: Entity | None = None
     reference: str | None = None
     email: str | None = None
     status: str | None = None
@@ -67,7 +67,7 @@ class Row:
         self.errors.append((column, message))
 
     @property
-    def links(self) -> list[tuple[object, str | None]]:
+    def links(self) -> list[tuple[Entity, str | None]]:
         """(entity, reference) of this line and of the lines merged into it."""
         return [(self.entity, self.reference), *((r.entity, r.reference) for r in self.merged)]
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
 
 TRACKS = {"accession": "Accession", "locatif": "Locatif"}
@@ -28,7 +28,7 @@ EMAIL_STATUSES = {"valid": "Valide", "bounced": "En erreur", "unsubscribed": "D�
 CIVILITIES = {"M.": "M.", "Mme": "Mme", "": "—"}
 
 
-class Entity(IdMixin, db.Model):
+class Entity(IdMixin, Model):
     """A member organisation of the group (e.g. MFLA, GHT)."""
 
     __tablename__ = "entities"
@@ -40,7 +40,7 @@ class Entity(IdMixin, db.Model):
     residences = relationship("Residence", back_populates="entity", order_by="Residence.name")
 
 
-class Residence(IdMixin, db.Model):
+class Residence(IdMixin, Model):
     """A housing programme (ensemble immobilier)."""
 
     __tablename__ = "residences"
@@ -55,7 +55,7 @@ class Residence(IdMixin, db.Model):
     entity = relationship("Entity", back_populates="residences")
 
 
-class College(IdMixin, db.Model):
+class College(IdMixin, Model):
     """A voting college, configurable per cooperative, with its vote weight (SCIC)."""
 
     __tablename__ = "colleges"
@@ -66,7 +66,7 @@ class College(IdMixin, db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class MemberEntity(db.Model):
+class MemberEntity(Model):
     """A member's link to an entity, with the reference that entity knows them by."""
 
     __tablename__ = "member_entities"
@@ -82,7 +82,7 @@ class MemberEntity(db.Model):
     member = relationship("Member", back_populates="entity_links")
 
 
-class Member(TimestampMixin, db.Model):
+class Member(TimestampMixin, Model):
     """A coopérateur (or prospect, or former coopérateur): one person, one row."""
 
     __tablename__ = "members"
@@ -167,7 +167,7 @@ class Member(TimestampMixin, db.Model):
         return years
 
 
-class ShareMovement(IdMixin, db.Model):
+class ShareMovement(IdMixin, Model):
     """One line of the social-share register; append-only (corrections are new lines)."""
 
     __tablename__ = "share_movements"

@@ -47,6 +47,7 @@ def save_residence(residence: Residence | None, entity_id: int | None, name: str
     if errors:
         raise ValidationFailed(errors)
     residence = residence or Residence()
+    assert entity_id is not None  # refused above
     residence.entity_id, residence.name, residence.commune = entity_id, name, commune
     residence.dwellings, residence.delivery_date = dwellings, delivery_date
     db.session.add(residence)

@@ -71,7 +71,7 @@ def add_share(member_id: int):
     form = ShareForm()
     if form.validate_on_submit():
         try:
-            shares.record(member, form.kind.data, form.quantity.data, form.occurred_on.data,
+            shares.record(member, form.kind.data, form.quantity.data, form.occurred_on.data,  # type: ignore[arg-type]  # validated: an int
                           unit_amount=form.unit_amount.data, note=form.note.data or "",
                           user=current_user)
             db.session.commit()
@@ -96,7 +96,7 @@ def consent(member_id: int, kind: str):
     if form.validate_on_submit():
         try:
             changed = services.set_consent(member, kind, form.granted.data == "oui",
-                                           form.source.data, form.wording.data or "", current_user)
+                                           form.source.data, form.wording.data or "", current_user)  # type: ignore[arg-type]  # validated: a str
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
 
 CONSENT_KINDS = {
@@ -15,7 +15,7 @@ CONSENT_KINDS = {
 }
 
 
-class ConsentRecord(IdMixin, db.Model):
+class ConsentRecord(IdMixin, Model):
     """Each grant or withdrawal of a consent, with its date, source and wording."""
 
     __tablename__ = "consent_records"
@@ -29,7 +29,7 @@ class ConsentRecord(IdMixin, db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class AuditEntry(IdMixin, db.Model):
+class AuditEntry(IdMixin, Model):
     """Who did what to which member, when; `changes` maps a field to [old, new]."""
 
     __tablename__ = "audit_entries"

@@ -126,6 +126,7 @@ class PgAdvisoryLock:
         self._engine.dispose()
 
     def _drop(self) -> None:
+        assert self._conn is not None  # callers hold a connection
         try:
             self._conn.close()
         except DBAPIError:

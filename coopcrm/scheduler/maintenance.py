@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import CursorResult, and_, delete, func, select
 
 from coopcrm.extensions import db
 from coopcrm.scheduler.models import JobRun
@@ -27,8 +28,8 @@ def prune_job_runs(now: datetime) -> str:
     keep = select(JobRun.id).join(
         newest, and_(JobRun.name == newest.c.name, JobRun.started_dt == newest.c.started_dt)
     ).where(JobRun.status == "ok")
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         delete(JobRun).where(JobRun.started_dt < now - RETENTION, JobRun.id.not_in(keep)),
         execution_options={"synchronize_session": False},
-    )
+    ))
     return f"{result.rowcount} exécution(s) effacée(s)"

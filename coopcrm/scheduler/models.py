@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
 
 RUN_STATUSES = {"running": "en cours", "ok": "réussie", "error": "erreur"}
@@ -21,7 +21,7 @@ RUN_STATUSES = {"running": "en cours", "ok": "réussie", "error": "erreur"}
 CLAIM_WHERE = "status IN ('running', 'ok') AND origin <> 'manuel'"
 
 
-class JobRun(IdMixin, db.Model):
+class JobRun(IdMixin, Model):
     """A run of a registered job, as of `started_dt` (the `now` it was given)."""
 
     __tablename__ = "job_runs"
@@ -50,7 +50,7 @@ class JobRun(IdMixin, db.Model):
 HEARTBEAT_ID = 1  # the table holds one row, upserted by whichever process leads
 
 
-class SchedulerHeartbeat(db.Model):
+class SchedulerHeartbeat(Model):
     """The leading scheduler's last sign of life (read by `GET /healthz`)."""
 
     __tablename__ = "scheduler_heartbeat"

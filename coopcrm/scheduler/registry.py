@@ -66,6 +66,7 @@ class Job:
         """The APScheduler trigger for the long-running process."""
         if self.every is not None:
             return IntervalTrigger(seconds=self.every.total_seconds(), timezone=clock.PARIS)
+        assert self.cron is not None  # exactly one of every= and cron= (__post_init__)
         return CronTrigger(timezone=clock.PARIS, **self.cron)
 
     def next_due(self, last_ok: datetime | None) -> datetime | None:
@@ -89,6 +90,7 @@ class Job:
         """The schedule in plain French, for the admin page and `jobs list`."""
         if self.every is not None:
             return _every_fr(self.every)
+        assert self.cron is not None  # exactly one of every= and cron= (__post_init__)
         fields = dict(self.cron)
         if set(fields) <= {"hour", "minute"} and all(isinstance(v, int) for v in fields.values()):
             return f"tous les jours à {fields.get('hour', 0):02d}:{fields.get('minute', 0):02d}"

@@ -110,7 +110,7 @@ def run_job(name: str, now: datetime, origin: str = "manuel",
         db.session.rollback()
         log.exception("job %s failed", name)
         error = traceback.format_exc()[-ERROR_MAX_CHARS:]
-        run = db.session.get(JobRun, run_id)
+        run = db.session.get_one(JobRun, run_id)  # claimed above, committed
         run.status, run.error, run.finished_dt = "error", error, clock.now()
         db.session.commit()
         result = RunResult(name, now, "error", error=f"{exc.__class__.__name__}: {exc}")
@@ -131,7 +131,7 @@ def _work(job: Job, now: datetime, run_id: int) -> str:
             with acting_as(actor=ACTOR):
                 returned = job.func(now)
                 summary = "" if returned is None else str(returned)
-                run = db.session.get(JobRun, run_id)
+                run = db.session.get_one(JobRun, run_id)  # committed before the job ran
                 run.status, run.summary, run.finished_dt = "ok", summary, clock.now()
                 db.session.commit()  # the job's work and its "ok" in one transaction
             return summary

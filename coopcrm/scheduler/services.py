@@ -85,7 +85,7 @@ def record_heartbeat(leader_since: datetime, now: datetime | None = None) -> Non
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     else:  # pragma: no cover - the app runs on these two only
         raise RuntimeError(f"unsupported database {dialect}")
     stmt = insert(SchedulerHeartbeat).values(id=HEARTBEAT_ID, **values)

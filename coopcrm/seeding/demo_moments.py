@@ -79,6 +79,7 @@ class MomentMaker:
         rng = self.rng
         first_channel = rng.choices(["telephone", "email", "evenement", "visite"], [5, 3, 2, 1])[0]
         if p.kind == "salarie":
+            assert p.signed_on is not None  # an employee is a member from their hiring
             self.add(member_id, p, "autre", p.signed_on, channel="courrier",
                      notes="Souscription d'une part sociale (salarié).")
         else:
@@ -96,6 +97,7 @@ class MomentMaker:
     def _accession(self, mid: int, p: Person) -> None:
         rng, place = self.rng, p.residence
         signed = p.reservation_on
+        assert place is not None and signed is not None  # a buyer has both (journey checks)
         self.add(mid, p, "signature_reservation", signed, channel="visite")
         if signed > place.delivery:  # a resale: no building site to follow
             self.add(mid, p, "signature_location_accession",
@@ -108,6 +110,7 @@ class MomentMaker:
         """From reservation to handing over the keys, while the residence is built."""
         rng, place, today = self.rng, p.residence, self.today
         signed = p.reservation_on
+        assert place is not None and signed is not None  # called from _accession only
         self.add(mid, p, "choix_prestations", signed + timedelta(days=rng.randint(45, 100)),
                  channel="visite")
         stone = add_months(place.delivery, -16)
@@ -142,6 +145,8 @@ class MomentMaker:
 
     def _locatif(self, mid: int, p: Person) -> None:
         rng, today = self.rng, self.today
+        # A demo tenant with a lease has moved in the same day or soon after (demo_people).
+        assert p.lease_on is not None and p.moved_in is not None
         self.add(mid, p, "signature_bail", p.lease_on, channel="visite")
         self.add(mid, p, "arrivee_lieux", p.moved_in, channel="visite")
         visit = p.moved_in + timedelta(days=rng.randint(20, 90))
@@ -164,6 +169,7 @@ class MomentMaker:
     def _assemblies(self, mid: int, p: Person) -> None:
         rng = self.rng
         chance = {"admin": 0.9, "salarie": 0.6}.get(p.kind, 0.12)
+        assert p.signed_on is not None  # journey calls this for members only
         for year in range(max(AG_FIRST_YEAR, p.signed_on.year), self.today.year + 1):
             day = ag_day(year)
             if p.signed_on < day and rng.random() < chance:
@@ -189,7 +195,8 @@ class MomentMaker:
         waiting = [(mid, p) for mid, p in members
                    if p.track == "locatif" and p.status == "cooperateur" and p.moved_in
                    and mid not in visited]
-        waiting.sort(key=lambda item: item[1].moved_in, reverse=True)
+        waiting.sort(key=lambda item: item[1].moved_in or date.min,
+                     reverse=True)  # `or`: for the checker, moved_in is filtered on above
         # 70-80 courtesy visits a month, over the next two months.
         for mid, p in waiting[:max(1, round(150 * scale))]:
             day = next_weekday(today + timedelta(days=rng.randint(1, 56)))

@@ -3,11 +3,11 @@ from __future__ import annotations
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import TimestampMixin
 
 
-class Segment(TimestampMixin, db.Model):
+class Segment(TimestampMixin, Model):
     """A named member filter; `filters` holds the members-list query arguments."""
 
     __tablename__ = "segments"

@@ -59,7 +59,7 @@ def rename(segment_id: int):
     form = SegmentNameForm(obj=segment)
     if form.validate_on_submit():
         try:
-            services.rename(segment, form.name.data)
+            services.rename(segment, form.name.data)  # type: ignore[arg-type]  # validated: a str
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()

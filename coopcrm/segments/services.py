@@ -29,7 +29,8 @@ def member_ids(segment: Segment, user) -> Select:
 
 
 def count(segment: Segment, user) -> int:
-    return db.session.scalar(select(func.count()).select_from(member_ids(segment, user).subquery()))
+    return db.session.scalar(
+        select(func.count()).select_from(member_ids(segment, user).subquery())) or 0
 
 
 def create(name: str, f: MemberFilter, user) -> Segment:

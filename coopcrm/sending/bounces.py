@@ -21,8 +21,10 @@ import hashlib
 import mailbox
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -127,7 +129,9 @@ def parse_dsn(raw: bytes) -> list[DeliveryReport]:
     if not isinstance(blocks, list):
         return []
     reports = []
-    for block in blocks[1:]:  # the first block is about the message, the rest per recipient
+    # A delivery-status payload is a list of header blocks, parsed as Messages; the first
+    # block is about the message, the rest per recipient.
+    for block in cast("list[Message]", blocks)[1:]:
         recipient = _addr(block.get("Final-Recipient") or block.get("Original-Recipient"))
         if not recipient:
             continue
@@ -213,7 +217,7 @@ def apply_report(report: DeliveryReport, result: IngestReport) -> None:
     hard = not report.status.startswith("4")
     for i, member_id in enumerate(member_ids):
         ref = source_ref if i == 0 else f"{source_ref} #{member_id}"[:400]
-        kwargs = dict(message_id=message.id if message is not None else None,
+        kwargs: dict[str, Any] = dict(message_id=message.id if message is not None else None,
                       status_code=report.status, diagnostic=report.diagnostic,
                       source="dsn", source_ref=ref)
         changed = (record_hard if hard else record_soft)(report.recipient, member_id, **kwargs)

@@ -64,9 +64,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import CursorResult, Executable, bindparam, func, select, update
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -146,13 +147,13 @@ def claim(limit: int, token: str) -> list[int]:
 
 def reclaim_stale(lease: timedelta = LEASE) -> int:
     """Put back in the queue messages left 'sending' by a run that died."""
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "sending",
                OutboxMessage.claimed_dt < clock.now() - lease)
         .values(status="queued", claim_token=None, last_error=RESUMED)
         .execution_options(synchronize_session=False)
-    )
+    ))
     db.session.commit()
     return result.rowcount or 0
 
@@ -192,10 +193,11 @@ class _Run:
         self.shared: dict[int, dict] = {}
         self.templates: dict[str, rendering.EmailTemplate] = {}
         self.bounced_members: set[int] = set()
-        self.conn = None
+        # An SMTPConnection or a FileConnection: only the former pipelines (duck-typed).
+        self.conn: Any = None
         self.conn_sent = 0
         self.pending: tuple | None = None  # (row, address): body sent, reply not read yet
-        self._updates: dict[tuple, object] = {}
+        self._updates: dict[tuple, Executable] = {}
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
 
     # -- connection ------------------------------------------------------
@@ -251,7 +253,7 @@ class _Run:
         shared = self.shared_data(row.shared_context_id)
         context = {**self.system, **shared, **row.context, **links}
         rendered = rendering.render(template, context, subject=row.subject)
-        listed = ()
+        listed: tuple[str, ...] = ()
         if row.bulk and row.member_id is not None:
             listed = (links["unsubscribe_url"], links["unsubscribe_mailto"])
         return mime.build(
@@ -396,7 +398,7 @@ class _Run:
             self._set_row(row, address, status="failed", last_error=error, claim_token=None)
             self.report.failed += 1
 
-    def temporary(self, row, address: str, exc: transports.TemporaryFailure) -> None:
+    def temporary(self, row, address: str, exc: transports.TransportError) -> None:
         error = str(exc)[:2000]
         if row.attempts >= self.max_attempts:
             self._set_row(row, address, status="failed", claim_token=None,

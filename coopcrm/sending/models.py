@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
 
 STATUSES = {
@@ -30,7 +30,7 @@ STATUSES = {
 }
 
 
-class SharedContext(IdMixin, db.Model):
+class SharedContext(IdMixin, Model):
     """Template variables common to a whole send (an edition's text): stored once, not per row."""
 
     __tablename__ = "outbox_shared_contexts"
@@ -39,7 +39,7 @@ class SharedContext(IdMixin, db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-class OutboxMessage(IdMixin, db.Model):
+class OutboxMessage(IdMixin, Model):
     """One email to one recipient, written in the transaction that decided to send it.
 
     Only what is per recipient is stored (the rendered subject and the
@@ -93,7 +93,7 @@ class OutboxMessage(IdMixin, db.Model):
 BOUNCE_KINDS = {"hard": "Définitif", "soft": "Temporaire"}
 
 
-class Bounce(IdMixin, db.Model):
+class Bounce(IdMixin, Model):
     """A delivery failure reported by the SMTP server at send time or by a DSN afterwards."""
 
     __tablename__ = "email_bounces"

@@ -52,7 +52,7 @@ class TemplateNotFound(LookupError):
 class _Undefined(jinja2.StrictUndefined):
     """Printing a missing variable fails (no "Bonjour ,"); testing it is simply false."""
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # type: ignore[override]  # jinja2 types it as always raising
         return False
 
     def __iter__(self):

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from email.utils import parseaddr
+from typing import Any
 
 import nh3
 from flask import current_app
@@ -127,7 +128,7 @@ def _insert(rows: list[dict]):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     table = OutboxMessage.__table__  # Core, not the ORM bulk path: 100,000 rows at a time
     stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
     return db.session.execute(stmt.returning(table.c.id), rows)
@@ -137,7 +138,8 @@ class _Subjects:
     """Subjects of one send: rendered once when they use no per-recipient variable."""
 
     def __init__(self, template, base: dict):
-        self.template, self.base, self.common = template, base, None
+        self.template, self.base = template, base
+        self.common: str | None = None
 
     def __call__(self, context: dict) -> str:
         if self.template.subject_vars.isdisjoint(context):
@@ -202,8 +204,8 @@ def enqueue(template: str, member, context: dict | None, key: str, *, bulk: bool
     return db.session.get(OutboxMessage, new_id) if new_id is not None else None
 
 
-def enqueue_many(template: str, members: Iterable, key_fn: Callable[[object], str],
-                 context_fn: Callable[[object], dict] | None = None, *,
+def enqueue_many(template: str, members: Iterable, key_fn: Callable[[Any], str],
+                 context_fn: Callable[[Any], dict] | None = None, *,
                  bulk: bool | None = None, shared: SharedContext | dict | None = None,
                  send_after: datetime | None = None, chunk_size: int = 5000) -> int:
     """Queue one message per member row in the current transaction; returns how many are new.
@@ -266,7 +268,9 @@ def _copy_insert(rows: list[dict]) -> int:
 
     conn = db.session.connection()
     table = OutboxMessage.__table__
-    cursor = conn.connection.driver_connection.cursor()
+    raw = conn.connection.driver_connection
+    assert raw is not None  # a live connection, checked out just above
+    cursor = raw.cursor()
     try:
         seen = _used_keys(cursor, [r["idempotency_key"] for r in rows])
         fresh = []

@@ -154,6 +154,7 @@ class SMTPConnection:
     def __init__(self, settings: SMTPSettings):
         s = settings
         self._announced: tuple[str, str] | None = None
+        self._smtp: smtplib.SMTP  # SMTP_SSL or SMTP
         try:
             if s.implicit_tls:
                 self._smtp = smtplib.SMTP_SSL(s.host, s.port, local_hostname=_local_hostname(),
@@ -183,7 +184,7 @@ class SMTPConnection:
                 smtp.close()
             except OSError:
                 pass
-        self._smtp = None
+        self._smtp = None  # type: ignore[assignment]  # abandoned: no use after this
 
     def send(self, from_addr: str, to_addr: str, raw: bytes) -> None:
         """Hand one message over; returns when the server accepted it (250 after DATA)."""

@@ -38,4 +38,5 @@ def init_app(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Exactly one proxy (nginx on the same machine): trust its last hop only.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # the documented Flask way
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)

@@ -13,9 +13,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from coopcrm import clock
@@ -156,15 +157,16 @@ def submit(link: Link, answers: dict, *, channel: str = "email", user=None) -> b
     except IntegrityError:
         # The same form posted twice at once: the other request created it; update that one.
         response = current_response(survey, link.key)
+        assert response is not None  # the IntegrityError says the other request made it
         response.answers = answers
         db.session.flush()
     stamp = (datetime.combine(today, time(12), tzinfo=clock.PARIS) if survey.anonymous else now)
-    first = db.session.execute(
+    first = cast(CursorResult, db.session.execute(
         update(SurveyInvitation)
         .where(SurveyInvitation.id == invitation.id, SurveyInvitation.answered_dt.is_(None))
         .values(answered_dt=stamp, answer_channel=channel)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     db.session.expire(invitation, ["answered_dt", "answer_channel"])
     if first and not survey.anonymous:
         _moment(survey, invitation, channel, user)

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
-from coopcrm.extensions import db
+from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
 
 KINDS = {
@@ -36,7 +36,7 @@ SCALE = (1, 2, 3, 4, 5)
 ANSWER_CHANNELS = {"email": "Lien personnel", "courrier": "Courrier"}
 
 
-class Survey(TimestampMixin, db.Model):
+class Survey(TimestampMixin, Model):
     """A questionnaire sent to members by personal link."""
 
     __tablename__ = "surveys"
@@ -76,7 +76,7 @@ class Survey(TimestampMixin, db.Model):
         return not self.is_closed(now)
 
 
-class SurveyQuestion(IdMixin, db.Model):
+class SurveyQuestion(IdMixin, Model):
     __tablename__ = "survey_questions"
     __table_args__ = (
         CheckConstraint("kind IN ('yesno', 'single', 'multiple', 'scale', 'short', 'long')",
@@ -110,7 +110,7 @@ class SurveyQuestion(IdMixin, db.Model):
         return []
 
 
-class SurveyInvitation(IdMixin, db.Model):
+class SurveyInvitation(IdMixin, Model):
     """One member asked to answer one survey: who was asked and who answered (even anonymous)."""
 
     __tablename__ = "survey_invitations"
@@ -136,7 +136,7 @@ class SurveyInvitation(IdMixin, db.Model):
     member = relationship("Member")
 
 
-class SurveyResponse(IdMixin, db.Model):
+class SurveyResponse(IdMixin, Model):
     """One set of answers. In an anonymous survey it holds no member id and no time of day.
 
     `respondent_key` finds the response again when its author comes back with

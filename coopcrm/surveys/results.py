@@ -107,7 +107,7 @@ def reach(survey: Survey) -> Reach:
 
 def questions(survey: Survey) -> list[QuestionResult]:
     results = {q.id: QuestionResult(q) for q in survey.questions}
-    counters = {q.id: Counter() for q in survey.questions}
+    counters: dict[int, Counter] = {q.id: Counter() for q in survey.questions}
     texts: dict[int, list[str]] = {q.id: [] for q in survey.questions}
     scale_sum: Counter = Counter()
     stmt = (select(SurveyResponse.answers).where(SurveyResponse.survey_id == survey.id)
@@ -115,7 +115,7 @@ def questions(survey: Survey) -> list[QuestionResult]:
     for (answers,) in db.session.execute(stmt.execution_options(yield_per=1000)):
         for key, value in (answers or {}).items():
             qid = int(key) if str(key).isdigit() else None
-            if qid not in results:
+            if qid is None or qid not in results:
                 continue
             q = results[qid].question
             results[qid].answered += 1
@@ -214,6 +214,7 @@ def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[lis
         respondents = select(SurveyResponse.member_id).where(SurveyResponse.survey_id == survey.id)
         visible = set(db.session.scalars(scope(select(Member.id), user)
                                          .where(Member.id.in_(respondents))))
+    member: Member | None
     for response, member in db.session.execute(stmt):
         if member is not None and visible is not None and member.id not in visible:
             member = None
