@@ -42,6 +42,11 @@ def _init_extensions(app: Flask) -> None:
     from coopcrm.privacy import audit
 
     import_all_models()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database host that drops packets must fail a command or /healthz in seconds,
+        # not after the kernel's TCP timeout (minutes).
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resources.folder(resources.MIGRATIONS)))
     csrf.init_app(app)

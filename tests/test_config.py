@@ -99,3 +99,10 @@ def test_production_needs_a_secret_key():
     assert config.problems({"COOPCRM_BASE_URL": "https://vie.coop.example"})
     assert config.problems({"COOPCRM_BASE_URL": "https://vie.coop.example",
                             "COOPCRM_SECRET_KEY": "x" * 48}) == []
+
+
+def test_postgresql_connections_give_up_in_seconds():
+    from coopcrm import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://coop@127.0.0.1:9/coop"})
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["connect_timeout"] == 10
