@@ -14,6 +14,7 @@ import mailbox
 import re
 import signal
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -76,6 +77,18 @@ def _wait_for_port(port: int, proc, timeout: float = 60.0) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"nothing listens on {port}")
+
+
+def _lines_of(stream) -> list[str]:
+    """The lines of `stream` as they come, read by a thread (a pipe never fills up)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in stream:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
 
 
 def _stop(proc) -> tuple[str, str]:
@@ -188,14 +201,14 @@ def test_every_documented_command(installation, tmp_path, restored_database):
 
     # The long-running processes start, work and stop cleanly on SIGTERM.
     scheduler = installation.start("scheduler", "--poll", "0.2")
-    time.sleep(0)  # nothing to wait for: it is polled below
+    seen = _lines_of(scheduler.stderr)
     deadline = time.monotonic() + 60
-    lock_taken = False
-    while time.monotonic() < deadline and scheduler.poll() is None and not lock_taken:
-        lock_taken = any((Path(installation.env["COOPCRM_INSTANCE_PATH"])).glob("*lock*"))
+    while time.monotonic() < deadline and scheduler.poll() is None \
+            and not any("scheduler is the leader" in line for line in seen):
         time.sleep(0.1)
-    out, err = _stop(scheduler)
-    assert scheduler.returncode == 0, err
+    assert any("scheduler is the leader" in line for line in seen), seen
+    scheduler.send_signal(signal.SIGTERM)
+    assert scheduler.wait(timeout=30) == 0, seen
 
     port, mail_port, mailbox_port = free_port(), free_port(), free_port()
     dev = installation.start("dev", "--port", str(port), "--mail-port", str(mail_port),
