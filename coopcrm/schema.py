@@ -18,6 +18,7 @@ class SchemaState:
 
     current: tuple[str, ...]
     head: tuple[str, ...]
+    known: frozenset[str] = frozenset()  # every revision the shipped migrations hold
 
     @property
     def ok(self) -> bool:
@@ -33,7 +34,7 @@ class SchemaState:
             return ""
         if self.missing:
             return "La base n'est pas initialisée : lancez `coopcrm db upgrade`."
-        if set(self.current) - set(self.head):
+        if set(self.current) - self.known:
             return ("La base a été migrée par une version plus récente de CoopCRM "
                     f"({', '.join(self.current)}) : installez cette version.")
         return "La base n'est pas à jour : lancez `coopcrm db upgrade`."
@@ -44,14 +45,24 @@ def head_revisions() -> tuple[str, ...]:
     return _heads(str(current_app.extensions["migrate"].directory))
 
 
+def known_revisions() -> frozenset[str]:
+    """Every revision of the shipped migrations: a database at another one is newer than us."""
+    return _known(str(current_app.extensions["migrate"].directory))
+
+
+# The scripts do not change while the process runs: read them once per folder.
 @functools.lru_cache(maxsize=8)
 def _heads(directory: str) -> tuple[str, ...]:
-    # The scripts do not change while the process runs.
     return tuple(ScriptDirectory(directory).get_heads())
+
+
+@functools.lru_cache(maxsize=8)
+def _known(directory: str) -> frozenset[str]:
+    return frozenset(s.revision for s in ScriptDirectory(directory).walk_revisions())
 
 
 def state() -> SchemaState:
     """Read the database's alembic revision (raises SQLAlchemy's error if unreachable)."""
     with db.engine.connect() as conn:
         current = tuple(MigrationContext.configure(conn).get_current_heads())
-    return SchemaState(current=current, head=head_revisions())
+    return SchemaState(current=current, head=head_revisions(), known=known_revisions())

@@ -106,3 +106,17 @@ def test_postgresql_connections_give_up_in_seconds():
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://coop@127.0.0.1:9/coop"})
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["connect_timeout"] == 10
+
+
+def test_the_schema_check_tells_behind_from_newer(app):
+    """A database at an older revision must be upgraded; at an unknown one, the code is old."""
+    from coopcrm.schema import SchemaState, head_revisions, known_revisions
+
+    [head] = head_revisions()
+    older = sorted(known_revisions() - {head})[0]
+    assert SchemaState((head,), (head,), known_revisions()).problem_fr() == ""
+    behind = SchemaState((older,), (head,), known_revisions()).problem_fr()
+    assert "lancez `coopcrm db upgrade`" in behind and "récente" not in behind
+    newer = SchemaState(("0123abcd",), (head,), known_revisions()).problem_fr()
+    assert "plus récente" in newer
+    assert "coopcrm db upgrade" in SchemaState((), (head,), known_revisions()).problem_fr()
