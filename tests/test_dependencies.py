@@ -9,7 +9,9 @@ invisible on a developer's machine, hence these checks.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
@@ -119,6 +121,21 @@ def test_test_only_distributions_stay_out_of_the_runtime_dependencies():
 
 def test_tzdata_is_declared_so_europe_paris_loads_without_an_os_zone_database():
     assert "tzdata" in _declared()
+    # An empty PYTHONTZPATH hides /usr/share/zoneinfo, as on a machine without it:
+    # coopcrm.clock must still build Europe/Paris, from the tzdata package alone.
+    probe = (
+        "import datetime, zoneinfo\n"
+        "assert zoneinfo.TZPATH == ()\n"
+        "from coopcrm.clock import PARIS\n"
+        "print(datetime.datetime(2026, 7, 1, 12, tzinfo=PARIS).utcoffset(),\n"
+        "      datetime.datetime(2026, 1, 1, 12, tzinfo=PARIS).utcoffset())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONTZPATH": ""}, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2:00:00", "1:00:00"]
 
 
 def test_every_runtime_dependency_is_used_and_bounded_both_ways():
