@@ -144,7 +144,7 @@ def test_command_line_serves_both_ports(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/", timeout=5) as resp:
             assert "Par la ligne de commande" in resp.read().decode()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # as kill and systemd stop it
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert f"http://127.0.0.1:{http_port}" in out
