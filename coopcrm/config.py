@@ -55,7 +55,8 @@ def _number(raw: str) -> float:
     return value
 
 
-def _flag(raw: str) -> bool:
+def flag(raw: str) -> bool:
+    """A yes/no value: 1/true/yes/oui/on or 0/false/no/non/off (empty: no)."""
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "oui", "on"):
         return True
@@ -109,9 +110,12 @@ def _database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def _log_level(raw: str) -> str:
     value = raw.strip().upper()
-    if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    if value not in LOG_LEVELS:
         raise ValueError(f"niveau « {raw} » inconnu : DEBUG, INFO, WARNING, ERROR ou CRITICAL")
     return value
 
@@ -208,7 +212,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COOPCRM_LOG_LEVEL", "LOG_LEVEL", "INFO", _log_level,
             "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`, for the web process and the "
             "scheduler (stderr, one format)"),
-    Setting("COOPCRM_BEHIND_PROXY", "BEHIND_PROXY", "0", _flag,
+    Setting("COOPCRM_BEHIND_PROXY", "BEHIND_PROXY", "0", flag,
             "`1`: trust `X-Forwarded-For/-Proto/-Host/-Prefix` from exactly one reverse proxy "
             "(nginx)", shown_default="`0` (off)"),
     Setting("COOPCRM_WEB_WORKERS", "WEB_WORKERS", "2", _integer(1),

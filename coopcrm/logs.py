@@ -13,8 +13,10 @@ from datetime import datetime
 
 import click
 
+from coopcrm.config import LOG_LEVELS
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LEVELS = LOG_LEVELS
 
 
 class StartupError(click.ClickException):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy.engine import Connection
 
 from coopcrm.extensions import db
 
@@ -61,8 +62,13 @@ def _known(directory: str) -> frozenset[str]:
     return frozenset(s.revision for s in ScriptDirectory(directory).walk_revisions())
 
 
+def current_revisions(conn: Connection) -> tuple[str, ...]:
+    """The revisions alembic_version holds on `conn` (empty before `db upgrade`)."""
+    return tuple(MigrationContext.configure(conn).get_current_heads())
+
+
 def state() -> SchemaState:
     """Read the database's alembic revision (raises SQLAlchemy's error if unreachable)."""
     with db.engine.connect() as conn:
-        current = tuple(MigrationContext.configure(conn).get_current_heads())
+        current = current_revisions(conn)
     return SchemaState(current=current, head=head_revisions(), known=known_revisions())

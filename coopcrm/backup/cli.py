@@ -13,14 +13,6 @@ def _fail(message: str) -> None:
     raise SystemExit(1)
 
 
-def known_revisions() -> set[str]:
-    """Every migration revision this version of the code ships."""
-    from alembic.script import ScriptDirectory
-
-    directory = current_app.extensions["migrate"].directory
-    return {script.revision for script in ScriptDirectory(directory).walk_revisions()}
-
-
 @click.command("backup")
 @click.argument("path")
 @click.option("--force", is_flag=True, help="Remplacer le fichier s'il existe déjà.")
@@ -42,6 +34,7 @@ def backup_command(path: str, force: bool) -> None:
 def restore_command(path: str) -> None:
     """Restaurer une sauvegarde dans une base vide (du même moteur)."""
     from coopcrm.backup.services import BackupError, restore
+    from coopcrm.schema import known_revisions
 
     try:
         summary = restore(current_app.config["SQLALCHEMY_DATABASE_URI"], path,

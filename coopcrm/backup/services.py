@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def backup(url: str, path: str, force: bool = False) -> Summary:
                    time.perf_counter() - started, revision)
 
 
-def restore(url: str, path: str, known_revisions: set[str] | None = None) -> Summary:
+def restore(url: str, path: str, known_revisions: AbstractSet[str] | None = None) -> Summary:
     """Bring the backup at `path` back into the EMPTY database at `url`.
 
     `known_revisions`: the migration revisions this code has; a backup made by a
@@ -152,7 +153,7 @@ def restore(url: str, path: str, known_revisions: set[str] | None = None) -> Sum
                    time.perf_counter() - started, revision)
 
 
-def _check_revision(revision: str | None, known: set[str] | None) -> None:
+def _check_revision(revision: str | None, known: AbstractSet[str] | None) -> None:
     if revision and known is not None and revision not in known:
         raise BackupError(
             f"Cette sauvegarde est au schéma {revision}, inconnu de cette version de CoopCRM "

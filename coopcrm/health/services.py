@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alembic.migration import MigrationContext
 from flask import current_app
 from sqlalchemy import case, func, or_, select, text, type_coerce
 
@@ -68,8 +67,7 @@ def _migrations() -> dict:
     # Flask-Migrate's own setting: wherever the package keeps its migrations.
     heads = tuple(sorted(schema.head_revisions()))
     try:
-        current = tuple(sorted(MigrationContext.configure(db.session.connection())
-                               .get_current_heads()))
+        current = tuple(sorted(schema.current_revisions(db.session.connection())))
     except Exception:  # noqa: BLE001
         _rolled_back()
         current = ()

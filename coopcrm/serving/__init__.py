@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
+from coopcrm.config import flag
 from coopcrm.logs import StartupError, shown
-
-TRUE = ("1", "true", "yes", "on", "oui")
-FALSE = ("", "0", "false", "no", "off", "non")
 
 
 def parse_flag(name: str, value) -> bool:
-    """A yes/no setting: 1/true/yes/on or 0/false/no/off (or a bool from the tests)."""
+    """A yes/no setting read as config.flag reads it (or a bool from the tests)."""
     if isinstance(value, bool):
         return value
-    text = str(value or "").strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise StartupError(f"{name} invalide « {shown(value)} » : mettre 1 (oui) ou 0 (non).")
+    try:
+        return flag(str(value or ""))
+    except ValueError:
+        raise StartupError(
+            f"{name} invalide « {shown(value)} » : mettre 1 (oui) ou 0 (non).") from None
 
 
 def init_app(app: Flask) -> None:
