@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
@@ -11,6 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coopcrm.extensions import Model, db
 from coopcrm.models import TimestampMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from coopcrm.members.models import Entity
+
 
 ROLES = {
     "admin": "Administrateur",
@@ -40,7 +45,9 @@ class User(UserMixin, TimestampMixin, Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    entities = relationship("Entity", secondary=user_entities, lazy="selectin")
+    entities: Mapped[list[Entity]] = relationship(
+        "Entity", secondary=user_entities, lazy="selectin"
+    )
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

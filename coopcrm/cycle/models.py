@@ -10,6 +10,7 @@ with two schedulers running at once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +27,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from coopcrm.auth.models import User
+
 
 # The content fields an issue (standing content) and an edition (its yearly copy) share.
 CONTENT_FIELDS = ("title", "teaser", "intro_html", "sections", "image_url", "ctas")
@@ -69,7 +74,9 @@ class NewsletterIssue(_Content, IdMixin, Model):
     send_minute: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    editions = relationship("Edition", back_populates="issue", order_by="Edition.year")
+    editions: Mapped[list[Edition]] = relationship(
+        "Edition", back_populates="issue", order_by="Edition.year"
+    )
 
 
 class Edition(_Content, TimestampMixin, Model):
@@ -105,9 +112,11 @@ class Edition(_Content, TimestampMixin, Model):
     shared_context_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_shared_contexts.id"))
     closed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    issue = relationship("NewsletterIssue", back_populates="editions", lazy="joined")
-    edited_by = relationship("User", foreign_keys=[edited_by_id])
-    approved_by = relationship("User", foreign_keys=[approved_by_id])
+    issue: Mapped[NewsletterIssue] = relationship(
+        "NewsletterIssue", back_populates="editions", lazy="joined"
+    )
+    edited_by: Mapped[User | None] = relationship("User", foreign_keys=[edited_by_id])
+    approved_by: Mapped[User | None] = relationship("User", foreign_keys=[approved_by_id])
 
     @property
     def code(self) -> str:
@@ -142,4 +151,4 @@ class Receipt(Model):
     outcome: Mapped[str] = mapped_column(String(10))
     decided_dt: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    edition = relationship("Edition", lazy="joined")
+    edition: Mapped[Edition] = relationship("Edition", lazy="joined")

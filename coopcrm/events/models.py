@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -26,6 +27,13 @@ from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
 from coopcrm.segments import models as _segments  # noqa: F401
 from coopcrm.surveys import models as _surveys  # noqa: F401
 
+if TYPE_CHECKING:
+    from coopcrm.auth.models import User
+    from coopcrm.members.models import Member
+    from coopcrm.segments.models import Segment
+    from coopcrm.surveys.models import Survey
+
+
 KINDS = {
     "ag_ordinaire": "Assemblée générale ordinaire",
     "ag_extraordinaire": "Assemblée générale extraordinaire",
@@ -48,7 +56,9 @@ class EventSeries(TimestampMixin, Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
 
-    sessions = relationship("Event", back_populates="series", order_by="Event.starts_dt")
+    sessions: Mapped[list[Event]] = relationship(
+        "Event", back_populates="series", order_by="Event.starts_dt"
+    )
 
 
 class Event(TimestampMixin, Model):
@@ -87,13 +97,17 @@ class Event(TimestampMixin, Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancelled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    series = relationship("EventSeries", back_populates="sessions")
-    segment = relationship("Segment")
-    created_by = relationship("User")
-    feedback_survey = relationship("Survey")
-    resolutions = relationship("Resolution", back_populates="event", order_by="Resolution.position",
-                               cascade="all, delete-orphan")
-    steps = relationship("EventStep", back_populates="event", cascade="all, delete-orphan")
+    series: Mapped[EventSeries | None] = relationship("EventSeries", back_populates="sessions")
+    segment: Mapped[Segment | None] = relationship("Segment")
+    created_by: Mapped[User | None] = relationship("User")
+    feedback_survey: Mapped[Survey | None] = relationship("Survey")
+    resolutions: Mapped[list[Resolution]] = relationship(
+        "Resolution", back_populates="event", order_by="Resolution.position",
+        cascade="all, delete-orphan",
+    )
+    steps: Mapped[list[EventStep]] = relationship(
+        "EventStep", back_populates="event", cascade="all, delete-orphan"
+    )
 
     @property
     def is_ag(self) -> bool:
@@ -119,7 +133,7 @@ class Resolution(IdMixin, Model):
     title: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text, default="")
 
-    event = relationship("Event", back_populates="resolutions")
+    event: Mapped[Event] = relationship("Event", back_populates="resolutions")
 
 
 class EventStep(IdMixin, Model):
@@ -140,7 +154,7 @@ class EventStep(IdMixin, Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
 
-    event = relationship("Event", back_populates="steps")
+    event: Mapped[Event] = relationship("Event", back_populates="steps")
 
 
 class Invitation(IdMixin, Model):
@@ -170,9 +184,9 @@ class Invitation(IdMixin, Model):
     channel: Mapped[str | None] = mapped_column(String(10))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    event = relationship("Event")
-    member = relationship("Member", foreign_keys=[member_id])
-    proxy_member = relationship("Member", foreign_keys=[proxy_member_id])
+    event: Mapped[Event] = relationship("Event")
+    member: Mapped[Member] = relationship("Member", foreign_keys=[member_id])
+    proxy_member: Mapped[Member | None] = relationship("Member", foreign_keys=[proxy_member_id])
 
     @property
     def response_label(self) -> str:
@@ -208,8 +222,8 @@ class Attendance(IdMixin, Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     moment_id: Mapped[int | None] = mapped_column(ForeignKey("moments.id", ondelete="SET NULL"))
 
-    member = relationship("Member", foreign_keys=[member_id])
-    holder = relationship("Member", foreign_keys=[holder_id])
+    member: Mapped[Member] = relationship("Member", foreign_keys=[member_id])
+    holder: Mapped[Member | None] = relationship("Member", foreign_keys=[holder_id])
 
     @property
     def label(self) -> str:

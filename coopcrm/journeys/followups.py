@@ -121,6 +121,7 @@ def save_rule(rule: FollowUpRule | None, data: RuleInput, user=None) -> FollowUp
             errors["plan_type_id"] = "Le moment planifié doit être différent du déclencheur."
     if errors:
         raise ValidationFailed(errors)
+    assert trigger is not None  # refused above when missing
     if rule is None:
         rule = FollowUpRule()
         db.session.add(rule)

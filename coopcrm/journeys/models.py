@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -19,6 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from coopcrm.auth.models import User
+    from coopcrm.members.models import Member
+    from coopcrm.surveys.models import Survey
+
 
 CHANNELS = {
     "email": "Email",
@@ -61,9 +68,9 @@ class Moment(TimestampMixin, Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     done_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    type = relationship("MomentType", lazy="joined")
-    owner = relationship("User", lazy="joined")
-    member = relationship("Member")
+    type: Mapped[MomentType] = relationship("MomentType", lazy="joined")
+    owner: Mapped[User | None] = relationship("User", lazy="joined")
+    member: Mapped[Member] = relationship("Member")
 
 
 # --- follow-up rules (coopcrm.journeys.followups) -------------------------------
@@ -108,9 +115,13 @@ class FollowUpRule(TimestampMixin, Model):
     max_late_days: Mapped[int | None] = mapped_column(Integer, default=30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    trigger_type = relationship("MomentType", foreign_keys=[trigger_type_id], lazy="joined")
-    plan_type = relationship("MomentType", foreign_keys=[plan_type_id], lazy="joined")
-    survey = relationship("Survey")
+    trigger_type: Mapped[MomentType] = relationship(
+        "MomentType", foreign_keys=[trigger_type_id], lazy="joined"
+    )
+    plan_type: Mapped[MomentType | None] = relationship(
+        "MomentType", foreign_keys=[plan_type_id], lazy="joined"
+    )
+    survey: Mapped[Survey | None] = relationship("Survey")
 
 
 class FollowUpDue(IdMixin, Model):
@@ -134,8 +145,8 @@ class FollowUpDue(IdMixin, Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     acted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    rule = relationship("FollowUpRule", lazy="joined")
-    moment = relationship("Moment")
+    rule: Mapped[FollowUpRule] = relationship("FollowUpRule", lazy="joined")
+    moment: Mapped[Moment] = relationship("Moment")
 
 
 class JourneySetting(Model):

@@ -37,7 +37,9 @@ class Entity(IdMixin, Model):
     name: Mapped[str] = mapped_column(String(200))
     share_unit_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("16.00"))
 
-    residences = relationship("Residence", back_populates="entity", order_by="Residence.name")
+    residences: Mapped[list[Residence]] = relationship(
+        "Residence", back_populates="entity", order_by="Residence.name"
+    )
 
 
 class Residence(IdMixin, Model):
@@ -52,7 +54,7 @@ class Residence(IdMixin, Model):
     dwellings: Mapped[int | None] = mapped_column(Integer)
     delivery_date: Mapped[date | None] = mapped_column(Date)
 
-    entity = relationship("Entity", back_populates="residences")
+    entity: Mapped[Entity] = relationship("Entity", back_populates="residences")
 
 
 class College(IdMixin, Model):
@@ -78,8 +80,8 @@ class MemberEntity(Model):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
     reference: Mapped[str | None] = mapped_column(String(60))
 
-    entity = relationship("Entity", lazy="joined")
-    member = relationship("Member", back_populates="entity_links")
+    entity: Mapped[Entity] = relationship("Entity", lazy="joined")
+    member: Mapped[Member] = relationship("Member", back_populates="entity_links")
 
 
 class Member(TimestampMixin, Model):
@@ -131,12 +133,12 @@ class Member(TimestampMixin, Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
     anonymised_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    residence = relationship("Residence", lazy="joined")
-    college = relationship("College", lazy="joined")
-    entity_links = relationship(
+    residence: Mapped[Residence | None] = relationship("Residence", lazy="joined")
+    college: Mapped[College | None] = relationship("College", lazy="joined")
+    entity_links: Mapped[list[MemberEntity]] = relationship(
         "MemberEntity", back_populates="member", cascade="all, delete-orphan", lazy="selectin"
     )
-    share_movements = relationship(
+    share_movements: Mapped[list[ShareMovement]] = relationship(
         "ShareMovement", back_populates="member", order_by="ShareMovement.occurred_on"
     )
 
@@ -185,7 +187,7 @@ class ShareMovement(IdMixin, Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    member = relationship("Member", back_populates="share_movements")
+    member: Mapped[Member] = relationship("Member", back_populates="share_movements")
 
     @property
     def signed_quantity(self) -> int:

@@ -192,11 +192,11 @@ def _apply_links(member: Member, links: dict[int, str | None], user) -> None:
         if entity_id not in links and (managed is None or entity_id in managed):
             member.entity_links.remove(link)
     for entity_id, reference in links.items():
-        link = current.get(entity_id)
-        if link is None:
+        existing = current.get(entity_id)
+        if existing is None:
             member.entity_links.append(MemberEntity(entity_id=entity_id, reference=reference))
-        elif link.reference != reference:
-            link.reference = reference
+        elif existing.reference != reference:
+            existing.reference = reference
 
 
 def _refresh_search_text(member: Member) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from coopcrm.auth.models import User
+
 
 CONSENT_KINDS = {
     "newsletter": "Lettre d'information par email",
@@ -46,4 +51,4 @@ class AuditEntry(IdMixin, Model):
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     summary: Mapped[str] = mapped_column(Text, default="")
 
-    user = relationship("User", lazy="joined")
+    user: Mapped[User | None] = relationship("User", lazy="joined")

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
 from coopcrm.models import TimestampMixin
+
+if TYPE_CHECKING:
+    from coopcrm.auth.models import User
+
 
 
 class Segment(TimestampMixin, Model):
@@ -16,4 +22,4 @@ class Segment(TimestampMixin, Model):
     filters: Mapped[dict] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    created_by = relationship("User")
+    created_by: Mapped[User | None] = relationship("User")

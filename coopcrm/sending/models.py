@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +20,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from coopcrm.auth.models import User
+    from coopcrm.members.models import Member
+
 
 STATUSES = {
     "queued": "En attente",
@@ -82,8 +88,8 @@ class OutboxMessage(IdMixin, Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    member = relationship("Member")
-    created_by = relationship("User", lazy="joined")
+    member: Mapped[Member | None] = relationship("Member")
+    created_by: Mapped[User | None] = relationship("User", lazy="joined")
 
     @property
     def status_label(self) -> str:

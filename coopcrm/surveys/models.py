@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from coopcrm.members.models import Member
+
 
 KINDS = {
     "yesno": "Oui / Non",
@@ -54,8 +59,10 @@ class Survey(TimestampMixin, Model):
     reminder_max: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    questions = relationship("SurveyQuestion", order_by="SurveyQuestion.position",
-                             cascade="all, delete-orphan", back_populates="survey")
+    questions: Mapped[list[SurveyQuestion]] = relationship(
+        "SurveyQuestion", order_by="SurveyQuestion.position", cascade="all, delete-orphan",
+        back_populates="survey",
+    )
 
     @property
     def closes_dt(self) -> datetime | None:
@@ -92,7 +99,7 @@ class SurveyQuestion(IdMixin, Model):
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     choices: Mapped[list] = mapped_column(JSON, default=list)  # labels, for single/multiple
 
-    survey = relationship("Survey", back_populates="questions")
+    survey: Mapped[Survey] = relationship("Survey", back_populates="questions")
 
     @property
     def kind_label(self) -> str:
@@ -132,8 +139,8 @@ class SurveyInvitation(IdMixin, Model):
     answered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer_channel: Mapped[str] = mapped_column(String(20), default="")
 
-    survey = relationship("Survey")
-    member = relationship("Member")
+    survey: Mapped[Survey] = relationship("Survey")
+    member: Mapped[Member] = relationship("Member")
 
 
 class SurveyResponse(IdMixin, Model):
@@ -161,4 +168,4 @@ class SurveyResponse(IdMixin, Model):
     # {question id (str): "oui" | "choice label" | ["a", "b"] | 4 | "text"}
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    member = relationship("Member")
+    member: Mapped[Member] = relationship("Member")
