@@ -5,6 +5,7 @@ Every function flushes and never commits: the view or the job commits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -380,9 +381,17 @@ def match_member(event: Event, text: str, exclude: int | None = None) -> int | N
 # --- calendar file ----------------------------------------------------------
 
 
+# Every line break form a calendar reader might split on: CRLF, LF, bare CR, VT, FF,
+# NEL and the Unicode line/paragraph separators (what str.splitlines() knows).
+_ICS_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# RFC 5545 TEXT holds no other control character (tab excepted).
+_ICS_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+
+
 def _ics_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    """RFC 5545 TEXT: backslash, `;` and `,` escaped, every line break as `\\n`."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _ICS_CONTROL.sub("", _ICS_BREAK.sub("\\\\n", value))
 
 
 def _ics_fold(line: str) -> str:

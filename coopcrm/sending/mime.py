@@ -5,6 +5,9 @@ generator re-folds and re-encodes everything); this writes the same
 multipart/alternative structure (text/plain then text/html, UTF-8,
 quoted-printable) in a few tens of microseconds. Only headers that can hold
 non-ASCII text (display names, subject) go through the stdlib encoders.
+No stored value can add a header line: every header value has its control
+characters replaced (`one_line`), addresses holding one are refused, and
+each header line is checked once more before it is written (`_header`).
 The result parses back with `email.message_from_bytes` (see the tests).
 With attachments (an event's .ics), the alternative part is wrapped in a
 multipart/mixed and each attachment follows it, base64-encoded.
@@ -14,23 +17,59 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
 
 CRLF = "\r\n"
+# What no header text may carry raw: C0 controls (CR, LF, NUL, tab…), DEL, C1 controls
+# (NEL…) and the Unicode line and paragraph separators, which some readers split lines on.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What an address (addr-spec) written in To:/From: never holds: controls, spaces, and the
+# characters that would end it or start another address.
+_NOT_IN_ADDRESS = re.compile(r'[\x00-\x20\x7f-\x9f\u2028\u2029<>,;:"()\[\]\\]')
+# Our own folding (CRLF then a space or tab) is the only line break a header may hold.
+_FOLD = re.compile(r"\r\n[ \t]")
+
+
+def one_line(value: str) -> str:
+    """`value` as header text: every control character and line separator becomes a space."""
+    return _CONTROLS.sub(" ", value)
 
 
 def _encode_header(value: str) -> str:
+    value = one_line(value)
     if value.isascii() and len(value) < 900:
         return value
     return Header(value, "utf-8", header_name="Subject").encode(linesep=CRLF)
 
 
 def address(name: str, addr: str) -> str:
-    """'Name <addr>' with the name RFC 2047-encoded when needed."""
+    """'Name <addr>' with the name RFC 2047-encoded when needed.
+
+    A name holding a line break or another control character is written with
+    spaces in their place; an address holding one (or a space, `<`, `,`…) is
+    refused with ValueError: it could only be a forged one.
+    """
+    if _NOT_IN_ADDRESS.search(addr):
+        raise ValueError(f"adresse email invalide : {addr!r}")
+    name = one_line(name).strip()
     return formataddr((name, addr), charset="utf-8") if name else addr
+
+
+def _header(name: str, value: str) -> str:
+    """One header line; ValueError if its value still holds a control character.
+
+    The last guard, whatever a caller passed: the rule of the stdlib's
+    `email.policy` (a header value never holds CR or LF), made stricter (no
+    control character at all) and applied after undoing our own folding,
+    without the header registry's parsing (~0.4 ms a header).
+    """
+    if _CONTROLS.search(_FOLD.sub(" ", value)):
+        raise ValueError(f"en-tête {name} refusé : caractère de contrôle dans la valeur")
+    return f"{name}: {value}"
 
 
 def _qp(text: str) -> bytes:
@@ -48,21 +87,21 @@ def build(*, from_header: str, to_header: str, subject: str, message_id: str, da
     """
     boundary = "=_coopcrm_" + secrets.token_hex(12)
     headers = [
-        f"From: {from_header}",
-        f"To: {to_header}",
-        f"Subject: {_encode_header(subject)}",
-        f"Date: {format_datetime(date)}",
-        f"Message-ID: {message_id}",
+        _header("From", from_header),
+        _header("To", to_header),
+        _header("Subject", _encode_header(subject)),
+        _header("Date", format_datetime(date)),
+        _header("Message-ID", message_id),
     ]
     if reply_to:
-        headers.append(f"Reply-To: {reply_to}")
+        headers.append(_header("Reply-To", reply_to))
     if list_unsubscribe:
         # RFC 2369 + RFC 8058: the https URI first (one-click POST), then mailto.
-        headers.append("List-Unsubscribe: " + ("," + CRLF + " ").join(
-            f"<{uri}>" for uri in list_unsubscribe))
+        headers.append(_header("List-Unsubscribe", ("," + CRLF + " ").join(
+            f"<{one_line(uri)}>" for uri in list_unsubscribe)))
         headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
     for name, value in (extra or {}).items():
-        headers.append(f"{name}: {value}")
+        headers.append(_header(name, one_line(value)))
     headers.append("MIME-Version: 1.0")
     part = (
         "Content-Type: text/{sub}; charset=\"utf-8\"" + CRLF
@@ -92,7 +131,7 @@ def build(*, from_header: str, to_header: str, subject: str, message_id: str, da
 
 
 def _attachment(item: dict) -> bytes:
-    filename = item["filename"].replace('"', "")
+    filename = one_line(item["filename"]).replace('"', "")
     data = base64.encodebytes(item["data"].encode("utf-8")).replace(b"\n", b"\r\n")
     return b"".join((
         f"Content-Type: {item['content_type']}; name=\"{filename}\"{CRLF}".encode(),

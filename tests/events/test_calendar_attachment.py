@@ -28,3 +28,41 @@ def test_the_save_the_date_carries_the_event_as_an_ics_file(staff, paris_now, sm
     assert ics.get_filename() == "evenement.ics"
     body = ics.get_content()
     assert "BEGIN:VEVENT" in body and "DTSTART:20270617T163000Z" in body
+
+
+# Every way a stored text could try to break the .ics into a new property line.
+BREAKS = ["\r", "\n", "\r\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"]
+
+
+def _property_names(ics: str) -> list[str]:
+    """Each content line's property name, after RFC 5545 unfolding, as a lenient reader splits."""
+    unfolded = ics.replace("\r\n ", "")
+    return [line.split(":", 1)[0].split(";", 1)[0] for line in unfolded.splitlines() if line]
+
+
+def test_a_bare_cr_in_the_title_never_adds_an_attendee(staff, paris_now, smtp_server):
+    paris_now(date(2027, 4, 1))
+    address = coop_member().email
+    make_event(staff, date(2027, 6, 17),
+               title="AG 2027\rATTENDEE;RSVP=TRUE:mailto:x@evil.test",
+               description="".join(f"ligne{i}{b}ATTENDEE:mailto:y{i}@evil.test"
+                                   for i, b in enumerate(BREAKS)),
+               place="Salle\\des;fêtes,\r\nATTENDEE:mailto:z@evil.test")
+    when = at(date(2027, 5, 18), 9, 0)
+    run_job("events.timeline", when)
+    with clock.frozen(when):
+        assert run_job("sending.flush", when).ok
+    [mail] = smtp_server.received_by(address)
+    [ics] = list(mail.email.iter_attachments())
+    body = ics.get_content()
+    assert "ATTENDEE" not in _property_names(body)
+    assert _property_names(body) == [
+        "BEGIN", "VERSION", "PRODID", "CALSCALE", "METHOD", "BEGIN", "UID", "DTSTAMP",
+        "DTSTART", "DTEND", "SUMMARY", "LOCATION", "DESCRIPTION", "END", "END"]
+    raw = ics.get_payload(decode=True)
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+    assert b"\r" not in raw.replace(b"\r\n", b"")  # CRLF ends lines, nothing else
+    unfolded = body.replace("\r\n ", "")
+    assert "SUMMARY:AG 2027\\nATTENDEE\\;RSVP=TRUE:mailto:x@evil.test\r\n" in unfolded
+    assert "LOCATION:Salle\\\\des\\;fêtes\\,\\nATTENDEE:mailto:z@evil.test\r\n" in unfolded
+    assert unfolded.count("\\nATTENDEE:mailto:y") == len(BREAKS)
