@@ -194,6 +194,9 @@ SETTINGS: tuple[Setting, ...] = (
             _integer(1), "days an unsubscribe link stays valid"),
     Setting("COOPCRM_LINK_PREFERENCES_MAX_AGE_DAYS", "LINK_PREFERENCES_MAX_AGE_DAYS", "90",
             _integer(1), "days a preferences link stays valid"),
+    Setting("COOPCRM_LINK_PREFERENCES_REQUESTED_MAX_AGE_DAYS",
+            "LINK_PREFERENCES_REQUESTED_MAX_AGE_DAYS", "7", _integer(1),
+            "days a preferences link a member asks for from the unsubscribe page stays valid"),
     # The cooperative's own figures and documents.
     Setting("COOPCRM_COOP_NAME", "COOP_NAME", "La Coop", _text,
             "shown in the interface and emails"),

@@ -11,24 +11,25 @@ one RSVP), revocable and countable, and those flows write an invitation row
 in the same transaction anyway. Looking a token up by its hash is the
 constant-time comparison: the secret never meets a `==`.
 
-**Signed tokens** (`unsubscribe_url`, `preferences_url`, `unsubscribe_mailto`)
-serve the unsubscribe and preference links carried by every bulk email. A
-send of 100,000 emails must not write 100,000 rows to offer a way out, and
-an unsubscribe link must keep working long after the email (RFC 8058). They
-are the member id and the signing time, HMAC-SHA256-signed by itsdangerous
-with SECRET_KEY and one salt per purpose, so an unsubscribe token never opens
-the preferences page or another app's link. Expiry is checked on use:
-`LINK_UNSUBSCRIBE_MAX_AGE_DAYS` (default 730) and
-`LINK_PREFERENCES_MAX_AGE_DAYS` (default 90).
+**Signed tokens** (`sign`, `load`, `message_links`) serve the unsubscribe and
+preference links carried by every bulk email. A send of 100,000 emails must
+not write 100,000 rows to offer a way out, and an unsubscribe link must keep
+working long after the email (RFC 8058). They are the member id (and, for a
+link that may grant a consent, the id of the outbox message whose body
+carries it) and the signing time, HMAC-SHA256-signed by itsdangerous with
+SECRET_KEY and one salt per purpose, so an unsubscribe token never opens the
+preferences page or another app's link. `PURPOSES` says all there is about
+each kind: its page, its validity setting (checked on use), and whether it
+may grant. What the pages do with them is `links.actions`.
 
 No per-member revocation table for signed links, on purpose: reading a
 revocation counter for each of 100,000 recipients would put a query back
 into the send, for little gain. What these links open is small (the first
 name and two consents; never the email address), a forwarded unsubscribe
-link can only do what the member could undo in one click, an erased
-(anonymised) or deleted member's links stop working, and changing
-COOPCRM_SECRET_KEY revokes every link at once (list the old key in
-SECRET_KEY_FALLBACKS to keep old links alive during a rotation).
+link can only withdraw, an erased (anonymised) or deleted member's links
+stop working, and changing COOPCRM_SECRET_KEY revokes every link at once
+(list the old key in SECRET_KEY_FALLBACKS to keep old links alive during a
+rotation).
 """
 
 from __future__ import annotations
@@ -52,9 +53,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.links.models import MemberToken
-from coopcrm.members.models import Member
-from coopcrm.privacy.audit import acting_as
-from coopcrm.privacy.consents import set_consent, wording
 
 # ---------------------------------------------------------------- stored tokens
 
@@ -158,14 +156,38 @@ def revoke(member_id: int, purpose: str | None = None, subject_id: int | None = 
 
 # ---------------------------------------------------------------- signed links
 
+
+@dataclass(frozen=True)
+class Purpose:
+    """One kind of signed link: everything about it is here, and only here."""
+
+    name: str
+    path: str  # the page it opens, "/u/" + token
+    max_age_setting: str  # the setting giving the days it stays valid
+    # Whether the page it opens may grant a consent. Only a link that travels in the
+    # body of one message may: its token names that message, checked on use.
+    grants: bool
+
+    @property
+    def salt(self) -> str:  # one per purpose: a token never opens another purpose's page
+        return f"coopcrm.links.{self.name}"
+
+
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
-_SALTS = {UNSUBSCRIBE: "coopcrm.links.unsubscribe", PREFERENCES: "coopcrm.links.preferences"}
-_MAX_AGE_KEYS = {
-    UNSUBSCRIBE: ("LINK_UNSUBSCRIBE_MAX_AGE_DAYS", 730),
-    PREFERENCES: ("LINK_PREFERENCES_MAX_AGE_DAYS", 90),
-}
-PATHS = {UNSUBSCRIBE: "/u/", PREFERENCES: "/p/"}
+PREFERENCES_REQUESTED = "preferences_requested"
+PURPOSES = {p.name: p for p in (
+    # In List-Unsubscribe (read by mail providers, kept by whoever the email is
+    # forwarded to) and the footer, for two years: it can only withdraw.
+    Purpose(UNSUBSCRIBE, "/u/", "LINK_UNSUBSCRIBE_MAX_AGE_DAYS", grants=False),
+    # In the footer of the body of each bulk email.
+    Purpose(PREFERENCES, "/p/", "LINK_PREFERENCES_MAX_AGE_DAYS", grants=True),
+    # In the body of the email a member asks for from the unsubscribe page.
+    Purpose(PREFERENCES_REQUESTED, "/pr/", "LINK_PREFERENCES_REQUESTED_MAX_AGE_DAYS",
+            grants=True),
+)}
+# The email carrying a PREFERENCES_REQUESTED link (emails/preferences_link.mjml).
+PREFERENCES_LINK_TEMPLATE = "preferences_link"
 _MAILTO_SUBJECT = re.compile(r"unsubscribe\s+([A-Za-z0-9_.\-]+)", re.IGNORECASE)
 
 
@@ -191,7 +213,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     if cached is None or cached[0] != keys:
         serializer = URLSafeTimedSerializer(
             keys,  # signs with the last, verifies with any
-            salt=_SALTS[purpose],
+            salt=PURPOSES[purpose].salt,
             signer=_ClockSigner,
             signer_kwargs={"digest_method": hashlib.sha256},
         )
@@ -199,26 +221,49 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return cached[1]
 
 
-def sign(member_id: int, purpose: str) -> str:
-    """A signed, URL-safe token for `purpose` carrying `member_id`."""
+def sign(member_id: int, purpose: str, message_id: int | None = None) -> str:
+    """A signed, URL-safe token for `purpose` carrying `member_id`.
+
+    A purpose that grants also carries `message_id`, the outbox message whose
+    body holds the link (required); the others carry the member id alone.
+    """
+    if PURPOSES[purpose].grants:
+        if message_id is None:
+            raise ValueError(f"a {purpose} link names the message that carries it")
+        return _serializer(purpose).dumps([int(member_id), int(message_id)])
     return _serializer(purpose).dumps(int(member_id))
 
 
-def verify(token: str | None, purpose: str) -> int:
-    """The member id in a signed token; raises LinkExpired or LinkInvalid."""
+def _positive(value) -> bool:
+    return type(value) is int and value > 0
+
+
+def load(token: str | None, purpose: str) -> tuple[int, int | None]:
+    """The member id and message id in a signed token; raises LinkExpired or LinkInvalid.
+
+    The message id is None for a purpose that does not grant, and for a
+    preferences token signed before tokens named their message.
+    """
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         raise LinkInvalid()
-    key, default = _MAX_AGE_KEYS[purpose]
-    max_age = int(current_app.config.get(key, default)) * 86400
+    max_age = int(current_app.config[PURPOSES[purpose].max_age_setting]) * 86400
     try:
-        member_id = _serializer(purpose).loads(token, max_age=max_age)
+        payload = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
         raise LinkExpired() from exc
     except BadData as exc:
         raise LinkInvalid() from exc
-    if type(member_id) is not int or member_id <= 0:
-        raise LinkInvalid()
-    return member_id
+    if _positive(payload):
+        return payload, None
+    if (PURPOSES[purpose].grants and isinstance(payload, list) and len(payload) == 2
+            and all(_positive(v) for v in payload)):
+        return payload[0], payload[1]
+    raise LinkInvalid()
+
+
+def verify(token: str | None, purpose: str) -> int:
+    """The member id in a signed token; raises LinkExpired or LinkInvalid."""
+    return load(token, purpose)[0]
 
 
 def _base_url() -> str:
@@ -235,14 +280,19 @@ def _mailto_address() -> str:
     return config.get("UNSUBSCRIBE_MAILTO") or _address(config["MAIL_FROM"])
 
 
+def link_url(member_id: int, purpose: str, message_id: int | None = None) -> str:
+    """Absolute URL of `purpose`'s page for the member (see `sign` for `message_id`)."""
+    return _base_url() + PURPOSES[purpose].path + sign(member_id, purpose, message_id)
+
+
 def unsubscribe_url(member_id: int) -> str:
     """Absolute one-click unsubscribe URL (List-Unsubscribe and the email footer)."""
-    return _base_url() + PATHS[UNSUBSCRIBE] + sign(member_id, UNSUBSCRIBE)
+    return link_url(member_id, UNSUBSCRIBE)
 
 
-def preferences_url(member_id: int) -> str:
-    """Absolute URL of the member's preferences page."""
-    return _base_url() + PATHS[PREFERENCES] + sign(member_id, PREFERENCES)
+def preferences_url(member_id: int, message_id: int) -> str:
+    """Absolute URL of the preferences page, in the body of outbox message `message_id`."""
+    return link_url(member_id, PREFERENCES, message_id)
 
 
 def unsubscribe_mailto(member_id: int) -> str:
@@ -255,22 +305,24 @@ def _mailto(token: str) -> str:
     return f"mailto:{quote(_mailto_address(), safe='@')}?subject=unsubscribe%20{token}"
 
 
-@dataclass(frozen=True)
-class MemberLinks:
-    unsubscribe_url: str
-    unsubscribe_mailto: str
-    preferences_url: str
+def message_links(member_id: int, message_id: int, bulk: bool, template: str) -> dict[str, str]:
+    """The member links outbox message `message_id` carries, signed at send time.
 
-
-def member_links(member_id: int) -> MemberLinks:
-    """The three links of a bulk email at once (two signatures instead of three)."""
+    A bulk email: the unsubscribe link (footer and List-Unsubscribe, https and
+    mailto) and the preferences link (footer of the body only). The email a
+    member asked for from the unsubscribe page: its own preferences link.
+    Nothing for other transactional mail. Tokens are signed here, never stored
+    in the outbox: staff reading a message, or a copy of the database, get no
+    link that could grant a consent.
+    """
+    if template == PREFERENCES_LINK_TEMPLATE:
+        return {"preferences_url": link_url(member_id, PREFERENCES_REQUESTED, message_id)}
+    if not bulk:
+        return {}
     token = sign(member_id, UNSUBSCRIBE)
-    base = _base_url()
-    return MemberLinks(
-        unsubscribe_url=base + PATHS[UNSUBSCRIBE] + token,
-        unsubscribe_mailto=_mailto(token),
-        preferences_url=base + PATHS[PREFERENCES] + sign(member_id, PREFERENCES),
-    )
+    return {"unsubscribe_url": _base_url() + PURPOSES[UNSUBSCRIBE].path + token,
+            "unsubscribe_mailto": _mailto(token),
+            "preferences_url": preferences_url(member_id, message_id)}
 
 
 def member_id_from_mailto_subject(subject: str) -> int | None:
@@ -283,56 +335,3 @@ def member_id_from_mailto_subject(subject: str) -> int | None:
     except LinkInvalid:
         return None
 
-
-# ---------------------------------------------------------------- member actions
-
-UNSUBSCRIBE_SOURCE = "lien de désinscription"
-PREFERENCES_SOURCE = "page de préférences"
-LINK_ACTOR = "membre (lien)"
-# What the member acted on: our page's button, or their mail client's one-click button.
-UNSUBSCRIBE_WORDING = (
-    "Ne plus recevoir la lettre d'information ni les emails d'information de {coop} "
-    "(bouton « Me désinscrire » ou désinscription en un clic depuis la messagerie)."
-)
-
-
-def member_for(token: str | None, purpose: str, for_update: bool = False) -> Member:
-    """The member a signed link belongs to; raises LinkExpired or LinkInvalid."""
-    member_id = verify(token, purpose)
-    # OF members: the eager-joined residence/college may be NULL, and PostgreSQL
-    # refuses to lock the nullable side of an outer join.
-    lock = {"of": Member} if for_update else None
-    member = db.session.get(Member, member_id, with_for_update=lock)
-    if member is None or member.anonymised_dt is not None:
-        raise LinkInvalid()
-    return member
-
-
-def unsubscribe(member: Member, coop: str) -> bool:
-    """Withdraw newsletter consent and stop bulk email; False if already done. Commits."""
-    with acting_as(actor=LINK_ACTOR):
-        record = set_consent(
-            member, "newsletter", False, UNSUBSCRIBE_SOURCE, UNSUBSCRIBE_WORDING.format(coop=coop)
-        )
-        # A bounced address stays "bounced": that fact matters more, and
-        # re-subscribing later must not make it look deliverable.
-        leaving = member.email_status == "valid"
-        if leaving:
-            member.email_status = "unsubscribed"
-        db.session.commit()
-    return record is not None or leaving
-
-
-def save_preferences(member: Member, newsletter: bool, econvocation: bool, coop: str) -> list[str]:
-    """Apply the preferences form; returns the consent kinds that changed. Commits."""
-    changed = []
-    with acting_as(actor=LINK_ACTOR):
-        for kind, granted in (("newsletter", newsletter), ("econvocation", econvocation)):
-            if set_consent(member, kind, granted, PREFERENCES_SOURCE, wording(kind, coop)):
-                changed.append(kind)
-        # Back on the list only if they had left it themselves: a bounced
-        # address stays out until a referent fixes it.
-        if "newsletter" in changed and newsletter and member.email_status == "unsubscribed":
-            member.email_status = "valid"
-        db.session.commit()
-    return changed

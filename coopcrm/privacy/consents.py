@@ -2,7 +2,9 @@
 
 Every path that changes a consent (member form, import, unsubscribe link,
 preferences page) calls `set_consent`, so the member's columns and the
-`ConsentRecord` history (date, source, exact wording) never disagree.
+`ConsentRecord` history (date, source, exact wording, the email a link came
+in) never disagree. Which link may grant is the links domain's rule
+(`links.actions`).
 """
 
 from __future__ import annotations
@@ -34,14 +36,16 @@ def wording(kind: str, coop: str) -> str:
     return WORDINGS[kind].format(coop=coop)
 
 
-def set_consent(member, kind: str, granted: bool, source: str, wording: str, user=None):
+def set_consent(member, kind: str, granted: bool, source: str, wording: str, user=None,
+                outbox_message_id: int | None = None):
     """Grant or withdraw a consent; returns the new ConsentRecord, or None if nothing changed.
 
     Does not commit: the change belongs to the caller's transaction. The
     audit trail follows from the ORM listener, attributed to whoever the
     caller set with `privacy.audit.acting_as` (or the logged-in user); `user`
     only fills ConsentRecord.user_id, so an outer actor such as
-    "membre (lien)" is never overwritten.
+    "membre (lien)" is never overwritten. `outbox_message_id`: the email
+    whose link the member used.
     """
     if kind not in CONSENT_KINDS:
         raise ValidationFailed({"kind": "Type de consentement inconnu."})
@@ -70,6 +74,7 @@ def set_consent(member, kind: str, granted: bool, source: str, wording: str, use
         source=source,
         wording=wording,
         user_id=user.id if user is not None else None,
+        outbox_message_id=outbox_message_id,
     )
     db.session.add(record)
     return record

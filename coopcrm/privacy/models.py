@@ -32,6 +32,9 @@ class ConsentRecord(IdMixin, Model):
     source: Mapped[str] = mapped_column(String(100))
     wording: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The email whose body held the link the member used (their proof of consent).
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"))
 
 
 class AuditEntry(IdMixin, Model):

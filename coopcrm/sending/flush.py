@@ -236,14 +236,9 @@ class _Run:
                 inert = self.system["base_url"] + "/u/exemple-de-lien"
                 return {"unsubscribe_url": inert, "preferences_url": ""}
             return {}
-        if not row.bulk:
-            return {}
-        from coopcrm.links.services import member_links  # the links domain owns the tokens
+        from coopcrm.links.services import message_links  # the links domain owns the tokens
 
-        links = member_links(row.member_id)
-        return {"unsubscribe_url": links.unsubscribe_url,
-                "preferences_url": links.preferences_url,
-                "unsubscribe_mailto": links.unsubscribe_mailto}
+        return message_links(row.member_id, row.id, row.bulk, row.template)
 
     def build(self, row, address: str) -> bytes:
         template = self.templates.get(row.template)

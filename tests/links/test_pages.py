@@ -105,9 +105,10 @@ def test_unsubscribe_keeps_a_bounced_status(client):
     assert (m.newsletter_consent, m.email_status) == (False, "bounced")
 
 
-def test_preferences_show_current_values_and_save_changes(client, member):
+def test_preferences_show_current_values_and_save_changes(client, member, message_to):
     clock.set_now(T0)
-    url = _path(services.preferences_url(member.id))
+    message_id = message_to(member)
+    url = _path(services.preferences_url(member.id, message_id))
     page = client.get(url).get_data(as_text=True)
     assert "Jeanne" in page and "jeanne.dupuis@exemple.test" not in page
     assert "checked" in _input(page, "newsletter") and "checked" not in _input(page, "econvocation")
@@ -124,35 +125,37 @@ def test_preferences_show_current_values_and_save_changes(client, member):
     [record] = _records(member.id)  # only the change is recorded
     assert (record.kind, record.granted) == ("econvocation", True)
     assert record.source == "page de préférences"
+    assert record.outbox_message_id == message_id  # the email the link came in
     assert "convoqué(e) par email" in record.wording and "La Coop" in record.wording
     assert record.wording in html.unescape(page)  # the exact words the member saw
 
 
-def test_resubscribing_restores_an_unsubscribed_address_only(client, member):
+def test_resubscribing_restores_an_unsubscribed_address_only(client, member, message_to):
     client.post(_path(services.unsubscribe_url(member.id)))
-    url = _path(services.preferences_url(member.id))
+    url = _path(services.preferences_url(member.id, message_to(member)))
     client.post(url, data={"csrf_token": csrf_token(client, url), "newsletter": "y"})
     m = _reload(member.id)
     assert (m.newsletter_consent, m.email_status) == (True, "valid")
     assert [r.granted for r in _records(member.id)] == [False, True]
 
     bounced = factories.member(email_status="bounced")
-    url = _path(services.preferences_url(bounced.id))
+    url = _path(services.preferences_url(bounced.id, message_to(bounced)))
     client.post(url, data={"csrf_token": csrf_token(client, url), "newsletter": "y"})
     b = _reload(bounced.id)
     assert (b.newsletter_consent, b.email_status) == (True, "bounced")
 
 
-def test_preferences_post_without_csrf_is_refused(client, member):
-    resp = client.post(_path(services.preferences_url(member.id)), data={"econvocation": "y"})
+def test_preferences_post_without_csrf_is_refused(client, member, message_to):
+    resp = client.post(_path(services.preferences_url(member.id, message_to(member))),
+                       data={"econvocation": "y"})
     assert resp.status_code == 400
     assert _reload(member.id).econvocation_consent is False
     assert _records(member.id) == []
 
 
-def test_expired_preferences_link_says_so(client, member):
+def test_expired_preferences_link_says_so(client, member, message_to):
     clock.set_now(T0)
-    url = _path(services.preferences_url(member.id))
+    url = _path(services.preferences_url(member.id, message_to(member)))
     clock.set_now(T0 + timedelta(days=91))
     resp = client.get(url)
     body = resp.get_data(as_text=True)
@@ -163,9 +166,9 @@ def test_expired_preferences_link_says_so(client, member):
 
 
 @pytest.mark.parametrize("kind", ["u", "p"])
-def test_bad_tokens_reveal_nothing(client, member, kind):
+def test_bad_tokens_reveal_nothing(client, member, kind, message_to):
     good = _path(services.unsubscribe_url(member.id) if kind == "u"
-                 else services.preferences_url(member.id)).rsplit("/", 1)[1]
+                 else services.preferences_url(member.id, message_to(member))).rsplit("/", 1)[1]
     other = "p" if kind == "u" else "u"
     for path in (f"/{kind}/{good[:-3]}xyz", f"/{kind}/n.i.mporte", f"/{kind}/" + "a" * 300,
                  f"/{other}/{good}"):

@@ -12,7 +12,13 @@ from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.links import services
 from coopcrm.links.models import MemberToken
-from coopcrm.links.services import PREFERENCES, UNSUBSCRIBE, LinkExpired, LinkInvalid
+from coopcrm.links.services import (
+    PREFERENCES,
+    PREFERENCES_REQUESTED,
+    UNSUBSCRIBE,
+    LinkExpired,
+    LinkInvalid,
+)
 from tests import factories
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -83,8 +89,9 @@ def test_signed_links_round_trip_and_are_bound_to_their_purpose(app):
     assert services.verify(token, UNSUBSCRIBE) == m.id
     with pytest.raises(LinkInvalid):
         services.verify(token, PREFERENCES)
-    pref = services.preferences_url(m.id).rsplit("/", 1)[1]
+    pref = services.preferences_url(m.id, 7).rsplit("/", 1)[1]
     assert services.verify(pref, PREFERENCES) == m.id
+    assert services.load(pref, PREFERENCES) == (m.id, 7)  # and the message it came in
     with pytest.raises(LinkInvalid):
         services.verify(pref, UNSUBSCRIBE)
 
@@ -122,7 +129,7 @@ def test_signature_from_another_secret_is_refused(app):
 
 def test_signed_links_expire_by_purpose():
     clock.set_now(T0)
-    unsub, pref = services.sign(5, UNSUBSCRIBE), services.sign(5, PREFERENCES)
+    unsub, pref = services.sign(5, UNSUBSCRIBE), services.sign(5, PREFERENCES, 9)
     clock.set_now(T0 + timedelta(days=89))
     assert services.verify(pref, PREFERENCES) == 5
     clock.set_now(T0 + timedelta(days=91))
@@ -144,15 +151,44 @@ def test_mailto_carries_the_unsubscribe_token():
     assert services.member_id_from_mailto_subject("Bonjour") is None
 
 
-def test_member_links_match_the_single_builders():
-    links = services.member_links(42)
-    assert services.verify(links.unsubscribe_url.rsplit("/", 1)[1], UNSUBSCRIBE) == 42
-    assert services.verify(links.preferences_url.rsplit("/", 1)[1], PREFERENCES) == 42
-    assert links.unsubscribe_mailto.endswith(links.unsubscribe_url.rsplit("/", 1)[1])
+def test_message_links_match_the_single_builders():
+    links = services.message_links(42, 7, True, "newsletter_edition")
+    assert services.verify(links["unsubscribe_url"].rsplit("/", 1)[1], UNSUBSCRIBE) == 42
+    assert services.load(links["preferences_url"].rsplit("/", 1)[1], PREFERENCES) == (42, 7)
+    assert links["unsubscribe_mailto"].endswith(links["unsubscribe_url"].rsplit("/", 1)[1])
+    assert services.message_links(42, 7, False, "convocation") == {}
+    [requested] = services.message_links(42, 8, False, "preferences_link").values()
+    assert requested.startswith("http://127.0.0.1/pr/")
+    token = requested.rsplit("/", 1)[1]
+    assert services.load(token, PREFERENCES_REQUESTED) == (42, 8)
+    with pytest.raises(LinkInvalid):
+        services.verify(token, PREFERENCES)
+
+
+def test_a_link_that_grants_names_its_message():
+    with pytest.raises(ValueError):
+        services.sign(42, PREFERENCES)
+    # Preferences tokens signed before they named their message: no message, withdraw only.
+    old = services._serializer(PREFERENCES).dumps(42)
+    assert services.load(old, PREFERENCES) == (42, None)
+    # The unsubscribe token keeps its short form (mailto subjects, two-year-old links).
+    assert services.load(services.sign(42, UNSUBSCRIBE), UNSUBSCRIBE) == (42, None)
+    for forged in ([42], [42, 0], ["42", 7], [True, 7], [42, 7, 1], True, -1, "42"):
+        with pytest.raises(LinkInvalid):
+            services.load(services._serializer(PREFERENCES).dumps(forged), PREFERENCES)
+    with pytest.raises(LinkInvalid):  # a pair is only a granting purpose's form
+        services.load(services._serializer(UNSUBSCRIBE).dumps([42, 7]), UNSUBSCRIBE)
+
+
+def test_purposes_are_one_table():
+    assert set(services.PURPOSES) == {UNSUBSCRIBE, PREFERENCES, PREFERENCES_REQUESTED}
+    assert [p.grants for p in services.PURPOSES.values()] == [False, True, True]
+    assert len({p.path for p in services.PURPOSES.values()}) == 3
+    assert len({p.salt for p in services.PURPOSES.values()}) == 3
 
 
 def test_signing_writes_nothing():
     m = factories.member()
     for _ in range(10):
-        services.member_links(m.id)
+        services.message_links(m.id, 1, True, "newsletter_edition")
     assert db.session.scalar(select(func.count()).select_from(MemberToken)) == 0
