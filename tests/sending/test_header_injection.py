@@ -59,6 +59,8 @@ def _assert_one_of_each(raw: bytes):
 
 @pytest.mark.parametrize("tail", INJECTIONS)
 def test_a_member_name_never_adds_a_header(smtp_server, tail):
+    if "\x00" in tail and db.engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL stores no NUL in text: such a name never reaches the outbox")
     clock.set_now(T0)
     m = factories.member(first_name="Zoé" + tail, last_name="Dupré")
     services.enqueue("welcome", m, {"booklet_url": "https://coop.example/livret.pdf"},
