@@ -56,15 +56,16 @@ def unsubscribe(token: str):
         member = actions.member_for(token, UNSUBSCRIBE, for_update=request.method == "POST")
     except LinkInvalid as exc:
         return _bad_link(UNSUBSCRIBE, isinstance(exc, LinkExpired))
+    send_link_url = url_for("links.send_link", token=token, purpose=UNSUBSCRIBE)
     if request.method == "POST":
         actions.unsubscribe(member, _coop())
         return render_template("links/unsubscribed.html", first_name=member.first_name,
-                               token=token)
+                               send_link_url=send_link_url)
     return render_template(
         "links/unsubscribe.html",
         first_name=member.first_name,
         already=member.email_status != "valid" and not member.newsletter_consent,
-        token=token,
+        send_link_url=send_link_url,
     )
 
 
