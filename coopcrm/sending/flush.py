@@ -64,7 +64,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
-from typing import Any, cast
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import CursorResult, Executable, bindparam, func, select, update
@@ -177,7 +177,8 @@ class _Pacer:
 class _Run:
     """State shared by the batches of one flush run."""
 
-    def __init__(self, transport, report: FlushReport, max_per_connection: int,
+    def __init__(self, transport: transports.Transport, report: FlushReport,
+                 max_per_connection: int,
                  on_accepted: Callable[[int], None] | None):
         config = current_app.config
         self.transport = transport
@@ -193,15 +194,14 @@ class _Run:
         self.shared: dict[int, dict] = {}
         self.templates: dict[str, rendering.EmailTemplate] = {}
         self.bounced_members: set[int] = set()
-        # An SMTPConnection or a FileConnection: only the former pipelines (duck-typed).
-        self.conn: Any = None
+        self.conn: transports.Connection | None = None
         self.conn_sent = 0
         self.pending: tuple | None = None  # (row, address): body sent, reply not read yet
         self._updates: dict[tuple, Executable] = {}
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
 
     # -- connection ------------------------------------------------------
-    def connection(self):
+    def connection(self) -> transports.Connection:
         if self.conn is not None and self.max_per_connection and \
                 self.conn_sent >= self.max_per_connection:
             self.close()
@@ -343,7 +343,7 @@ class _Run:
     def announce(self, row, address: str, size: int) -> None:
         """Pipeline this message's envelope behind the pending body when nothing can
         change between the two: same connection kept, another recipient."""
-        if self.pending is None or not getattr(self.conn, "pipelining", False):
+        if self.pending is None or self.conn is None or not self.conn.pipelining:
             return
         pending_row, pending_address = self.pending
         if self.max_per_connection and self.conn_sent + 1 >= self.max_per_connection:
@@ -361,6 +361,7 @@ class _Run:
             return
         row, address = self.pending
         self.pending = None
+        assert self.conn is not None  # the pending body went on the open connection
         try:
             self.conn.finish()
         except transports.TransportError as exc:
@@ -440,7 +441,8 @@ def _load(ids: list[int]):
     ).all()
 
 
-def flush(*, limit: int | None = None, batch_size: int | None = None, transport=None,
+def flush(*, limit: int | None = None, batch_size: int | None = None,
+          transport: transports.Transport | None = None,
           rate: float | None = None, max_per_connection: int = 0,
           lease: timedelta = LEASE,
           on_accepted: Callable[[int], None] | None = None) -> FlushReport:
