@@ -451,6 +451,9 @@ class MemoryConnection(_OneAtATime):
         self.transport = transport
 
     def send(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        refusals = self.transport.refusals.get(to_addr.lower())
+        if refusals:
+            raise refusals.pop(0)
         self.transport.sent.append(SentMessage(from_addr, to_addr, bytes(raw)))
 
 
@@ -460,13 +463,19 @@ class MemoryTransport:
 
     sent: list[SentMessage] = field(default_factory=list)
     connections: int = 0
+    refusals: dict[str, list[TransportError]] = field(default_factory=dict)
 
     def open(self) -> MemoryConnection:
         self.connections += 1
         return MemoryConnection(self)
 
+    def refuse(self, address: str, *errors: TransportError) -> None:
+        """The next messages to `address` fail with these, in order; then it accepts."""
+        self.refusals.setdefault(address.lower(), []).extend(errors)
+
     def clear(self) -> None:
         self.sent.clear()
+        self.refusals.clear()
         self.connections = 0
 
     def to(self, address: str) -> list[SentMessage]:
