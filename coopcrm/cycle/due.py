@@ -109,7 +109,7 @@ def freeze(edition: Edition, now: datetime) -> None:
     if edition.frozen_dt is not None:
         return
     context = frozen_context(edition)
-    shared = share_context(context)
+    shared = share_context(context, now=now)
     edition.frozen_content = shared.data
     edition.shared_context_id = shared.id
     edition.frozen_dt = now
@@ -132,7 +132,8 @@ def send_due(edition: Edition, now: datetime, chunk: int = CHUNK) -> int:
                 select(Member.id, Member.email, Member.email_status, Member.first_name,
                        Member.last_name, Member.civility, Member.anonymised_dt)
                 .where(Member.id.in_(ids)))
-            enqueue_many(TEMPLATE, members, lambda m: f"{prefix}{m.id}", shared=shared)
+            enqueue_many(TEMPLATE, members, lambda m: f"{prefix}{m.id}", shared=shared,
+                         now=now)
         db.session.commit()
         total += len(ids)
         if len(ids) < chunk:

@@ -85,12 +85,13 @@ def issue(member_id: int, purpose: str, expires_dt: datetime, subject_id: int | 
     return raw
 
 
-def issue_many(rows: Iterable[Mapping]) -> list[str]:
+def issue_many(rows: Iterable[Mapping], now: datetime | None = None) -> list[str]:
     """Bulk `issue` with one executemany; rows have member_id, purpose, expires_dt[, subject_id].
 
-    Returns the raw tokens in the order of `rows`.
+    Returns the raw tokens in the order of `rows`. `now` (a job's) dates them;
+    by default, the clock.
     """
-    now = clock.now()
+    now = now or clock.now()
     raws, params = [], []
     for row in rows:
         raw = _new_raw()
@@ -178,9 +179,12 @@ class LinkExpired(LinkInvalid):
 
 
 class _ClockSigner(TimestampSigner):
-    # Time is an input: signing and expiry follow coopcrm.clock, not time.time().
+    # Time is an input: signing and expiry follow coopcrm.clock, not time.time(),
+    # or the `at` a job signs as of.
+    at: datetime | None = None
+
     def get_timestamp(self) -> int:
-        return int(clock.now().timestamp())
+        return int((self.at or clock.now()).timestamp())
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -199,9 +203,16 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return cached[1]
 
 
-def sign(member_id: int, purpose: str) -> str:
-    """A signed, URL-safe token for `purpose` carrying `member_id`."""
-    return _serializer(purpose).dumps(int(member_id))
+def sign(member_id: int, purpose: str, now: datetime | None = None) -> str:
+    """A signed, URL-safe token for `purpose` carrying `member_id`, signed as of `now`
+    (a job's; by default, the clock)."""
+    serializer = _serializer(purpose)
+    if now is None:
+        return serializer.dumps(int(member_id))
+    # Serializer.dumps, with a signer set to `now` (dumps builds a new signer per call too).
+    signer = cast(_ClockSigner, serializer.make_signer())
+    signer.at = now
+    return signer.sign(serializer.dump_payload(int(member_id))).decode()
 
 
 def verify(token: str | None, purpose: str) -> int:
@@ -262,14 +273,14 @@ class MemberLinks:
     preferences_url: str
 
 
-def member_links(member_id: int) -> MemberLinks:
-    """The three links of a bulk email at once (two signatures instead of three)."""
-    token = sign(member_id, UNSUBSCRIBE)
+def member_links(member_id: int, now: datetime | None = None) -> MemberLinks:
+    """The three links of a bulk email at once (two signatures instead of three), as of `now`."""
+    token = sign(member_id, UNSUBSCRIBE, now)
     base = _base_url()
     return MemberLinks(
         unsubscribe_url=base + PATHS[UNSUBSCRIBE] + token,
         unsubscribe_mailto=_mailto(token),
-        preferences_url=base + PATHS[PREFERENCES] + sign(member_id, PREFERENCES),
+        preferences_url=base + PATHS[PREFERENCES] + sign(member_id, PREFERENCES, now),
     )
 
 

@@ -62,7 +62,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import cast
 
@@ -124,9 +124,8 @@ def _due_ids(now, limit: int):
     )
 
 
-def claim(limit: int, token: str) -> list[int]:
-    """Mark up to `limit` due messages as 'sending' for this run, and commit."""
-    now = clock.now()
+def claim(limit: int, token: str, now: datetime) -> list[int]:
+    """Mark up to `limit` messages due as of `now` as 'sending' for this run, and commit."""
     # Two statements, not UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED):
     # PostgreSQL may run such a subquery more than once and claim more than n rows.
     locked = db.session.scalars(_due_ids(now, limit)).all()
@@ -145,12 +144,12 @@ def claim(limit: int, token: str) -> list[int]:
     return sorted(ids)
 
 
-def reclaim_stale(lease: timedelta = LEASE) -> int:
-    """Put back in the queue messages left 'sending' by a run that died."""
+def reclaim_stale(now: datetime, lease: timedelta = LEASE) -> int:
+    """Put back in the queue messages left 'sending' (as of `now`) by a run that died."""
     result = cast(CursorResult, db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "sending",
-               OutboxMessage.claimed_dt < clock.now() - lease)
+               OutboxMessage.claimed_dt < now - lease)
         .values(status="queued", claim_token=None, last_error=RESUMED)
         .execution_options(synchronize_session=False)
     ))
@@ -179,8 +178,9 @@ class _Run:
 
     def __init__(self, transport: transports.Transport, report: FlushReport,
                  max_per_connection: int,
-                 on_accepted: Callable[[int], None] | None):
+                 on_accepted: Callable[[int], None] | None, now: Callable[[], datetime]):
         config = current_app.config
+        self.now = now
         self.transport = transport
         self.report = report
         self.max_per_connection = max_per_connection
@@ -240,7 +240,7 @@ class _Run:
             return {}
         from coopcrm.links.services import member_links  # the links domain owns the tokens
 
-        links = member_links(row.member_id)
+        links = member_links(row.member_id, self.now())
         return {"unsubscribe_url": links.unsubscribe_url,
                 "preferences_url": links.preferences_url,
                 "unsubscribe_mailto": links.unsubscribe_mailto}
@@ -261,7 +261,7 @@ class _Run:
             to_header=mime.address(row.to_name, address),
             subject=rendered.subject,
             message_id=message_id_for(row.id, row.idempotency_key, self.domain),
-            date=clock.now(),
+            date=self.now(),
             text=rendered.text,
             html=rendered.html,
             reply_to=self.reply_to,
@@ -371,7 +371,7 @@ class _Run:
             if self.on_accepted is not None:
                 self.on_accepted(row.id)  # tests inject a crash here
             # On PostgreSQL, committed without waiting for the WAL flush (see "The crash window").
-            self._set_row(row, address, status="sent", sent_dt=clock.now(), last_error="",
+            self._set_row(row, address, status="sent", sent_dt=self.now(), last_error="",
                           claim_token=None, async_commit=self.postgres,
                           message_id=message_id_for(row.id, row.idempotency_key, self.domain))
             self.report.sent += 1
@@ -391,7 +391,8 @@ class _Run:
             self._set_row(row, address, status="bounced", last_error=error, claim_token=None,
                           message_id=message_id_for(row.id, row.idempotency_key, self.domain))
             bounces.record_hard(address, row.member_id, message_id=row.id,
-                                status_code=str(exc.code or ""), diagnostic=exc.message)
+                                status_code=str(exc.code or ""), diagnostic=exc.message,
+                                now=self.now())
             if row.member_id is not None:
                 self.bounced_members.add(row.member_id)
             self.report.bounced += 1
@@ -405,12 +406,13 @@ class _Run:
             self._set_row(row, address, status="failed", claim_token=None,
                           last_error=f"Abandon après {row.attempts} tentatives : {error}")
             if bounces.record_soft(address, row.member_id, message_id=row.id,
-                                   status_code=str(exc.code or ""), diagnostic=exc.message):
+                                   status_code=str(exc.code or ""), diagnostic=exc.message,
+                                   now=self.now()):
                 self.bounced_members.add(row.member_id)
             self.report.failed += 1
         else:
             self._set_row(row, address, status="queued", claim_token=None, last_error=error,
-                          next_attempt_dt=clock.now() + backoff(row.attempts))
+                          next_attempt_dt=self.now() + backoff(row.attempts))
             self.report.retried += 1
 
     def release(self, ids: list[int], error: str) -> None:
@@ -445,13 +447,16 @@ def flush(*, limit: int | None = None, batch_size: int | None = None,
           transport: transports.Transport | None = None,
           rate: float | None = None, max_per_connection: int = 0,
           lease: timedelta = LEASE,
-          on_accepted: Callable[[int], None] | None = None) -> FlushReport:
+          on_accepted: Callable[[int], None] | None = None,
+          now: datetime | None = None) -> FlushReport:
     """Send what is due, batch by batch, until nothing is due (or `limit` messages handled).
 
     `transport` defaults to COOPCRM_SMTP_URL; `rate` to COOPCRM_SMTP_RATE
     (messages/s); `max_per_connection` (0: the whole batch) reconnects after that
     many messages. `on_accepted(row_id)` runs right after the server accepted a
     message, before it is marked sent: a hook for tests that simulate a crash.
+    `now` (the job's) is when the run starts; its stamps move on from there as the run
+    lasts (clock.running_from: leases, retries). By default, the clock.
     """
     config = current_app.config
     transport = transport or transports.from_url(config["SMTP_URL"])
@@ -461,14 +466,15 @@ def flush(*, limit: int | None = None, batch_size: int | None = None,
         # A batch must finish well within the lease, or another run would reclaim it.
         batch_size = max(1, min(batch_size, int(rate * lease.total_seconds() / 2)))
     db.session.commit()  # start from a clean transaction; claims commit on their own
-    report = FlushReport(reclaimed=reclaim_stale(lease))
-    run = _Run(transport, report, max_per_connection, on_accepted)
+    run_clock = clock.running_from(now)
+    report = FlushReport(reclaimed=reclaim_stale(run_clock(), lease))
+    run = _Run(transport, report, max_per_connection, on_accepted, run_clock)
     pacer = _Pacer(rate)
     token = secrets.token_hex(8)
     try:
         while limit is None or report.handled < limit:
             want = batch_size if limit is None else min(batch_size, limit - report.handled)
-            ids = claim(want, token)
+            ids = claim(want, token, run_clock())
             if not ids:
                 break
             rows = _load(ids)

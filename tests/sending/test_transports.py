@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from email.utils import parseaddr
 
 import pytest
 from sqlalchemy import select
@@ -43,15 +44,16 @@ def test_memory_is_not_a_setting_an_operator_can_choose(tmp_path):
         config.load(str(tmp_path), {"COOPCRM_SMTP_URL": "memory://"})
 
 
-def test_the_flusher_sends_to_memory_with_envelope_and_bytes(memory_mail):
+def test_the_flusher_sends_to_memory_with_envelope_and_bytes(app, memory_mail):
     a, b = factories.member(first_name="Zoé"), factories.member()
     for m in (a, b):
         services.enqueue("survey_invitation", m, SURVEY, f"k:{m.id}")
     db.session.commit()
     report = flush()
     assert (report.sent, report.connections) == (2, 1)
+    sender = parseaddr(app.config["MAIL_FROM"])[1]
     assert [(s.mail_from, s.rcpt_to) for s in memory_mail.sent] == [
-        ("vie-cooperative@coop.example", a.email), ("vie-cooperative@coop.example", b.email)]
+        (sender, a.email), (sender, b.email)]
     (to_a,) = memory_mail.to(a.email)
     assert to_a.email["To"].addresses[0].addr_spec == a.email
     assert "Zoé" in to_a.email.get_body(preferencelist=("plain",)).get_content()
