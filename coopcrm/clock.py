@@ -34,7 +34,7 @@ def now() -> datetime:
 
 def today() -> date:
     """Today's date in Europe/Paris."""
-    return now().astimezone(PARIS).date()
+    return day_of(now())
 
 
 def day_of(moment: datetime) -> date:

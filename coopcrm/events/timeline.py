@@ -213,7 +213,7 @@ def _step_convocation(event: Event, row: EventStep, now: datetime) -> None:
     deadline = services.convocation_deadline(event.start_date, event.convocation_number)
     row.count = sent
     row.note = f"{len(by_email)} par email, {by_post} par courrier."
-    if now.astimezone(clock.PARIS).date() > deadline:
+    if clock.day_of(now) > deadline:
         row.outcome = "late"
         row.note += (f" Envoyée après le {deadline:%d/%m/%Y} : hors délai statutaire, "
                      "vérifiez la validité de l'AG.")
