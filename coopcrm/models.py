@@ -35,5 +35,6 @@ class IdMixin:
 
 
 class TimestampMixin(IdMixin):
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp,
+                                                 onupdate=clock.stamp)

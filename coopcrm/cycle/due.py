@@ -6,21 +6,23 @@ The receipts of a chunk and their outbox rows are written in one
 transaction, so a crash loses nothing and a second scheduler running the same
 chunk inserts no receipt, hence queues no message.
 
-A member is due for an edition when, as of now, they are a coopérateur with a
-reservation signature date on or before the edition's (Paris) send date,
-newsletter consent and a deliverable address, and have no receipt for it.
+A member is due for an edition when their file meets every condition of
+cycle.eligibility (a coopérateur who signed on or before the edition's Paris
+send date, with consent and a deliverable address…) and they have no receipt
+for it. The member page's "why" sentences come from the same conditions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import exists, func, literal, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from coopcrm import clock
 from coopcrm.cycle import schedule
+from coopcrm.cycle.eligibility import eligible, why_not
 from coopcrm.cycle.models import Edition, NewsletterIssue, Receipt
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
@@ -29,19 +31,6 @@ from coopcrm.sending.models import OutboxMessage
 
 TEMPLATE = "newsletter_edition"
 CHUNK = 5000
-
-
-def eligible(on: date) -> list[ColumnElement]:
-    """The conditions for receiving an edition sent on `on` (Paris date), as of now."""
-    return [
-        Member.status == "cooperateur",
-        Member.reservation_signed_on <= on,
-        Member.newsletter_consent.is_(True),
-        Member.email.is_not(None),
-        Member.email != "",
-        Member.email_status == "valid",
-        Member.anonymised_dt.is_(None),
-    ]
 
 
 def _no_receipt(edition_id: int, after: int = 0) -> ColumnElement:
@@ -120,7 +109,7 @@ def freeze(edition: Edition, now: datetime) -> None:
     if edition.frozen_dt is not None:
         return
     context = frozen_context(edition)
-    shared = share_context(context)
+    shared = share_context(context, now=now)
     edition.frozen_content = shared.data
     edition.shared_context_id = shared.id
     edition.frozen_dt = now
@@ -143,7 +132,8 @@ def send_due(edition: Edition, now: datetime, chunk: int = CHUNK) -> int:
                 select(Member.id, Member.email, Member.email_status, Member.first_name,
                        Member.last_name, Member.civility, Member.anonymised_dt)
                 .where(Member.id.in_(ids)))
-            enqueue_many(TEMPLATE, members, lambda m: f"{prefix}{m.id}", shared=shared)
+            enqueue_many(TEMPLATE, members, lambda m: f"{prefix}{m.id}", shared=shared,
+                         now=now)
         db.session.commit()
         total += len(ids)
         if len(ids) < chunk:
@@ -225,13 +215,20 @@ def member_history(member: Member, now: datetime | None = None,
     past = [e for e in past if e.id in receipts
             or (since is not None and schedule.local_date(e.send_dt) >= since)]
     messages = _messages(member, past)
-    lines = [_explain(e, member, receipts.get(e.id), messages.get(e.id), now) for e in past]
-    upcoming = schedule.next_editions(now)
+    upcoming = schedule.next_editions(now)[:1]
+    # One query: what keeps the member from each edition, as their file stands.
+    reasons = why_not(member, [schedule.local_date(e.send_dt) for e in past + upcoming])
+
+    def reason(edition: Edition) -> str | None:
+        return reasons[schedule.local_date(edition.send_dt)]
+
+    lines = [_explain(e, member, receipts.get(e.id), messages.get(e.id), reason(e))
+             for e in past]
     if upcoming:
         nxt = upcoming[0]
-        reason = _why_not(nxt, member)
         lines.insert(0, HistoryLine(nxt, "upcoming",
-                                    reason or f"La recevra le {_fr(nxt.send_dt)}", nxt.send_dt))
+                                    reason(nxt) or f"La recevra le {_fr(nxt.send_dt)}",
+                                    nxt.send_dt))
     return lines
 
 
@@ -249,7 +246,8 @@ def _fr(moment: datetime) -> str:
 
 
 def _explain(edition: Edition, member: Member, receipt: Receipt | None,
-             message: OutboxMessage | None, now: datetime) -> HistoryLine:
+             message: OutboxMessage | None, reason: str | None) -> HistoryLine:
+    """The line of a past edition; `reason` is what keeps the member from it today."""
     if receipt is not None and receipt.outcome == "missed":
         return HistoryLine(edition, "missed", "Manquée : elle n'a pas pu partir avant le numéro "
                                               "suivant (envois interrompus).", receipt.decided_dt)
@@ -262,41 +260,18 @@ def _explain(edition: Edition, member: Member, receipt: Receipt | None,
                                message.sent_dt)
         detail = message.last_error or message.status_label
         return HistoryLine(edition, "not_sent", f"Non remise : {detail}", receipt.decided_dt)
-    reason = _why_not(edition, member)
     if reason is None:
         if edition.closed_dt is None:
             return HistoryLine(edition, "pending",
                                "À envoyer au prochain passage du planificateur")
-        reason = ("Remplit aujourd'hui les conditions, "
-                  "mais ne les remplissait pas lors de cet envoi.")
+        reason = _late_consent(edition, member) or (
+            "Remplit aujourd'hui les conditions, mais ne les remplissait pas lors de cet envoi.")
     return HistoryLine(edition, "not_sent", reason)
 
 
-def _why_not(edition: Edition, member: Member) -> str | None:
-    """Why the member's file, as it stands, keeps them from this edition (None: it does not)."""
-    on = schedule.local_date(edition.send_dt)
-    if member.anonymised_dt is not None:
-        return "Coopérateur anonymisé."
-    if member.reservation_signed_on is None:
-        return "Pas de date de signature du contrat de réservation."
-    if member.reservation_signed_on > on:
-        signed = member.reservation_signed_on
-        return f"Pas encore signataire à cette date (signature le {signed:%d/%m/%Y})."
-    if member.status == "ancien":
-        return "Ancien coopérateur : ses parts sociales ont été remboursées."
-    if member.status != "cooperateur":
-        return "Pas encore coopérateur : aucune part sociale détenue."
-    if not member.email:
-        return "Pas d'adresse email : la lettre est à envoyer par courrier."
-    if member.email_status == "bounced":
-        return "Adresse email en erreur."
-    if member.email_status == "unsubscribed":
-        return "Désinscrit des envois groupés."
-    if not member.newsletter_consent:
-        return "Pas de consentement à la lettre d'information."
-    end = edition.closed_dt
-    if end is not None and member.newsletter_consent_dt is not None \
-            and member.newsletter_consent_dt > end:
-        return f"Consentement donné le {_fr(member.newsletter_consent_dt)}, après cette lettre."
+def _late_consent(edition: Edition, member: Member) -> str | None:
+    """A closed edition missed because consent came after it (the file says when)."""
+    end, given = edition.closed_dt, member.newsletter_consent_dt
+    if end is not None and given is not None and given > end:
+        return f"Consentement donné le {_fr(given)}, après cette lettre."
     return None
-

@@ -30,7 +30,7 @@ def send_dt(issue: NewsletterIssue, year: int) -> datetime:
 
 def local_date(moment: datetime) -> date:
     """The Paris calendar date of a UTC datetime (signature dates are compared with it)."""
-    return moment.astimezone(clock.PARIS).date()
+    return clock.day_of(moment)
 
 
 def active_issues() -> list[NewsletterIssue]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
@@ -247,8 +248,11 @@ def _moment_type(event: Event):
     return found
 
 
-def record_moments(event: Event, user=None) -> int:
-    """Write each attendance to the member's timeline as a done moment, once; how many."""
+def record_moments(event: Event, user=None, now: datetime | None = None) -> int:
+    """Write each attendance to the member's timeline as a done moment, once; how many.
+
+    `now` (a job's) is when they are written; by default, the clock.
+    """
     from coopcrm.journeys import services as journeys
 
     pending = list(db.session.scalars(select(Attendance).where(
@@ -256,14 +260,15 @@ def record_moments(event: Event, user=None) -> int:
     if not pending:
         return 0
     moment_type = _moment_type(event)
-    day = min(event.start_date, clock.today())
+    now = now or clock.now()
+    day = min(event.start_date, clock.day_of(now))
     n = 0
     for att in pending:
         member = att.member
         note = f"{event.title} : {att.label.lower()}"
         try:
             moment = journeys.record(member, moment_type, status="done", occurs_on=day,
-                                     channel="evenement", notes=note, user=user)
+                                     channel="evenement", notes=note, user=user, now=now)
         except ValidationFailed:
             continue  # an anonymised member, a type off their track: nothing to note
         att.moment_id = moment.id

@@ -149,7 +149,7 @@ class EventStep(IdMixin, Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(40))
     due_dt: Mapped[datetime] = mapped_column(UTCDateTime)
-    done_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    done_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     outcome: Mapped[str] = mapped_column(String(20), default="done")  # done | skipped | late
     count: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -182,7 +182,7 @@ class Invitation(IdMixin, Model):
     econvocation: Mapped[bool | None] = mapped_column(Boolean)
     # AG: how the convocation went out: 'email' or 'courrier'.
     channel: Mapped[str | None] = mapped_column(String(10))
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
 
     event: Mapped[Event] = relationship("Event")
     member: Mapped[Member] = relationship("Member", foreign_keys=[member_id])
@@ -218,7 +218,7 @@ class Attendance(IdMixin, Model):
     mode: Mapped[str | None] = mapped_column(String(20))
     holder_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     holder_chair: Mapped[bool] = mapped_column(Boolean, default=False)
-    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     moment_id: Mapped[int | None] = mapped_column(ForeignKey("moments.id", ondelete="SET NULL"))
 

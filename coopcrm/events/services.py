@@ -207,11 +207,14 @@ def audience_ids(event: Event) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def ensure_invitations(event: Event) -> int:
-    """An invitation row for each member of the audience not invited yet; how many added."""
+def ensure_invitations(event: Event, now: datetime | None = None) -> int:
+    """An invitation row for each member of the audience not invited yet; how many added.
+
+    `now` (a job's) dates the new rows; by default, the clock.
+    """
     have = set(db.session.scalars(select(Invitation.member_id)
                                   .where(Invitation.event_id == event.id)))
-    now = clock.now()
+    now = now or clock.now()
     new = [{"event_id": event.id, "member_id": mid, "response": "pending", "waitlisted": False,
             "proxy_chair": False, "proxy_name": "", "created_dt": now}
            for mid in audience_ids(event) if mid not in have]
@@ -239,11 +242,12 @@ def response_counts(event: Event) -> dict[str, int]:
     return out
 
 
-def rsvp_tokens(event: Event, member_ids: list[int]) -> dict[int, str]:
-    """A fresh personal link token per member for this event (stored hashed)."""
+def rsvp_tokens(event: Event, member_ids: list[int],
+                now: datetime | None = None) -> dict[int, str]:
+    """A fresh personal link token per member for this event (stored hashed), issued `now`."""
     expires = event.ends_dt + LINK_VALIDITY
-    raws = links.issue_many({"member_id": mid, "purpose": LINK_PURPOSE, "subject_id": event.id,
-                             "expires_dt": expires} for mid in member_ids)
+    raws = links.issue_many(({"member_id": mid, "purpose": LINK_PURPOSE, "subject_id": event.id,
+                              "expires_dt": expires} for mid in member_ids), now)
     return dict(zip(member_ids, raws, strict=True))
 
 
@@ -251,8 +255,11 @@ def rsvp_url(raw: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + "/e/" + raw
 
 
-def email_context(event: Event, calendar: bool = True) -> dict:
-    """Template variables common to every email of the event (with its .ics unless after it)."""
+def email_context(event: Event, calendar: bool = True, now: datetime | None = None) -> dict:
+    """Template variables common to every email of the event (with its .ics unless after it).
+
+    `now` (a job's) is when the .ics is made; by default, the clock.
+    """
     from coopcrm.sending.services import ATTACHMENTS
 
     context = {"event_title": event.title, "event_start": event.starts_dt,
@@ -262,7 +269,7 @@ def email_context(event: Event, calendar: bool = True) -> dict:
     if calendar:
         context[ATTACHMENTS] = [{"filename": "evenement.ics",
                                  "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
-                                 "data": ics(event)}]
+                                 "data": ics(event, now)}]
     return context
 
 
@@ -411,8 +418,8 @@ def _ics_fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def ics(event: Event) -> str:
-    """The event as an iCalendar file (UTC times)."""
+def ics(event: Event, now: datetime | None = None) -> str:
+    """The event as an iCalendar file (UTC times), made `now` (by default, the clock)."""
     def stamp(dt: datetime) -> str:
         return dt.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -423,7 +430,7 @@ def ics(event: Event) -> str:
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//CoopCRM//Evenements//FR",
         "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
-        f"UID:event-{event.id}@{host}", f"DTSTAMP:{stamp(clock.now())}",
+        f"UID:event-{event.id}@{host}", f"DTSTAMP:{stamp(now or clock.now())}",
         f"DTSTART:{stamp(event.starts_dt)}", f"DTEND:{stamp(event.ends_dt)}",
         f"SUMMARY:{_ics_text(event.title)}",
     ]

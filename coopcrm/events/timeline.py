@@ -118,9 +118,9 @@ def _chunks(ids: list[int], size: int = 900):
         yield ids[i:i + size]
 
 
-def freeze_consents(event: Event) -> int:
-    """Write on each invitation its D-35 consent, once; how many were frozen now."""
-    services.ensure_invitations(event)
+def freeze_consents(event: Event, now: datetime) -> int:
+    """Write on each invitation its D-35 consent, once; how many were frozen `now`."""
+    services.ensure_invitations(event, now)
     open_ = list(db.session.scalars(select(Invitation).where(
         Invitation.event_id == event.id, Invitation.econvocation.is_(None))))
     consents = econvocation_at([i.member_id for i in open_], consent_cutoff(event))
@@ -172,7 +172,7 @@ def _key(event: Event, step: str):
 
 
 def _step_consent_freeze(event: Event, row: EventStep, now: datetime) -> None:
-    row.count = freeze_consents(event)
+    row.count = freeze_consents(event, now)
 
 
 def _step_save_the_date(event: Event, row: EventStep, now: datetime) -> None:
@@ -180,23 +180,24 @@ def _step_save_the_date(event: Event, row: EventStep, now: datetime) -> None:
     if now >= convocation_dt:
         row.outcome, row.note = "skipped", "La convocation était déjà due : non envoyé."
         return
-    services.ensure_invitations(event)
+    services.ensure_invitations(event, now)
     row.count = enqueue_many("event_save_the_date", _members(event), _key(event, "save-the-date"),
-                             shared=services.email_context(event))
+                             shared=services.email_context(event, now=now), now=now)
 
 
-def _send_with_links(event: Event, template: str, step: str, members: list[Member]) -> int:
-    tokens = services.rsvp_tokens(event, [m.id for m in members])
+def _send_with_links(event: Event, template: str, step: str, members: list[Member],
+                     now: datetime) -> int:
+    tokens = services.rsvp_tokens(event, [m.id for m in members], now)
     return enqueue_many(template, members, _key(event, step),
                         lambda m: {"rsvp_url": services.rsvp_url(tokens[m.id])},
-                        shared=services.email_context(event))
+                        shared=services.email_context(event, now=now), now=now)
 
 
 def _step_convocation(event: Event, row: EventStep, now: datetime) -> None:
     if now >= event.starts_dt:
         row.outcome, row.note = "skipped", "L'AG avait commencé : convocation non envoyée."
         return
-    freeze_consents(event)
+    freeze_consents(event, now)
     by_email, by_post = [], 0
     invs = {i.member_id: i for i in db.session.scalars(
         select(Invitation).where(Invitation.event_id == event.id))}
@@ -208,11 +209,11 @@ def _step_convocation(event: Event, row: EventStep, now: datetime) -> None:
         else:
             inv.channel = "courrier"
             by_post += 1
-    sent = _send_with_links(event, "convocation", "convocation", by_email)
+    sent = _send_with_links(event, "convocation", "convocation", by_email, now)
     deadline = services.convocation_deadline(event.start_date, event.convocation_number)
     row.count = sent
     row.note = f"{len(by_email)} par email, {by_post} par courrier."
-    if now.astimezone(clock.PARIS).date() > deadline:
+    if clock.day_of(now) > deadline:
         row.outcome = "late"
         row.note += (f" Envoyée après le {deadline:%d/%m/%Y} : hors délai statutaire, "
                      "vérifiez la validité de l'AG.")
@@ -222,8 +223,8 @@ def _step_invitation(event: Event, row: EventStep, now: datetime) -> None:
     if now >= event.starts_dt:
         row.outcome, row.note = "skipped", "L'événement avait commencé : non envoyé."
         return
-    services.ensure_invitations(event)
-    row.count = _send_with_links(event, "event_invitation", "invitation", _members(event))
+    services.ensure_invitations(event, now)
+    row.count = _send_with_links(event, "event_invitation", "invitation", _members(event), now)
 
 
 def _step_reminder(event: Event, row: EventStep, now: datetime) -> None:
@@ -235,13 +236,14 @@ def _step_reminder(event: Event, row: EventStep, now: datetime) -> None:
     else:
         # Not the waiting list: "c'est bientôt" would read as a place they do not have.
         where = (Invitation.response.in_(("yes", "pending")), Invitation.waitlisted.is_(False))
-    row.count = _send_with_links(event, "event_reminder", "reminder", _members(event, where))
+    row.count = _send_with_links(event, "event_reminder", "reminder", _members(event, where),
+                                 now)
 
 
 def _step_thanks(event: Event, row: EventStep, now: datetime) -> None:
     from coopcrm.events import checkin
 
-    checkin.record_moments(event)
+    checkin.record_moments(event, now=now)
     if now > row.due_dt + THANKS_WINDOW:
         row.outcome, row.note = "skipped", "Plus d'un mois après l'événement : non envoyé."
         return
@@ -253,12 +255,12 @@ def _step_thanks(event: Event, row: EventStep, now: datetime) -> None:
         absent_where = (Invitation.response == "yes", Invitation.waitlisted.is_(False))
     present = [m for m in _members(event) if m.id in present_ids]
     absent = [m for m in _members(event, absent_where) if m.id not in present_ids]
-    n = _thanks(event, "present", present) + _thanks(event, "absent", absent)
+    n = _thanks(event, "present", present, now) + _thanks(event, "absent", absent, now)
     row.count = n
     row.note = f"{len(present)} présent(s), {len(absent)} absent(s)."
 
 
-def _thanks(event: Event, who: str, members: list[Member]) -> int:
+def _thanks(event: Event, who: str, members: list[Member], now: datetime) -> int:
     if not members:
         return 0
     template = f"event_thanks_{who}"
@@ -268,8 +270,8 @@ def _thanks(event: Event, who: str, members: list[Member]) -> int:
 
         return surveys.invite(event.feedback_survey, members,
                               key_prefix=f"event:{event.id}:thanks-{who}", template=template,
-                              extra_context=context, url_name="feedback_url") or 0
-    return enqueue_many(template, members, _key(event, f"thanks-{who}"), shared=context)
+                              extra_context=context, url_name="feedback_url", now=now) or 0
+    return enqueue_many(template, members, _key(event, f"thanks-{who}"), shared=context, now=now)
 
 
 _STEPS = {

@@ -260,33 +260,37 @@ def due_at(day: date) -> datetime:
     return datetime.combine(day, SEND_AT, tzinfo=clock.PARIS).astimezone(UTC)
 
 
-def apply(moment: Moment, change: str, user=None) -> int:
-    """Write, move or cancel the follow-ups of a moment that was just written; how many new."""
+def apply(moment: Moment, change: str, user=None, now: datetime | None = None) -> int:
+    """Write, move or cancel the follow-ups of a moment that was just written; how many new.
+
+    `now` (a job's) is when; by default, the clock.
+    """
+    now = now or clock.now()
     if moment.status != "done":
         # A trigger no longer done (cancelled): what was waiting will not happen.
         db.session.execute(
             update(FollowUpDue).where(FollowUpDue.moment_id == moment.id,
                                       FollowUpDue.status == "pending")
-            .values(status="cancelled", result=TRIGGER_CANCELLED, acted_dt=clock.now()))
+            .values(status="cancelled", result=TRIGGER_CANCELLED, acted_dt=now))
         return 0
     member = moment.member
     existing = {d.rule_id: d for d in db.session.scalars(
         select(FollowUpDue).where(FollowUpDue.moment_id == moment.id))}
     rows = db.session.scalars(select(FollowUpRule).where(
         FollowUpRule.trigger_type_id == moment.type_id, FollowUpRule.active.is_(True)))
-    today = clock.today()
+    today = clock.day_of(now)
     added = 0
     for rule in rows:
         day = due_date(rule, moment)
         status, result = _initial_status(rule, member, day, today)
         due = existing.get(rule.id)
         if due is None:
-            added += _insert_due(rule, moment, day, status, result)
+            added += _insert_due(rule, moment, day, status, result, now)
         elif due.status == "pending" or (due.status, due.result) == ("cancelled",
                                                                      TRIGGER_CANCELLED):
             # Never acted: the moment's date moved, or it is done again after a cancellation.
             due.due_dt, due.status, due.result = due_at(day), status, result
-            due.acted_dt = None if status == "pending" else clock.now()
+            due.acted_dt = None if status == "pending" else now
     db.session.flush()
     return added
 
@@ -310,13 +314,13 @@ def _member_reason(rule: FollowUpRule, member) -> str | None:
     return None
 
 
-def _insert_due(rule: FollowUpRule, moment: Moment, day: date, status: str, result: str) -> int:
+def _insert_due(rule: FollowUpRule, moment: Moment, day: date, status: str, result: str,
+                now: datetime) -> int:
     """INSERT … ON CONFLICT DO NOTHING: a concurrent writer of the same row wins, once."""
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
-    now = clock.now()
     stmt = insert(FollowUpDue.__table__).values(
         rule_id=rule.id, moment_id=moment.id, member_id=moment.member_id, due_dt=due_at(day),
         status=status, result=result, created_dt=now,
@@ -350,7 +354,7 @@ def run_due(now: datetime, limit: int = BATCH) -> dict[str, int]:
                 status, result = _act(due, now)
         except Exception as e:  # one broken follow-up must not block the others
             status, result = "skipped", f"Échec : {e}"[:1000]
-        due.status, due.result, due.acted_dt = status, result, clock.now()
+        due.status, due.result, due.acted_dt = status, result, now
         counts[status] += 1
     db.session.flush()
     return counts
@@ -368,7 +372,8 @@ def _act(due: FollowUpDue, now: datetime) -> tuple[str, str]:
     if rule.action == "email":
         from coopcrm.sending.services import enqueue
 
-        message = enqueue(rule.template, member, followup_context(member, rule, moment), key)
+        message = enqueue(rule.template, member, followup_context(member, rule, moment), key,
+                          now=now)
         if message is None:
             return "done", "Email déjà mis en file."
         if message.status == "suppressed":
@@ -388,7 +393,7 @@ def _act(due: FollowUpDue, now: datetime) -> tuple[str, str]:
             return "skipped", f"Le sondage « {survey.title} » est clos."
         from coopcrm.surveys.services import invite
 
-        sent = invite(survey, [member], key_prefix=key)
+        sent = invite(survey, [member], key_prefix=key, now=now)
         if sent:
             return "done", f"Invitation au sondage « {survey.title} » mise en file."
         return "done", "Invitation au sondage déjà envoyée ou impossible (pas d'email ?)."
@@ -410,12 +415,12 @@ def _plan(rule: FollowUpRule, due: FollowUpDue, moment: Moment, member, now: dat
         return "done", (f"Rien à planifier : « {plan_type.label} » déjà {state} "
                         f"le {open_one.occurs_on:%d/%m/%Y}.")
     # The later of the due day and today (a late run plans from today, never in the past).
-    today = max(now.astimezone(clock.PARIS).date(), clock.today())
+    today = clock.day_of(now)
     owner = moment.owner if moment.owner is not None and moment.owner.active else None
     try:
         planned = services.record(
             member, plan_type, status="planned", occurs_on=max(due_date(rule, moment), today),
-            owner=owner, notes=f"Planifié automatiquement (règle « {rule.label} »).")
+            owner=owner, notes=f"Planifié automatiquement (règle « {rule.label} »).", now=now)
     except ValidationFailed as failed:
         return "skipped", "Non planifié : " + " ".join(failed.errors.values())
     return "done", f"« {plan_type.label} » prévu le {planned.occurs_on:%d/%m/%Y}."

@@ -9,7 +9,7 @@ lands in the same transaction as the moment, or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -105,10 +105,15 @@ def record(
     owner: User | None = None,
     notes: str = "",
     user=None,
+    now: datetime | None = None,
 ) -> Moment:
-    """Log a done moment or plan one; ValidationFailed (French) on bad input."""
+    """Log a done moment or plan one; ValidationFailed (French) on bad input.
+
+    `now` (a job's) is when it is logged, and its Paris date is today; by default, the clock.
+    """
     _load(user)
-    today = clock.today()
+    now = now or clock.now()
+    today = clock.day_of(now)
     errors: dict[str, str] = {}
     if member.anonymised_dt is not None:
         raise ValidationFailed({"member": "Ce coopérateur a été anonymisé : on ne peut plus "
@@ -148,10 +153,10 @@ def record(
         channel=channel,
         owner=owner,
         notes=notes,
-        done_dt=clock.now() if status == "done" else None,
+        done_dt=now if status == "done" else None,
     )
     db.session.add(moment)
-    _written(moment, "created", user)
+    _written(moment, "created", user, now)
     return moment
 
 
@@ -208,7 +213,7 @@ def reschedule(moment: Moment, occurs_on: date | None, user) -> Moment:
     return moment
 
 
-def _written(moment: Moment, change: str, user) -> None:
+def _written(moment: Moment, change: str, user, now: datetime | None = None) -> None:
     """Every moment change ends here, inside the caller's transaction.
 
     The audit listener writes its entry during this flush, attributed to
@@ -217,7 +222,7 @@ def _written(moment: Moment, change: str, user) -> None:
     """
     with acting_as(user):
         db.session.flush()
-    followups.apply(moment, change, user)
+    followups.apply(moment, change, user, now)
 
 
 def _load(user) -> None:

@@ -28,7 +28,7 @@ class MemberToken(IdMixin, Model):
     subject_id: Mapped[int | None] = mapped_column(Integer)
     expires_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
 
     @property
     def is_used(self) -> bool:

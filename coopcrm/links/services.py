@@ -83,12 +83,13 @@ def issue(member_id: int, purpose: str, expires_dt: datetime, subject_id: int | 
     return raw
 
 
-def issue_many(rows: Iterable[Mapping]) -> list[str]:
+def issue_many(rows: Iterable[Mapping], now: datetime | None = None) -> list[str]:
     """Bulk `issue` with one executemany; rows have member_id, purpose, expires_dt[, subject_id].
 
-    Returns the raw tokens in the order of `rows`.
+    Returns the raw tokens in the order of `rows`. `now` (a job's) dates them;
+    by default, the clock.
     """
-    now = clock.now()
+    now = now or clock.now()
     raws, params = [], []
     for row in rows:
         raw = _new_raw()
@@ -200,9 +201,12 @@ class LinkExpired(LinkInvalid):
 
 
 class _ClockSigner(TimestampSigner):
-    # Time is an input: signing and expiry follow coopcrm.clock, not time.time().
+    # Time is an input: signing and expiry follow coopcrm.clock, not time.time(),
+    # or the `at` a job signs as of.
+    at: datetime | None = None
+
     def get_timestamp(self) -> int:
-        return int(clock.now().timestamp())
+        return int((self.at or clock.now()).timestamp())
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -221,17 +225,26 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return cached[1]
 
 
-def sign(member_id: int, purpose: str, message_id: int | None = None) -> str:
-    """A signed, URL-safe token for `purpose` carrying `member_id`.
+def sign(member_id: int, purpose: str, message_id: int | None = None,
+         now: datetime | None = None) -> str:
+    """A signed, URL-safe token for `purpose` carrying `member_id`, signed as of
+    `now` (a job's; by default, the clock).
 
     A purpose that grants also carries `message_id`, the outbox message whose
     body holds the link (required); the others carry the member id alone.
     """
+    payload: int | list[int] = int(member_id)
     if PURPOSES[purpose].grants:
         if message_id is None:
             raise ValueError(f"a {purpose} link names the message that carries it")
-        return _serializer(purpose).dumps([int(member_id), int(message_id)])
-    return _serializer(purpose).dumps(int(member_id))
+        payload = [int(member_id), int(message_id)]
+    serializer = _serializer(purpose)
+    if now is None:
+        return serializer.dumps(payload)
+    # Serializer.dumps, with a signer set to `now` (dumps builds a new signer per call too).
+    signer = cast(_ClockSigner, serializer.make_signer())
+    signer.at = now
+    return signer.sign(serializer.dump_payload(payload)).decode()
 
 
 def _positive(value) -> bool:
@@ -280,9 +293,10 @@ def _mailto_address() -> str:
     return config.get("UNSUBSCRIBE_MAILTO") or _address(config["MAIL_FROM"])
 
 
-def link_url(member_id: int, purpose: str, message_id: int | None = None) -> str:
-    """Absolute URL of `purpose`'s page for the member (see `sign` for `message_id`)."""
-    return _base_url() + PURPOSES[purpose].path + sign(member_id, purpose, message_id)
+def link_url(member_id: int, purpose: str, message_id: int | None = None,
+             now: datetime | None = None) -> str:
+    """Absolute URL of `purpose`'s page for the member (see `sign` for `message_id`, `now`)."""
+    return _base_url() + PURPOSES[purpose].path + sign(member_id, purpose, message_id, now)
 
 
 def unsubscribe_url(member_id: int) -> str:
@@ -305,24 +319,25 @@ def _mailto(token: str) -> str:
     return f"mailto:{quote(_mailto_address(), safe='@')}?subject=unsubscribe%20{token}"
 
 
-def message_links(member_id: int, message_id: int, bulk: bool, template: str) -> dict[str, str]:
+def message_links(member_id: int, message_id: int, bulk: bool, template: str,
+                  now: datetime | None = None) -> dict[str, str]:
     """The member links outbox message `message_id` carries, signed at send time.
 
     A bulk email: the unsubscribe link (footer and List-Unsubscribe, https and
     mailto) and the preferences link (footer of the body only). The email a
     member asked for from the unsubscribe page: its own preferences link.
-    Nothing for other transactional mail. Tokens are signed here, never stored
-    in the outbox: staff reading a message, or a copy of the database, get no
-    link that could grant a consent.
+    Nothing for other transactional mail. Tokens are signed here, as of `now`
+    (the sending job's), never stored in the outbox: staff reading a message, or
+    a copy of the database, get no link that could grant a consent.
     """
     if template == PREFERENCES_LINK_TEMPLATE:
-        return {"preferences_url": link_url(member_id, PREFERENCES_REQUESTED, message_id)}
+        return {"preferences_url": link_url(member_id, PREFERENCES_REQUESTED, message_id, now)}
     if not bulk:
         return {}
-    token = sign(member_id, UNSUBSCRIBE)
+    token = sign(member_id, UNSUBSCRIBE, now=now)
     return {"unsubscribe_url": _base_url() + PURPOSES[UNSUBSCRIBE].path + token,
             "unsubscribe_mailto": _mailto(token),
-            "preferences_url": preferences_url(member_id, message_id)}
+            "preferences_url": link_url(member_id, PREFERENCES, message_id, now)}
 
 
 def member_id_from_mailto_subject(subject: str) -> int | None:

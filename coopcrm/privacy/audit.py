@@ -117,7 +117,7 @@ def _object_id(obj, kind: str) -> int | None:
 def _entries(session: Session) -> list[dict]:
     tracked = _tracked()
     user_id, actor = current_actor()
-    now = clock.now()
+    now = clock.stamp()  # inside the flush: a job's `now` reaches it only this way
     rows = []
     for action, objects in (
         ("create", session.new),
@@ -161,7 +161,7 @@ def _after_flush(session: Session, flush_context) -> None:
 def record_bulk(connection, member_ids: list[int], action: str, summary: str, changes=None) -> None:
     """Audit rows for members written outside the ORM (one per member)."""
     user_id, actor = current_actor()
-    now = clock.now()
+    now = clock.stamp()
     if not member_ids:
         return
     connection.execute(

@@ -28,7 +28,7 @@ class ConsentRecord(IdMixin, Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     granted: Mapped[bool] = mapped_column(Boolean)
-    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     source: Mapped[str] = mapped_column(String(100))
     wording: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -43,7 +43,7 @@ class AuditEntry(IdMixin, Model):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_member_dt", "member_id", "recorded_dt"),)
 
-    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When no user acted: "import", "scheduler", "membre" (a personal link)...
     actor: Mapped[str] = mapped_column(String(100), default="")

@@ -40,9 +40,20 @@ def _echo_results(results) -> None:
             click.echo(f"  ERREUR   {r.name} — {r.error}")
 
 
+def _load_jobs() -> None:
+    """The job registry, or the one-line French error of a missing job module (start-up)."""
+    from coopcrm.scheduler.registry import MissingJobModule, load_jobs
+
+    try:
+        load_jobs()
+    except MissingJobModule as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group(cls=AppGroup)
 def jobs() -> None:
     """Tâches périodiques (planificateur)."""
+    _load_jobs()
 
 
 @jobs.command("list")
@@ -107,6 +118,7 @@ def scheduler_command(poll):
     """Lancer le planificateur (processus à part, jamais dans le serveur web)."""
     from coopcrm.scheduler import lock, runner
 
+    _load_jobs()  # before waiting as a standby: a broken job list fails now, not on takeover
     logs.setup(logs.parse_level(current_app.config.get("LOG_LEVEL")))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick otherwise
     app = current_app._get_current_object()

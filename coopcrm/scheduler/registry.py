@@ -16,7 +16,6 @@ summary (a count or a sentence); the runner commits after it returns.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,17 +27,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from coopcrm import clock
 
-# Modules that register jobs when imported. A domain not built yet has no
-# module: it is skipped, and `coopcrm jobs list` shows what is registered.
+# Modules that register jobs when imported. Each must exist: a name listed here
+# whose module is missing (a typo, a file moved) would otherwise silently leave
+# its jobs unscheduled, so it stops the scheduler at start-up (`load_jobs`).
 JOB_MODULES = (
     "coopcrm.scheduler.maintenance",
     "coopcrm.sending.jobs",
     "coopcrm.cycle.jobs",
     "coopcrm.journeys.jobs",
-    "coopcrm.campaigns.jobs",
     "coopcrm.events.jobs",
     "coopcrm.surveys.jobs",
-    "coopcrm.privacy.jobs",
 )
 
 JobFunc = Callable[[datetime], "str | int | None"]
@@ -167,16 +165,28 @@ registry = Registry()
 register = registry.register
 
 
+class MissingJobModule(RuntimeError):
+    """A module named in JOB_MODULES cannot be found: its jobs would never run."""
+
+
 def load_jobs() -> Registry:
-    """Import every domain's job module (once) and return the registry."""
+    """Import every domain's job module (once) and return the registry.
+
+    Raises MissingJobModule when a module of JOB_MODULES does not exist; an
+    error inside an existing module propagates as it is.
+    """
     for module in JOB_MODULES:
-        if _exists(module):
+        try:
             importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not _is_or_contains(exc.name, module):
+                raise  # the module exists but imports something missing: its own bug
+            raise MissingJobModule(
+                f"module de tâches introuvable : {module} (JOB_MODULES, "
+                "coopcrm/scheduler/registry.py)") from exc
     return registry
 
 
-def _exists(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+def _is_or_contains(name: str, module: str) -> bool:
+    """Whether `name` is `module` or one of its parent packages."""
+    return module == name or module.startswith(name + ".")

@@ -128,7 +128,8 @@ def _work(job: Job, now: datetime, run_id: int) -> str:
     """
     for attempt in (1, 2):
         try:
-            with acting_as(actor=ACTOR):
+            # Hooks inside SQLAlchemy's flush (defaults, audit) stamp the job's `now` too.
+            with acting_as(actor=ACTOR), clock.stamping(now):
                 returned = job.func(now)
                 summary = "" if returned is None else str(returned)
                 run = db.session.get_one(JobRun, run_id)  # committed before the job ran

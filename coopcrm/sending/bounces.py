@@ -21,6 +21,7 @@ import hashlib
 import mailbox
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
@@ -38,7 +39,7 @@ from coopcrm.sending.models import Bounce, OutboxMessage
 ACTOR = "envoi"
 
 
-def _mark_member_bounced(member_id: int | None, address: str) -> bool:
+def _mark_member_bounced(member_id: int | None, address: str, now: datetime) -> bool:
     """Set the member's email status to 'bounced' if `address` is still their email."""
     if member_id is None:
         return False
@@ -47,7 +48,7 @@ def _mark_member_bounced(member_id: int | None, address: str) -> bool:
         return False
     if member.email_status == "bounced":
         return False
-    with acting_as(actor=ACTOR):
+    with acting_as(actor=ACTOR), clock.stamping(now):  # the audit entry and updated_dt
         member.email_status = "bounced"
         db.session.flush()
     return True
@@ -55,23 +56,28 @@ def _mark_member_bounced(member_id: int | None, address: str) -> bool:
 
 def record_hard(address: str, member_id: int | None, *, message_id: int | None = None,
                 status_code: str = "", diagnostic: str = "", source: str = "smtp",
-                source_ref: str | None = None) -> bool:
-    """Log a hard bounce; True if the member's address was switched to 'bounced'."""
+                source_ref: str | None = None, now: datetime | None = None) -> bool:
+    """Log a hard bounce; True if the member's address was switched to 'bounced'.
+
+    `now` (the flush's) dates the bounce and the member's change; by default, the clock.
+    """
+    now = now or clock.now()
     db.session.add(Bounce(
-        recorded_dt=clock.now(), member_id=member_id, message_id=message_id,
+        recorded_dt=now, member_id=member_id, message_id=message_id,
         address=address.lower(), kind="hard", status_code=status_code,
         diagnostic=diagnostic[:2000], source=source, source_ref=source_ref,
     ))
-    return _mark_member_bounced(member_id, address)
+    return _mark_member_bounced(member_id, address, now)
 
 
 def record_soft(address: str, member_id: int | None, *, message_id: int | None = None,
                 status_code: str = "", diagnostic: str = "", source: str = "smtp",
-                source_ref: str | None = None) -> bool:
+                source_ref: str | None = None, now: datetime | None = None) -> bool:
     """Log a soft bounce; True if it was one too many and the address is now 'bounced'."""
+    now = now or clock.now()
     address = address.lower()
     db.session.add(Bounce(
-        recorded_dt=clock.now(), member_id=member_id, message_id=message_id, address=address,
+        recorded_dt=now, member_id=member_id, message_id=message_id, address=address,
         kind="soft", status_code=status_code, diagnostic=diagnostic[:2000], source=source,
         source_ref=source_ref,
     ))
@@ -84,7 +90,7 @@ def record_soft(address: str, member_id: int | None, *, message_id: int | None =
         )
     )
     if count >= current_app.config.get("BOUNCE_SOFT_LIMIT", 3):
-        return _mark_member_bounced(member_id, address)
+        return _mark_member_bounced(member_id, address, now)
     return False
 
 

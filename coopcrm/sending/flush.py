@@ -62,9 +62,9 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import Any, cast
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import CursorResult, Executable, bindparam, func, select, update
@@ -124,9 +124,8 @@ def _due_ids(now, limit: int):
     )
 
 
-def claim(limit: int, token: str) -> list[int]:
-    """Mark up to `limit` due messages as 'sending' for this run, and commit."""
-    now = clock.now()
+def claim(limit: int, token: str, now: datetime) -> list[int]:
+    """Mark up to `limit` messages due as of `now` as 'sending' for this run, and commit."""
     # Two statements, not UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED):
     # PostgreSQL may run such a subquery more than once and claim more than n rows.
     locked = db.session.scalars(_due_ids(now, limit)).all()
@@ -145,12 +144,12 @@ def claim(limit: int, token: str) -> list[int]:
     return sorted(ids)
 
 
-def reclaim_stale(lease: timedelta = LEASE) -> int:
-    """Put back in the queue messages left 'sending' by a run that died."""
+def reclaim_stale(now: datetime, lease: timedelta = LEASE) -> int:
+    """Put back in the queue messages left 'sending' (as of `now`) by a run that died."""
     result = cast(CursorResult, db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "sending",
-               OutboxMessage.claimed_dt < clock.now() - lease)
+               OutboxMessage.claimed_dt < now - lease)
         .values(status="queued", claim_token=None, last_error=RESUMED)
         .execution_options(synchronize_session=False)
     ))
@@ -177,9 +176,11 @@ class _Pacer:
 class _Run:
     """State shared by the batches of one flush run."""
 
-    def __init__(self, transport, report: FlushReport, max_per_connection: int,
-                 on_accepted: Callable[[int], None] | None):
+    def __init__(self, transport: transports.Transport, report: FlushReport,
+                 max_per_connection: int,
+                 on_accepted: Callable[[int], None] | None, now: Callable[[], datetime]):
         config = current_app.config
+        self.now = now
         self.transport = transport
         self.report = report
         self.max_per_connection = max_per_connection
@@ -193,15 +194,14 @@ class _Run:
         self.shared: dict[int, dict] = {}
         self.templates: dict[str, rendering.EmailTemplate] = {}
         self.bounced_members: set[int] = set()
-        # An SMTPConnection or a FileConnection: only the former pipelines (duck-typed).
-        self.conn: Any = None
+        self.conn: transports.Connection | None = None
         self.conn_sent = 0
         self.pending: tuple | None = None  # (row, address): body sent, reply not read yet
         self._updates: dict[tuple, Executable] = {}
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
 
     # -- connection ------------------------------------------------------
-    def connection(self):
+    def connection(self) -> transports.Connection:
         if self.conn is not None and self.max_per_connection and \
                 self.conn_sent >= self.max_per_connection:
             self.close()
@@ -238,7 +238,7 @@ class _Run:
             return {}
         from coopcrm.links.services import message_links  # the links domain owns the tokens
 
-        return message_links(row.member_id, row.id, row.bulk, row.template)
+        return message_links(row.member_id, row.id, row.bulk, row.template, self.now())
 
     def build(self, row, address: str) -> bytes:
         template = self.templates.get(row.template)
@@ -256,7 +256,7 @@ class _Run:
             to_header=mime.address(row.to_name, address),
             subject=rendered.subject,
             message_id=message_id_for(row.id, row.idempotency_key, self.domain),
-            date=clock.now(),
+            date=self.now(),
             text=rendered.text,
             html=rendered.html,
             reply_to=self.reply_to,
@@ -338,7 +338,7 @@ class _Run:
     def announce(self, row, address: str, size: int) -> None:
         """Pipeline this message's envelope behind the pending body when nothing can
         change between the two: same connection kept, another recipient."""
-        if self.pending is None or not getattr(self.conn, "pipelining", False):
+        if self.pending is None or self.conn is None or not self.conn.pipelining:
             return
         pending_row, pending_address = self.pending
         if self.max_per_connection and self.conn_sent + 1 >= self.max_per_connection:
@@ -356,6 +356,7 @@ class _Run:
             return
         row, address = self.pending
         self.pending = None
+        assert self.conn is not None  # the pending body went on the open connection
         try:
             self.conn.finish()
         except transports.TransportError as exc:
@@ -365,7 +366,7 @@ class _Run:
             if self.on_accepted is not None:
                 self.on_accepted(row.id)  # tests inject a crash here
             # On PostgreSQL, committed without waiting for the WAL flush (see "The crash window").
-            self._set_row(row, address, status="sent", sent_dt=clock.now(), last_error="",
+            self._set_row(row, address, status="sent", sent_dt=self.now(), last_error="",
                           claim_token=None, async_commit=self.postgres,
                           message_id=message_id_for(row.id, row.idempotency_key, self.domain))
             self.report.sent += 1
@@ -385,7 +386,8 @@ class _Run:
             self._set_row(row, address, status="bounced", last_error=error, claim_token=None,
                           message_id=message_id_for(row.id, row.idempotency_key, self.domain))
             bounces.record_hard(address, row.member_id, message_id=row.id,
-                                status_code=str(exc.code or ""), diagnostic=exc.message)
+                                status_code=str(exc.code or ""), diagnostic=exc.message,
+                                now=self.now())
             if row.member_id is not None:
                 self.bounced_members.add(row.member_id)
             self.report.bounced += 1
@@ -399,12 +401,13 @@ class _Run:
             self._set_row(row, address, status="failed", claim_token=None,
                           last_error=f"Abandon après {row.attempts} tentatives : {error}")
             if bounces.record_soft(address, row.member_id, message_id=row.id,
-                                   status_code=str(exc.code or ""), diagnostic=exc.message):
+                                   status_code=str(exc.code or ""), diagnostic=exc.message,
+                                   now=self.now()):
                 self.bounced_members.add(row.member_id)
             self.report.failed += 1
         else:
             self._set_row(row, address, status="queued", claim_token=None, last_error=error,
-                          next_attempt_dt=clock.now() + backoff(row.attempts))
+                          next_attempt_dt=self.now() + backoff(row.attempts))
             self.report.retried += 1
 
     def release(self, ids: list[int], error: str) -> None:
@@ -435,16 +438,20 @@ def _load(ids: list[int]):
     ).all()
 
 
-def flush(*, limit: int | None = None, batch_size: int | None = None, transport=None,
+def flush(*, limit: int | None = None, batch_size: int | None = None,
+          transport: transports.Transport | None = None,
           rate: float | None = None, max_per_connection: int = 0,
           lease: timedelta = LEASE,
-          on_accepted: Callable[[int], None] | None = None) -> FlushReport:
+          on_accepted: Callable[[int], None] | None = None,
+          now: datetime | None = None) -> FlushReport:
     """Send what is due, batch by batch, until nothing is due (or `limit` messages handled).
 
     `transport` defaults to COOPCRM_SMTP_URL; `rate` to COOPCRM_SMTP_RATE
     (messages/s); `max_per_connection` (0: the whole batch) reconnects after that
     many messages. `on_accepted(row_id)` runs right after the server accepted a
     message, before it is marked sent: a hook for tests that simulate a crash.
+    `now` (the job's) is when the run starts; its stamps move on from there as the run
+    lasts (clock.running_from: leases, retries). By default, the clock.
     """
     config = current_app.config
     transport = transport or transports.from_url(config["SMTP_URL"])
@@ -454,14 +461,15 @@ def flush(*, limit: int | None = None, batch_size: int | None = None, transport=
         # A batch must finish well within the lease, or another run would reclaim it.
         batch_size = max(1, min(batch_size, int(rate * lease.total_seconds() / 2)))
     db.session.commit()  # start from a clean transaction; claims commit on their own
-    report = FlushReport(reclaimed=reclaim_stale(lease))
-    run = _Run(transport, report, max_per_connection, on_accepted)
+    run_clock = clock.running_from(now)
+    report = FlushReport(reclaimed=reclaim_stale(run_clock(), lease))
+    run = _Run(transport, report, max_per_connection, on_accepted, run_clock)
     pacer = _Pacer(rate)
     token = secrets.token_hex(8)
     try:
         while limit is None or report.handled < limit:
             want = batch_size if limit is None else min(batch_size, limit - report.handled)
-            ids = claim(want, token)
+            ids = claim(want, token, run_clock())
             if not ids:
                 break
             rows = _load(ids)

@@ -41,7 +41,7 @@ class SharedContext(IdMixin, Model):
 
     __tablename__ = "outbox_shared_contexts"
 
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
@@ -80,12 +80,12 @@ class OutboxMessage(IdMixin, Model):
 
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     claimed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[str | None] = mapped_column(String(250), index=True)
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     member: Mapped[Member | None] = relationship("Member")
@@ -108,7 +108,7 @@ class Bounce(IdMixin, Model):
         Index("ix_email_bounces_address", "address"),
     )
 
-    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), index=True
     )

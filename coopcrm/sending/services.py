@@ -114,9 +114,12 @@ def clean_context(context: dict | None) -> dict:
     return out
 
 
-def share_context(data: dict) -> SharedContext:
-    """Store variables common to many messages once; pass the result as `shared=`."""
-    shared = SharedContext(data=clean_context(data), created_dt=clock.now())
+def share_context(data: dict, *, now: datetime | None = None) -> SharedContext:
+    """Store variables common to many messages once; pass the result as `shared=`.
+
+    `now` (a job's) dates the row; by default, the clock.
+    """
+    shared = SharedContext(data=clean_context(data), created_dt=now or clock.now())
     db.session.add(shared)
     db.session.flush()
     return shared
@@ -174,12 +177,14 @@ def _row(template, key: str, bulk: bool, context: dict, shared: SharedContext | 
 
 def enqueue(template: str, member, context: dict | None, key: str, *, bulk: bool | None = None,
             to: tuple[str, str] | None = None, shared: SharedContext | None = None,
-            user=None, send_after: datetime | None = None) -> OutboxMessage | None:
+            user=None, send_after: datetime | None = None,
+            now: datetime | None = None) -> OutboxMessage | None:
     """Queue one message in the current transaction; None if `key` was already used.
 
     `member` is the recipient (its email, at this moment); `to=(address, name)`
     sends to someone who is not a member (a test to a referent). `bulk`
-    defaults to the template's own setting.
+    defaults to the template's own setting. `now` (a job's) dates the decision
+    and is when the message may go; by default, the clock.
     """
     tpl = rendering.get(template)
     bulk = tpl.bulk if bulk is None else bulk
@@ -196,7 +201,7 @@ def enqueue(template: str, member, context: dict | None, key: str, *, bulk: bool
         reason, member_id = (None if email else SUPPRESSION_REASONS["no_email"]), None
     else:
         raise ValueError("enqueue needs a member or to=(address, name)")
-    row = _row(tpl, key, bulk, context, shared, _Subjects(tpl, base), clock.now(),
+    row = _row(tpl, key, bulk, context, shared, _Subjects(tpl, base), now or clock.now(),
                member_id=member_id,
                email=email, name=name, reason=reason,
                user_id=user.id if user is not None else None, send_after=send_after)
@@ -207,20 +212,21 @@ def enqueue(template: str, member, context: dict | None, key: str, *, bulk: bool
 def enqueue_many(template: str, members: Iterable, key_fn: Callable[[Any], str],
                  context_fn: Callable[[Any], dict] | None = None, *,
                  bulk: bool | None = None, shared: SharedContext | dict | None = None,
-                 send_after: datetime | None = None, chunk_size: int = 5000) -> int:
+                 send_after: datetime | None = None, chunk_size: int = 5000,
+                 now: datetime | None = None) -> int:
     """Queue one message per member row in the current transaction; returns how many are new.
 
     `members` yields Members or rows with id, email, email_status, first_name,
     last_name, civility (and optionally anonymised_dt). Rows whose key exists are
     skipped by the database (ON CONFLICT DO NOTHING), so a send resumed after a
-    crash queues only what is missing.
+    crash queues only what is missing. `now` as in `enqueue`.
     """
+    now = now or clock.now()
     tpl = rendering.get(template)
     bulk = tpl.bulk if bulk is None else bulk
     if isinstance(shared, dict):
-        shared = share_context(shared)
+        shared = share_context(shared, now=now)
     subjects = _Subjects(tpl, {**system_context(), **(shared.data if shared else {})})
-    now = clock.now()
     inserted = 0
     chunk: list[dict] = []
     for m in members:

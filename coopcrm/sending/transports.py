@@ -1,10 +1,19 @@
-"""Where messages go: an SMTP server (COOPCRM_SMTP_URL), or a folder for development.
+"""Where messages go: an SMTP server (COOPCRM_SMTP_URL), a folder, or a list in memory.
 
     smtp://host:port                  plain (a local relay, the mail catcher)
     smtp://user:pass@host:587?starttls=1
     smtp://user:pass@host:587?starttls=1&cafile=/etc/ssl/relay-ca.pem   (a private CA)
     smtps://user:pass@host:465        implicit TLS
     file:///path/to/folder            one .eml file per message, nothing sent
+    memory://                         kept in this process (`MEMORY`), for tests
+
+`memory://` is not accepted from the environment (config.SMTP_SCHEMES): in a
+real process the messages would be marked sent and vanish with it.
+
+The flusher needs a `Transport` (`open()` a `Connection`) and drives the
+connection with `start`/`finish` per message, `announce` ahead when it
+`pipelining`, and `close`; a transport without pipelining just `send`s
+(`_OneAtATime`).
 
 On a reused connection, when the server offers PIPELINING (RFC 2920), a
 message's MAIL, RCPT and DATA go in one write, sent right behind the previous
@@ -25,15 +34,50 @@ import smtplib
 import socket
 import ssl
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 # Enhanced status codes that are about the address (RFC 3463 X.1.x mailbox/address,
 # X.2.1 mailbox disabled): the only 5xx that say "this address is bad".
 _ADDRESS_CODES = re.compile(r"^5\.(1\.\d+|2\.1)$")
+
+
+class Connection(Protocol):
+    """One open session with the mail server, as the outbox's flusher drives it."""
+
+    @property
+    def pipelining(self) -> bool:
+        """Whether `announce` may send the next envelope before this message's reply."""
+
+    def send(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        """Hand one message over; returns once it is accepted, raises TransportError if not."""
+
+    def start(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        """Send the envelope and the body; `finish` reads the verdict."""
+
+    def finish(self) -> None:
+        """The verdict on the message `start` sent: returns if accepted."""
+
+    def announce(self, from_addr: str, to_addr: str, size: int) -> None:
+        """Send the next message's envelope ahead (only when `pipelining`)."""
+
+    def drop_announced(self) -> bool:
+        """Give up an announced message (hang up); False if none was announced."""
+
+    def close(self) -> None:
+        """End the session (a no-op once closed)."""
+
+
+class Transport(Protocol):
+    """Where the outbox sends: each `open()` is one connection (one per batch)."""
+
+    def open(self) -> Connection:
+        """A new connection (SMTP: connected and authenticated; ConnectFailure if not)."""
 
 
 class TransportError(Exception):
@@ -341,7 +385,31 @@ class SMTPTransport:
         return SMTPConnection(self.settings)
 
 
-class FileConnection:
+class _OneAtATime:
+    """A connection without pipelining: `start` is the whole `send`, `finish` reads nothing."""
+
+    pipelining = False
+
+    def send(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        raise NotImplementedError
+
+    def start(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        self.send(from_addr, to_addr, raw)
+
+    def finish(self) -> None:
+        pass
+
+    def announce(self, from_addr: str, to_addr: str, size: int) -> None:
+        raise NotImplementedError("no pipelining on this connection")
+
+    def drop_announced(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+class FileConnection(_OneAtATime):
     """Writes each message to `<folder>/<n>.eml` (development without a mail server)."""
 
     def __init__(self, folder: Path):
@@ -352,20 +420,6 @@ class FileConnection:
         n = sum(1 for _ in self.folder.glob("*.eml")) + 1
         (self.folder / f"{n:06d}.eml").write_bytes(raw)
 
-    pipelining = False
-
-    def start(self, from_addr: str, to_addr: str, raw: bytes) -> None:
-        self.send(from_addr, to_addr, raw)
-
-    def drop_announced(self) -> bool:
-        return False
-
-    def finish(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
 
 class FileTransport:
     def __init__(self, folder: Path):
@@ -375,8 +429,67 @@ class FileTransport:
         return FileConnection(self.folder)
 
 
-def from_url(url: str):
+@dataclass(frozen=True)
+class SentMessage:
+    """One message a MemoryTransport accepted: its envelope and its bytes as they would go."""
+
+    mail_from: str
+    rcpt_to: str
+    raw: bytes
+
+    @property
+    def email(self) -> EmailMessage:
+        """The message parsed (modern policy: `msg["Subject"]`, `msg.get_body()`)."""
+        import email
+        import email.policy
+
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
+
+
+class MemoryConnection(_OneAtATime):
+    def __init__(self, transport: MemoryTransport):
+        self.transport = transport
+
+    def send(self, from_addr: str, to_addr: str, raw: bytes) -> None:
+        refusals = self.transport.refusals.get(to_addr.lower())
+        if refusals:
+            raise refusals.pop(0)
+        self.transport.sent.append(SentMessage(from_addr, to_addr, bytes(raw)))
+
+
+@dataclass
+class MemoryTransport:
+    """Keeps every message it is given, in order, with its envelope (tests)."""
+
+    sent: list[SentMessage] = field(default_factory=list)
+    connections: int = 0
+    refusals: dict[str, list[TransportError]] = field(default_factory=dict)
+
+    def open(self) -> MemoryConnection:
+        self.connections += 1
+        return MemoryConnection(self)
+
+    def refuse(self, address: str, *errors: TransportError) -> None:
+        """The next messages to `address` fail with these, in order; then it accepts."""
+        self.refusals.setdefault(address.lower(), []).extend(errors)
+
+    def clear(self) -> None:
+        self.sent.clear()
+        self.refusals.clear()
+        self.connections = 0
+
+    def to(self, address: str) -> list[SentMessage]:
+        """The messages sent to `address`."""
+        return [m for m in self.sent if m.rcpt_to == address]
+
+
+MEMORY = MemoryTransport()  # what `memory://` names: one per process
+
+
+def from_url(url: str) -> Transport:
     """The transport COOPCRM_SMTP_URL names."""
+    if url.startswith("memory://"):
+        return MEMORY
     if url.startswith("file://"):
         return FileTransport(Path(unquote(urlsplit(url).path)))
     return SMTPTransport(SMTPSettings.from_url(url))

@@ -132,7 +132,7 @@ class SurveyInvitation(IdMixin, Model):
     # "email" (a personal link was queued) or "courrier" (no deliverable address: print it).
     channel: Mapped[str] = mapped_column(String(20), default="email")
     outbox_key: Mapped[str] = mapped_column(String(200), default="")
-    invited_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    invited_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_reminder_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # For an anonymous survey, only the day: the time would help match the answer to the member.

@@ -81,7 +81,7 @@ def _already_invited(survey_id: int, ids: list[int]) -> set[int]:
 
 def invite(survey: Survey, members: Iterable[Member], *, key_prefix: str,
            template: str = "survey_invitation", extra_context: dict | None = None,
-           url_name: str = "survey_url", user=None) -> int:
+           url_name: str = "survey_url", user=None, now: datetime | None = None) -> int:
     """Invite members to answer `survey`; returns how many were newly invited. Never commits.
 
     Members already invited to this survey (or anonymised) are skipped. Each
@@ -92,8 +92,10 @@ def invite(survey: Survey, members: Iterable[Member], *, key_prefix: str,
     keeps a "not sent" row saying why. A closed survey or a ready-made model
     invites nobody (returns 0). `user` is accepted for symmetry with other
     services (who decided); the outbox rows carry no author for bulk sends.
+    `now` (a job's) is when the invitation is decided; by default, the clock.
     """
-    if survey.is_template or survey.is_closed():
+    now = now or clock.now()
+    if survey.is_template or survey.is_closed(now):
         # Links to a closed survey would be dead on arrival (a follow-up rule still
         # pointing at last year's survey): invite nobody rather than fail the caller.
         current_app.logger.warning("survey %s is closed or a template: nobody invited",
@@ -109,10 +111,9 @@ def invite(survey: Survey, members: Iterable[Member], *, key_prefix: str,
     new = [m for mid, m in unique.items() if mid not in done]
     if not new:
         return 0
-    now = clock.now()
     expires = link_expiry(survey, now)
     raws = links.issue_many([{"member_id": m.id, "purpose": PURPOSE, "subject_id": survey.id,
-                              "expires_dt": expires} for m in new])
+                              "expires_dt": expires} for m in new], now)
     urls = {m.id: survey_url(raw) for m, raw in zip(new, raws, strict=True)}
 
     def key(m) -> str:
@@ -126,7 +127,8 @@ def invite(survey: Survey, members: Iterable[Member], *, key_prefix: str,
     shared = {"survey_title": survey.title, "intro": survey.intro or "",
               "deadline": survey.closes_on, **(extra_context or {})}
     sending.enqueue_many(template, new, key,
-                         lambda m: _link_context(survey, urls[m.id], url_name), shared=shared)
+                         lambda m: _link_context(survey, urls[m.id], url_name), shared=shared,
+                         now=now)
     return len(new)
 
 
@@ -182,7 +184,7 @@ def _remind(survey: Survey, due: list[SurveyInvitation], now: datetime) -> int:
     due = [i for i in due if i.member_id in members]
     raws = links.issue_many([{"member_id": i.member_id, "purpose": PURPOSE,
                               "subject_id": survey.id, "expires_dt": link_expiry(survey, now)}
-                             for i in due])
+                             for i in due], now)
     urls = {i.member_id: survey_url(raw) for i, raw in zip(due, raws, strict=True)}
     number = {i.member_id: i.reminders_sent + 1 for i in due}
     sending.enqueue_many(
@@ -190,7 +192,7 @@ def _remind(survey: Survey, due: list[SurveyInvitation], now: datetime) -> int:
         lambda m: f"survey:{survey.id}:reminder:{number[m.id]}:member:{m.id}",
         lambda m: _link_context(survey, urls[m.id], "survey_url"),
         shared={"survey_title": survey.title, "intro": survey.intro or "",
-                "deadline": survey.closes_on})
+                "deadline": survey.closes_on}, now=now)
     for i in due:
         i.reminders_sent += 1
         i.last_reminder_dt = now

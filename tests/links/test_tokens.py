@@ -127,6 +127,16 @@ def test_signature_from_another_secret_is_refused(app):
         app.config["SECRET_KEY_FALLBACKS"] = None
 
 
+def test_a_link_signed_as_of_a_given_time_is_the_one_the_clock_would_sign_then():
+    later = T0 + timedelta(days=400)
+    clock.set_now(T0)
+    as_of = services.sign(5, PREFERENCES, 7, now=later)
+    clock.set_now(later)
+    assert as_of == services.sign(5, PREFERENCES, 7)
+    clock.set_now(later + timedelta(days=89))  # its age counts from `later`, not T0
+    assert services.verify(as_of, PREFERENCES) == 5
+
+
 def test_signed_links_expire_by_purpose():
     clock.set_now(T0)
     unsub, pref = services.sign(5, UNSUBSCRIBE), services.sign(5, PREFERENCES, 9)

@@ -86,3 +86,54 @@ def test_schedules_read_in_plain_french():
     assert Job("x", _noop, every=timedelta(days=1)).schedule_fr == "tous les jours"
     assert Job("x", _noop, every=timedelta(hours=6)).schedule_fr == "toutes les 6 heures"
     assert Job("x", _noop, cron={"hour": 9, "minute": 0}).schedule_fr == "tous les jours à 09:00"
+
+
+def test_every_listed_job_module_exists_and_registers_jobs():
+    import importlib
+
+    from coopcrm.scheduler import registry as reg
+
+    load_jobs()
+    owners = {job.func.__module__ for job in reg.registry.all()}
+    for module in reg.JOB_MODULES:
+        importlib.import_module(module)  # raises if the module is missing
+        assert module in owners, f"{module} registers no job"
+
+
+def test_a_missing_job_module_is_an_error_not_skipped(monkeypatch):
+    from coopcrm.scheduler import registry as reg
+
+    monkeypatch.setattr(reg, "JOB_MODULES", (*reg.JOB_MODULES, "coopcrm.nowhere.jobs"))
+    with pytest.raises(reg.MissingJobModule, match=r"coopcrm\.nowhere\.jobs"):
+        load_jobs()
+
+
+def test_a_broken_import_inside_a_job_module_is_not_reported_as_a_missing_module(
+        monkeypatch, tmp_path):
+    from coopcrm.scheduler import registry as reg
+
+    (tmp_path / "broken_jobs_module.py").write_text("import coopcrm.no_such_thing\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(reg, "JOB_MODULES", ("broken_jobs_module",))
+    with pytest.raises(ModuleNotFoundError) as raised:
+        load_jobs()
+    assert not isinstance(raised.value, reg.MissingJobModule)
+    assert raised.value.name == "coopcrm.no_such_thing"
+
+
+def test_the_scheduler_refuses_to_start_with_a_missing_job_module(app, monkeypatch):
+    from coopcrm.cli import main
+    from coopcrm.scheduler import registry as reg
+    from coopcrm.scheduler import runner
+
+    def never(*args, **kwargs):
+        raise AssertionError("the scheduler started")
+
+    monkeypatch.setattr(runner, "serve", never)
+    monkeypatch.setattr(reg, "JOB_MODULES", (*reg.JOB_MODULES, "coopcrm.nowhere.jobs"))
+    cli = app.test_cli_runner()
+    for args in (["scheduler"], ["jobs", "list"]):
+        result = cli.invoke(main, args=args)
+        assert result.exit_code == 1, result.output
+        assert "module de tâches introuvable : coopcrm.nowhere.jobs" in result.output
+        assert "Traceback" not in result.output

@@ -138,3 +138,16 @@ def smtp_server(app):
     yield sink
     app.config["SMTP_URL"], app.config["SMTP_RATE"] = previous
     sink.stop()
+
+
+@pytest.fixture
+def memory_mail(app):
+    """The outbox sends to `transports.MEMORY` (memory://): no server, every message kept."""
+    from coopcrm.sending import transports
+
+    transports.MEMORY.clear()
+    previous = app.config["SMTP_URL"], app.config.get("SMTP_RATE", 0)
+    app.config.update(SMTP_URL="memory://", SMTP_RATE=0)
+    yield transports.MEMORY
+    app.config["SMTP_URL"], app.config["SMTP_RATE"] = previous
+    transports.MEMORY.clear()
