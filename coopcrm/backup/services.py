@@ -20,6 +20,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from coopcrm import fr
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 ENGINE_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -57,12 +59,12 @@ class Summary:
 
 def _size_fr(size: int) -> str:
     if size < 1024 * 1024:
-        return f"{size / 1024:.1f} Ko".replace(".", ",")
-    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+        return f"{fr.decimal(size / 1024, 1)} Ko"
+    return f"{fr.decimal(size / (1024 * 1024), 1)} Mo"
 
 
 def _seconds_fr(seconds: float) -> str:
-    return f"{seconds:.2f} s".replace(".", ",")
+    return f"{fr.decimal(seconds, 2)} s"
 
 
 def engine_of(url: str) -> str:

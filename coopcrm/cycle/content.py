@@ -8,13 +8,13 @@ by a regular expression; anything else in double braces stays as text.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from html import escape
 
 import nh3
 from flask import current_app
 from sqlalchemy import func, select
 
+from coopcrm import fr
 from coopcrm.extensions import db
 
 PLACEHOLDERS = {
@@ -57,19 +57,6 @@ def clean_content(content: dict) -> dict:
     }
 
 
-def _format_amount(amount) -> str:
-    value = Decimal(str(amount))
-    if value == value.to_integral_value():
-        text = f"{int(value):,}".replace(",", "\u00a0")
-    else:
-        text = f"{value:,.2f}".replace(",", "\u00a0").replace(".", ",")
-    return f"{text}\u00a0€"
-
-
-def _format_count(count: int) -> str:
-    return f"{count:,}".replace(",", "\u00a0")
-
-
 def live_figures() -> dict:
     """The figures N°1 quotes, as formatted strings: coopérateurs count, one share's amount."""
     from coopcrm.members.models import Member, ShareMovement
@@ -84,7 +71,7 @@ def live_figures() -> dict:
     )
     if unit is None:
         unit = current_app.config.get("SHARE_UNIT_AMOUNT", "16")
-    return {"nombre_cooperateurs": _format_count(count), "montant_part": _format_amount(unit)}
+    return {"nombre_cooperateurs": fr.count(count), "montant_part": fr.money_prose(unit)}
 
 
 def substitute(text: str | None, figures: dict, html: bool = False) -> str:

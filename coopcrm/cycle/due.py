@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, literal, select
 from sqlalchemy.sql import ColumnElement, Select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.cycle import schedule
 from coopcrm.cycle.eligibility import eligible, why_not
 from coopcrm.cycle.models import Edition, NewsletterIssue, Receipt
@@ -242,7 +242,7 @@ def _messages(member: Member, editions: list[Edition]) -> dict[int, OutboxMessag
 
 
 def _fr(moment: datetime) -> str:
-    return moment.astimezone(clock.PARIS).strftime("%d/%m/%Y à %H:%M")
+    return fr.datetime(moment, at=True)
 
 
 def _explain(edition: Edition, member: Member, receipt: Receipt | None,

@@ -6,7 +6,7 @@ import calendar
 
 from sqlalchemy import select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.cycle.content import clean_content, is_http_url
 from coopcrm.cycle.due import lock
 from coopcrm.cycle.models import Edition, NewsletterIssue
@@ -162,6 +162,5 @@ def status_label(edition: Edition) -> str:
     if edition.closed_dt is not None:
         return "Clôturée"
     if edition.frozen_dt is not None:
-        local = edition.frozen_dt.astimezone(clock.PARIS)
-        return f"Envoyée le {local:%d/%m/%Y à %H:%M}"
+        return f"Envoyée le {fr.datetime(edition.frozen_dt, at=True)}"
     return "Approuvée" if edition.status == "approved" else "Brouillon"

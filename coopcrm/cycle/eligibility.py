@@ -21,6 +21,7 @@ from datetime import date
 from sqlalchemy import and_, case, select
 from sqlalchemy.sql import ColumnElement
 
+from coopcrm import fr
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
 
@@ -47,7 +48,7 @@ def _signature(member: Member) -> str:
     signed = member.reservation_signed_on
     if signed is None:
         return "Pas de date de signature du contrat de réservation."
-    return f"Pas encore signataire à cette date (signature le {signed:%d/%m/%Y})."
+    return f"Pas encore signataire à cette date (signature le {fr.date(signed)})."
 
 
 def _status(member: Member) -> str:

@@ -33,11 +33,7 @@ def _cycle_helpers():
         """The member's cycle history (edition, state, reason, when)."""
         return due.member_history(member, clock.now())
 
-    return {"cycle_member_history": cycle_member_history, "cycle_paris": _paris}
-
-
-def _paris(moment, fmt: str = "%d/%m/%Y à %H:%M") -> str:
-    return moment.astimezone(clock.PARIS).strftime(fmt) if moment else ""
+    return {"cycle_member_history": cycle_member_history}
 
 
 def _edition(edition_id: int) -> Edition:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.auth.models import User
 from coopcrm.events import services, timeline
 from coopcrm.events.models import Attendance, Event, EventStep, Invitation
@@ -60,7 +60,7 @@ def load_demo(now: datetime | None = None, random_seed: int = 2026) -> str:
         past = _past_ag(today, user, rng)
         workshops = _workshops(today, user)
     db.session.commit()
-    return (f"Événements : {ag.title} le {next_ag:%d/%m/%Y}"
+    return (f"Événements : {ag.title} le {fr.date(next_ag)}"
             + (f", {past.title} avec sa feuille de présence" if past else "")
             + f", cycle « {SERIES_TITLE} » de {workshops} séances.")
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from coopcrm import fr
+
 DEFAULT_QUORUM = {
     ("ag_ordinaire", 1): Fraction(1, 5),
     ("ag_ordinaire", 2): None,
@@ -109,6 +111,4 @@ def fraction_fr(value: Fraction | None) -> str:
 
 def votes_fr(value: Decimal) -> str:
     """A number of votes for display: '12' or '12,5'."""
-    value = Decimal(value).quantize(Decimal("0.001")).normalize()
-    text = f"{value:f}"
-    return text.replace(".", ",")
+    return fr.decimal(Decimal(value).quantize(Decimal("0.001")).normalize())

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.auth.access import editor_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.events import checkin, quorum, services, timeline
@@ -299,17 +299,9 @@ def participation():
 # --- template helpers -------------------------------------------------------
 
 
-@bp.app_template_filter("event_when")
-def _event_when(value):
-    from coopcrm.sending.rendering import datetime_fr
-
-    return datetime_fr(value)
-
-
-@bp.app_template_filter("event_time")
-def _event_time(value):
-    local = value.astimezone(clock.PARIS)
-    return f"{local.hour}\u00a0h\u00a0{local.minute:02d}"
+bp.add_app_template_filter(fr.long_datetime, "event_when")
+bp.add_app_template_filter(fr.time, "event_time")
+bp.add_app_template_filter(fr.long_date, "event_day")
 
 
 @bp.app_template_filter("quorum_fraction")
@@ -325,10 +317,3 @@ def _member_events(member):
 @bp.app_template_global("events_now")
 def _events_now():
     return clock.now()
-
-
-@bp.app_template_filter("event_day")
-def _event_day(value):
-    from coopcrm.sending.rendering import date_fr
-
-    return date_fr(value)

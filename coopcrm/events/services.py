@@ -13,7 +13,7 @@ import nh3
 from flask import current_app
 from sqlalchemy import func, select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.errors import ValidationFailed
 from coopcrm.events.models import AG_KINDS, KINDS, Event, EventSeries, Invitation, Resolution
 from coopcrm.extensions import db
@@ -101,7 +101,7 @@ def check(data: EventData, event: Event | None = None) -> dict[str, str]:
     if moved and (event_date - today).days < MIN_NOTICE_DAYS:
         earliest = today + timedelta(days=MIN_NOTICE_DAYS)
         errors["starts_dt"] = (f"Prévenez au moins {MIN_NOTICE_DAYS} jours à l'avance : "
-                               f"date au plus tôt le {earliest:%d/%m/%Y}.")
+                               f"date au plus tôt le {fr.date(earliest)}.")
         return errors
     send_on = data.send_on or default_send_on(data.kind, event_date, data.convocation_number)
     if data.kind in AG_KINDS:
@@ -111,18 +111,18 @@ def check(data: EventData, event: Event | None = None) -> dict[str, str]:
             errors["starts_dt"] = (
                 f"Trop tard pour convoquer dans les délais : la convocation doit partir au moins "
                 f"{delay} jours avant l'AG. Choisissez une AG le "
-                f"{today + timedelta(days=delay):%d/%m/%Y} ou plus tard.")
+                f"{fr.date(today + timedelta(days=delay))} ou plus tard.")
         elif send_on > deadline:
             errors["send_on"] = (
                 f"Convocation trop tardive : elle doit partir au moins {delay} jours avant l'AG, "
-                f"soit au plus tard le {deadline:%d/%m/%Y}.")
+                f"soit au plus tard le {fr.date(deadline)}.")
         elif not already_sent and send_on < today:
             errors["send_on"] = "La date d'envoi de la convocation est passée."
     else:
         latest = event_date - timedelta(days=MIN_NOTICE_DAYS)
         if send_on > latest:
             errors["send_on"] = (f"Les invitations doivent partir au moins {MIN_NOTICE_DAYS} jours "
-                                 f"avant, soit au plus tard le {latest:%d/%m/%Y}.")
+                                 f"avant, soit au plus tard le {fr.date(latest)}.")
         elif not already_sent and send_on < today:
             errors["send_on"] = "La date d'envoi des invitations est passée."
     return errors

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.errors import ValidationFailed
 from coopcrm.events import services
 from coopcrm.events.models import Attendance, Event, EventStep, Invitation
@@ -215,7 +215,7 @@ def _step_convocation(event: Event, row: EventStep, now: datetime) -> None:
     row.note = f"{len(by_email)} par email, {by_post} par courrier."
     if clock.day_of(now) > deadline:
         row.outcome = "late"
-        row.note += (f" Envoyée après le {deadline:%d/%m/%Y} : hors délai statutaire, "
+        row.note += (f" Envoyée après le {fr.date(deadline)} : hors délai statutaire, "
                      "vérifiez la validité de l'AG.")
 
 
@@ -296,4 +296,4 @@ def check_convocation_day(event: Event, day: date) -> None:
     deadline = services.convocation_deadline(event.start_date, event.convocation_number)
     if day > deadline:
         raise ValidationFailed({"send_on": f"Convocation trop tardive : au plus tard le "
-                                           f"{deadline:%d/%m/%Y}."})
+                                           f"{fr.date(deadline)}."})

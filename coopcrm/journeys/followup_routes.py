@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
@@ -50,7 +50,7 @@ def plan():
             _attach(form, failed.errors)
         else:
             day = form.occurs_on.data
-            flash(f"{len(planned)} visite(s) de courtoisie planifiée(s) le {day:%d/%m/%Y}.",
+            flash(f"{len(planned)} visite(s) de courtoisie planifiée(s) le {fr.date(day)}.",
                   "success")
             return redirect(url_for("followups.courtesy", **_filters()))
     flash("Aucune visite n'a été planifiée : corrigez le formulaire.", "error")

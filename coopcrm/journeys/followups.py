@@ -18,7 +18,7 @@ from typing import cast
 import jinja2
 from sqlalchemy import CursorResult, func, select, update
 
-from coopcrm import clock, resources
+from coopcrm import clock, fr, resources
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.journeys.models import (
@@ -298,7 +298,7 @@ def apply(moment: Moment, change: str, user=None, now: datetime | None = None) -
 def _initial_status(rule: FollowUpRule, member, day: date, today: date) -> tuple[str, str]:
     late = (today - day).days
     if rule.max_late_days is not None and late > rule.max_late_days:
-        return "skipped", (f"Trop ancien : la relance était due le {day:%d/%m/%Y}, "
+        return "skipped", (f"Trop ancien : la relance était due le {fr.date(day)}, "
                            f"il y a {late} jours (limite : {rule.max_late_days} jours).")
     reason = _member_reason(rule, member)
     if reason:
@@ -413,7 +413,7 @@ def _plan(rule: FollowUpRule, due: FollowUpDue, moment: Moment, member, now: dat
     if open_one is not None:
         state = "réalisé" if open_one.status == "done" else "prévu"
         return "done", (f"Rien à planifier : « {plan_type.label} » déjà {state} "
-                        f"le {open_one.occurs_on:%d/%m/%Y}.")
+                        f"le {fr.date(open_one.occurs_on)}.")
     # The later of the due day and today (a late run plans from today, never in the past).
     today = clock.day_of(now)
     owner = moment.owner if moment.owner is not None and moment.owner.active else None
@@ -423,4 +423,4 @@ def _plan(rule: FollowUpRule, due: FollowUpDue, moment: Moment, member, now: dat
             owner=owner, notes=f"Planifié automatiquement (règle « {rule.label} »).", now=now)
     except ValidationFailed as failed:
         return "skipped", "Non planifié : " + " ".join(failed.errors.values())
-    return "done", f"« {plan_type.label} » prévu le {planned.occurs_on:%d/%m/%Y}."
+    return "done", f"« {plan_type.label} » prévu le {fr.date(planned.occurs_on)}."

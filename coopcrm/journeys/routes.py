@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.auth.access import editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
@@ -83,7 +83,7 @@ def record(member_id: int):
             db.session.rollback()
             attach_errors(form, failed.errors, fallback=first_field(form))
         else:
-            when = moment.occurs_on.strftime("%d/%m/%Y")
+            when = fr.date(moment.occurs_on)
             if moment.status == "done":
                 flash(f"Moment noté : « {moment.type.label} », réalisé le {when}.", "success")
             else:
@@ -126,7 +126,7 @@ def cancel(member_id: int, moment_id: int):
             db.session.rollback()
             flash(_first(failed), "error")
         else:
-            flash(f"« {moment.type.label} » du {moment.occurs_on:%d/%m/%Y} annulé.", "success")
+            flash(f"« {moment.type.label} » du {fr.date(moment.occurs_on)} annulé.", "success")
         return _back(member)
     if moment.status != "planned":
         flash("Seul un moment prévu peut être annulé.", "error")
@@ -150,7 +150,7 @@ def reschedule(member_id: int, moment_id: int):
             db.session.rollback()
             attach_errors(form, failed.errors, fallback=first_field(form))
         else:
-            flash(f"« {moment.type.label} » reporté au {moment.occurs_on:%d/%m/%Y}.", "success")
+            flash(f"« {moment.type.label} » reporté au {fr.date(moment.occurs_on)}.", "success")
             return _back(member)
     status = 422 if form.is_submitted() else 200
     return render_template("journeys/reschedule.html", member=member, moment=moment,

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -239,7 +239,7 @@ def _date_error(value: date | None, status: str, today: date) -> str | None:
     if value is None:
         return "Indiquez la date."
     if value < EARLIEST:
-        return f"La date {value:%d/%m/%Y} est invraisemblable."
+        return f"La date {fr.date(value)} est invraisemblable."
     if status == "done" and value > today:
         return "Un moment réalisé ne peut pas être daté dans le futur."
     if status == "planned":
@@ -247,7 +247,7 @@ def _date_error(value: date | None, status: str, today: date) -> str | None:
             return ("Un moment prévu se date d'aujourd'hui ou plus tard "
                     "(s'il a eu lieu, notez-le comme réalisé).")
         if value > today + PLAN_HORIZON:
-            return f"La date {value:%d/%m/%Y} est trop lointaine."
+            return f"La date {fr.date(value)} est trop lointaine."
     return None
 
 
@@ -261,7 +261,7 @@ def _open_moment(member: Member, moment_type: MomentType) -> Moment | None:
 
 
 def _clash_message(moment_type: MomentType, clash: Moment, status: str) -> str:
-    when = clash.occurs_on.strftime("%d/%m/%Y")
+    when = fr.date(clash.occurs_on)
     if clash.status == "done":
         return f"« {moment_type.label} » est déjà noté comme réalisé le {when}."
     if status == "done":

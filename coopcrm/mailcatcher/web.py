@@ -9,7 +9,7 @@ import secrets
 from flask import Flask, abort, redirect, render_template, request, url_for
 
 import coopcrm
-from coopcrm import clock
+from coopcrm import fr
 from coopcrm.mailcatcher.store import ENVELOPE_FROM, ENVELOPE_TO, KEY_CHARS, MailStore
 
 PER_PAGE = 50
@@ -63,9 +63,7 @@ def create_web_app(store: MailStore) -> Flask:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @app.template_filter("paris")
-    def _paris(value):
-        return value.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M:%S")
+    app.jinja_env.filters.update(fr.page_filters())
 
     @app.get("/")
     def index():

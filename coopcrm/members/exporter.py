@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
+from coopcrm import fr
 from coopcrm.extensions import db
 from coopcrm.members.importer import Everyone
 from coopcrm.members.importer_read import COLUMNS
@@ -80,13 +81,13 @@ def _cells(record, as_text: bool) -> list:
     def day(value):
         if value is None:
             return ""
-        return value.strftime("%d/%m/%Y") if as_text else value
+        return fr.date(value) if as_text else value
 
     cells = [
         reference or "", civility or "", first or "", last or "", email or "", phone or "",
         address or "", postal or "", city or "", entity or "", residence or "", track,
         college or "", status, day(signed), day(moved), count or "",
-        (str(unit).replace(".", ",") if as_text else float(unit)) if unit is not None else "",
+        (fr.decimal(unit) if as_text else float(unit)) if unit is not None else "",
         day(subscribed), "oui" if newsletter else "non", "oui" if econvocation else "non",
     ]
     return [neutral(c) for c in cells]

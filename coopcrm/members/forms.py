@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateInput, TextInput
 
+from coopcrm import fr
 from coopcrm.forms import attach_errors, choices
 from coopcrm.members import validation
 from coopcrm.members.models import EMAIL_STATUSES, TRACKS
@@ -52,7 +53,7 @@ class AmountField(Field):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else str(self.data).replace(".", ",")
+        return "" if self.data is None else fr.decimal(self.data)
 
     def process_formdata(self, valuelist):
         self.data = None

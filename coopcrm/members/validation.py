@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 
+from coopcrm import fr
 from coopcrm.members.text import fold
 
 TRUE_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "x"}
@@ -66,9 +67,9 @@ def day(value, *, allow_future: bool = True, today: date | None = None) -> date 
         if parsed is None:
             raise FieldError(f"« {text} » n'est pas une date valide (attendu JJ/MM/AAAA).")
     if parsed < EARLIEST:
-        raise FieldError(f"La date {parsed:%d/%m/%Y} est invraisemblable.")
+        raise FieldError(f"La date {fr.date(parsed)} est invraisemblable.")
     if not allow_future and today is not None and parsed > today:
-        raise FieldError(f"La date {parsed:%d/%m/%Y} est dans le futur.")
+        raise FieldError(f"La date {fr.date(parsed)} est dans le futur.")
     return parsed
 
 

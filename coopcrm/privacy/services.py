@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from coopcrm import fr
 from coopcrm.extensions import db
 from coopcrm.pagination import Page, paginate
 from coopcrm.privacy.models import CONSENT_KINDS, AuditEntry
@@ -151,25 +152,21 @@ def _show(key: str, value, names) -> str:
     if key in _CODES:
         return _CODES[key].get(value, str(value))
     if key in _MONEY:
-        from coopcrm.templating import _money
-
         try:
-            return _money(Decimal(str(value)))
+            return fr.money(Decimal(str(value)))
         except ArithmeticError:
             return str(value)
     if isinstance(value, str) and key.endswith(("_on", "_date")):
         try:
-            return date.fromisoformat(value).strftime("%d/%m/%Y")
+            return fr.date(date.fromisoformat(value))
         except ValueError:
             return value
     if isinstance(value, str) and key.endswith("_dt"):
         try:
-            from coopcrm.templating import _datetime
-
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-            return _datetime(moment)
+            return fr.datetime(moment)
         except ValueError:
             return value
     return str(value)

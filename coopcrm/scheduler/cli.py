@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from coopcrm import clock, logs
+from coopcrm import clock, fr, logs
 
 NOW_HELP = "Date et heure de référence (ISO, heure de Paris si sans fuseau), ex. 2027-01-15T09:00"
 
@@ -67,7 +67,7 @@ def list_jobs():
         if last is None:
             click.echo("    jamais exécutée")
         else:
-            line = f"    dernière : {services.paris_fr(last.started_dt)} {last.status_label}"
+            line = f"    dernière : {fr.datetime(last.started_dt)} {last.status_label}"
             if last.summary:
                 line += f" — {last.summary}"
             click.echo(line)
@@ -79,13 +79,12 @@ def list_jobs():
 def run_due_command(now_text):
     """Exécuter une fois chaque tâche due à cette date (rattrapage, tests)."""
     from coopcrm.scheduler import runner
-    from coopcrm.scheduler.services import paris_fr
 
     now = _parse_now(now_text)
     with clock.frozen(now) if now else nullcontext():
         now = clock.now()
         results = runner.run_due(now, origin="run-due")
-    click.echo(f"Au {paris_fr(now)} (heure de Paris) : {len(results)} tâche(s) due(s).")
+    click.echo(f"Au {fr.datetime(now)} (heure de Paris) : {len(results)} tâche(s) due(s).")
     _echo_results(results)
     if any(r.failed for r in results):
         sys.exit(1)

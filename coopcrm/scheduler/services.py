@@ -9,16 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.extensions import db
 from coopcrm.scheduler.models import HEARTBEAT_ID, JobRun, SchedulerHeartbeat
 from coopcrm.scheduler.registry import Job, load_jobs
 from coopcrm.scheduler.runner import last_successes
-
-
-def paris_fr(dt: datetime | None) -> str:
-    """dd/mm/yyyy HH:MM in Paris time ("—" for none)."""
-    return dt.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M") if dt else "—"
 
 
 @dataclass
@@ -38,8 +33,8 @@ class JobStatus:
         if self.last_ok_dt is None:
             return "dès le prochain passage (jamais réussie)"
         if self.is_due:
-            return f"dès le prochain passage (prévue le {paris_fr(self.next_due)})"
-        return paris_fr(self.next_due)
+            return f"dès le prochain passage (prévue le {fr.datetime(self.next_due)})"
+        return fr.datetime(self.next_due)
 
 
 def latest_runs() -> dict[str, JobRun]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, func, select
 
+from coopcrm import fr
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members.models import STATUSES, TRACKS, College, Entity, Residence
@@ -91,9 +92,9 @@ def describe(filters: dict) -> list[str]:
     if f.tenure_max is not None:
         out.append(f"Ancienneté d'au plus {f.tenure_max} an(s)")
     if f.signed_from:
-        out.append(f"Signature de réservation à partir du {f.signed_from:%d/%m/%Y}")
+        out.append(f"Signature de réservation à partir du {fr.date(f.signed_from)}")
     if f.signed_to:
-        out.append(f"Signature de réservation jusqu'au {f.signed_to:%d/%m/%Y}")
+        out.append(f"Signature de réservation jusqu'au {fr.date(f.signed_to)}")
     for name, label in (("deliverable", "Email valide"),
                         ("newsletter", "Accord lettre d'information"),
                         ("econvocation", "Accord convocation électronique")):

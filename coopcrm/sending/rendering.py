@@ -27,7 +27,6 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
 from html import unescape
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from flask import current_app
 from markupsafe import Markup
 from mjml import mjml2html
 
-from coopcrm import clock, resources
+from coopcrm import fr, resources
 
 _HEADER = re.compile(r"\A\s*<!--(.*?)-->\s*", re.S)
 _INCLUDE = re.compile(r"<mj-include\s+([^>]*?)/>")
@@ -84,42 +83,6 @@ class Rendered:
 
 # -- filters -----------------------------------------------------------------
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-
-
-def _as_datetime(value) -> datetime | date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (date, datetime)):
-        return value
-    text = str(value)
-    return datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
-
-
-def date_fr(value) -> str:
-    """'jeudi 17 juin 2027' from a date, datetime (shown in Paris time) or ISO string."""
-    d = _as_datetime(value)
-    if d is None:
-        return ""
-    if isinstance(d, datetime):
-        d = d.astimezone(clock.PARIS).date() if d.tzinfo else d.date()
-    day = f"{d.day}er" if d.day == 1 else str(d.day)
-    return f"{_DAYS[d.weekday()]} {day} {_MONTHS[d.month - 1]} {d.year}"
-
-
-def datetime_fr(value) -> str:
-    """'jeudi 17 juin 2027 à 18 h 30', Paris time."""
-    d = _as_datetime(value)
-    if d is None:
-        return ""
-    if not isinstance(d, datetime):
-        return date_fr(d)
-    local = d.astimezone(clock.PARIS) if d.tzinfo else d
-    return f"{date_fr(local)} à {local.hour} h {local.minute:02d}"
-
-
 _BLOCK_END = re.compile(r"</(p|div|h[1-6]|ul|ol|table|tr)>|<br\s*/?>", re.I)
 _LI = re.compile(r"<li[^>]*>", re.I)
 _LINK = re.compile(r'<a\s[^>]*href="([^"]+)"[^>]*>(.*?)</a>', re.I | re.S)
@@ -146,7 +109,7 @@ def _env(autoescape: bool, folder: Path) -> jinja2.Environment:
         keep_trailing_newline=False,
         auto_reload=False,
     )
-    env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, html_to_text=html_to_text)
+    env.filters.update(fr.email_filters(), html_to_text=html_to_text)
     return env
 
 

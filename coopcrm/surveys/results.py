@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from coopcrm import fr
 from coopcrm.extensions import db
 from coopcrm.members.models import TRACKS, College, Entity, Member, MemberEntity, Residence
 from coopcrm.sending.models import OutboxMessage
@@ -224,5 +225,5 @@ def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[lis
                _safe(member.first_name) if member else "",
                _safe(member.last_name) if member else "",
                ANSWER_CHANNELS.get(response.channel, response.channel),
-               day.strftime("%d/%m/%Y") if as_text else day,
+               fr.date(day) if as_text else day,
                *(_cell(q, (response.answers or {}).get(str(q.id))) for q in qs)]

@@ -51,12 +51,6 @@ def _member_surveys():
     return {"member_surveys": member_surveys}
 
 
-@bp.app_template_filter("survey_pct")
-def _pct(value: float) -> str:
-    """12.5 → « 12,5 % » (French decimal comma)."""
-    return f"{value:.1f}".replace(".", ",") + "\u00a0%"
-
-
 def _get(survey_id: int) -> Survey:
     survey = db.session.get(Survey, survey_id)
     if survey is None:

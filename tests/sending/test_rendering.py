@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import escape
 
+from coopcrm import fr
 from coopcrm.sending import rendering, services
 
 EXPECTED = {"newsletter_edition", "survey_invitation", "survey_reminder", "event_save_the_date",
@@ -50,8 +51,8 @@ def test_thanks_have_one_wording_for_present_and_one_for_absent_with_feedback_li
 
 
 def test_french_dates():
-    assert rendering.date_fr("2027-06-01") == "mardi 1er juin 2027"
-    assert rendering.datetime_fr("2027-06-17T16:30:00+00:00") == "jeudi 17 juin 2027 à 18 h 30"
+    assert fr.long_date("2027-06-01") == "mardi 1er juin 2027"
+    assert fr.long_datetime("2027-06-17T16:30:00+00:00") == "jeudi 17 juin 2027 à 18 h 30"
 
 
 def test_no_layout_link_without_unsubscribe_url():

@@ -47,6 +47,17 @@ def test_reach_counts_and_per_question_figures(client):
     assert ("Locataires", 3, 2) in [(g.label, g.invited, g.answered) for g in by["Collège"]]
 
 
+def test_results_page_prints_the_average_with_a_decimal_comma(client, logged_in):
+    survey = make_survey(("scale",))
+    members = [factories.member() for _ in range(2)]
+    urls = invite_and_links(survey, members)
+    q = f"q{survey.questions[0].id}"
+    post(client, urls[members[0].id], {q: "5"})
+    post(client, urls[members[1].id], {q: "3"})
+    page = logged_in.get(f"/sondages/{survey.id}/resultats").get_data(as_text=True)
+    assert "moyenne 4,0 / 5" in page and "4.0 / 5" not in page
+
+
 def test_anonymous_results_and_exports_hold_no_member_identifier(client, logged_in):
     survey = make_survey(("yesno", "short"), anonymous=True)
     entity = factories.entity(code="MFLA")
