@@ -9,7 +9,7 @@ from sqlalchemy import select
 from coopcrm import clock, fr
 from coopcrm.cycle.content import clean_content, is_http_url
 from coopcrm.cycle.due import lock
-from coopcrm.cycle.models import Edition, NewsletterIssue
+from coopcrm.cycle.models import EDITION_STATUSES, Edition, NewsletterIssue
 from coopcrm.cycle.schedule import send_dt
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -163,4 +163,4 @@ def status_label(edition: Edition) -> str:
         return "Clôturée"
     if edition.frozen_dt is not None:
         return f"Envoyée le {fr.datetime(edition.frozen_dt, at=True)}"
-    return "Approuvée" if edition.status == "approved" else "Brouillon"
+    return EDITION_STATUSES[edition.status]

@@ -26,12 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
-from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
 
-
+# An edition's state before it goes out (then frozen_dt and closed_dt tell the rest).
+EDITION_STATUSES = {"draft": "Brouillon", "approved": "Approuvée"}
 # The content fields an issue (standing content) and an edition (its yearly copy) share.
 CONTENT_FIELDS = ("title", "teaser", "intro_html", "sections", "image_url", "ctas")
 
@@ -93,7 +94,7 @@ class Edition(_Content, TimestampMixin, Model):
     __tablename__ = "newsletter_editions"
     __table_args__ = (
         UniqueConstraint("issue_id", "year", name="uq_newsletter_editions_issue_year"),
-        CheckConstraint("status IN ('draft', 'approved')", name="status"),
+        check_in("status", EDITION_STATUSES),
         Index("ix_newsletter_editions_send_dt", "send_dt"),
     )
 
@@ -140,7 +141,7 @@ class Receipt(Model):
 
     __tablename__ = "newsletter_receipts"
     __table_args__ = (
-        CheckConstraint("outcome IN ('sent', 'missed')", name="outcome"),
+        check_in("outcome", RECEIPT_OUTCOMES),
         Index("ix_newsletter_receipts_member", "member_id"),
     )
 

@@ -20,7 +20,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import TimeInput
 
 from coopcrm import clock
-from coopcrm.events.models import KINDS
+from coopcrm.events.models import CONVOCATIONS, KINDS
 from coopcrm.events.services import EventData, all_series
 from coopcrm.extensions import db
 from coopcrm.forms import choices as _choices
@@ -63,7 +63,7 @@ class EventForm(FlaskForm):
     new_series = StringField("… ou nouveau cycle (nom)", validators=[Optional()])
     convocation_number = RadioField(
         "Convocation (AG)", coerce=int, default=1, validate_choice=False,
-        choices=[SelectChoice(1, "Première convocation"), SelectChoice(2, "Deuxième convocation")])
+        choices=[SelectChoice(n, label) for n, label in CONVOCATIONS.items()])
     send_on = FrenchDateField("Envoi de la convocation ou des invitations (vide : date conseillée)")
     agenda_html = TextAreaField("Ordre du jour (AG)", validators=[Optional()])
     resolutions = TextAreaField("Résolutions (AG), une par ligne", validators=[Optional()])

@@ -23,7 +23,7 @@ from coopcrm import clock
 from coopcrm.auth import models as _auth  # noqa: F401
 from coopcrm.extensions import Model
 from coopcrm.members import models as _members  # noqa: F401
-from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 from coopcrm.segments import models as _segments  # noqa: F401
 from coopcrm.surveys import models as _surveys  # noqa: F401
 
@@ -46,6 +46,8 @@ RESPONSES = {"pending": "Pas de réponse", "yes": "Vient", "no": "Ne vient pas",
              "proxy": "Donne pouvoir"}
 ATTENDANCE_STATUSES = {"present": "Présent", "represented": "Représenté"}
 MODES = {"in_person": "sur place", "remote": "à distance"}
+# AG only: quorum and notice depend on which convocation this is.
+CONVOCATIONS = {1: "Première convocation", 2: "Deuxième convocation"}
 
 
 class EventSeries(TimestampMixin, Model):
@@ -66,10 +68,8 @@ class Event(TimestampMixin, Model):
 
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('ag_ordinaire', 'ag_extraordinaire', 'atelier', 'visite', 'reunion')",
-            name="kind"),
-        CheckConstraint("convocation_number IN (1, 2)", name="convocation_number"),
+        check_in("kind", KINDS),
+        check_in("convocation_number", CONVOCATIONS),
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
     )
 
@@ -163,7 +163,7 @@ class Invitation(IdMixin, Model):
     __tablename__ = "event_invitations"
     __table_args__ = (
         UniqueConstraint("event_id", "member_id"),
-        CheckConstraint("response IN ('pending', 'yes', 'no', 'proxy')", name="response"),
+        check_in("response", RESPONSES),
     )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -202,7 +202,7 @@ class Attendance(IdMixin, Model):
     __table_args__ = (
         # One row per member: present and represented exclude each other by construction.
         UniqueConstraint("event_id", "member_id"),
-        CheckConstraint("status IN ('present', 'represented')", name="status"),
+        check_in("status", ATTENDANCE_STATUSES),
         CheckConstraint(
             "(status = 'present' AND mode IS NOT NULL AND holder_id IS NULL AND NOT holder_chair)"
             " OR (status = 'represented' AND mode IS NULL"

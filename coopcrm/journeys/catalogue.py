@@ -15,9 +15,10 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.journeys.models import Moment, MomentType
 from coopcrm.journeys.services import types_for_track
+from coopcrm.members.models import TRACKS
 from coopcrm.members.text import fold
 
-TYPE_TRACKS = {"accession": "Accession", "locatif": "Locatif", "both": "Les deux parcours"}
+TYPE_TRACKS = {**TRACKS, "both": "Les deux parcours"}
 LABEL_MAX = 200
 
 

@@ -11,11 +11,11 @@ from coopcrm.auth.models import User
 from coopcrm.extensions import db
 from coopcrm.forms import choices as _choices
 from coopcrm.journeys.catalogue import TYPE_TRACKS
-from coopcrm.journeys.models import CHANNELS
+from coopcrm.journeys.models import CHANNELS, MOMENT_STATUSES
 from coopcrm.journeys.services import types_for_track
 from coopcrm.members.forms import FrenchDateField
 
-RECORD_STATUSES = {"done": "Réalisé", "planned": "Prévu"}
+RECORD_STATUSES = {k: MOMENT_STATUSES[k] for k in ("done", "planned")}
 
 
 def _optional_int(value):

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
-from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
@@ -53,7 +52,7 @@ class MomentType(IdMixin, Model):
 class Moment(TimestampMixin, Model):
     __tablename__ = "moments"
     __table_args__ = (
-        CheckConstraint("status IN ('planned', 'done', 'cancelled')", name="status"),
+        check_in("status", MOMENT_STATUSES),
         Index("ix_moments_member_date", "member_id", "occurs_on"),
         Index("ix_moments_type_status_date", "type_id", "status", "occurs_on"),
     )
@@ -93,7 +92,7 @@ class FollowUpRule(TimestampMixin, Model):
 
     __tablename__ = "followup_rules"
     __table_args__ = (
-        CheckConstraint("action IN ('email', 'survey', 'plan_moment')", name="action"),
+        check_in("action", FOLLOWUP_ACTIONS),
     )
 
     # Set for seeded rules only, so seeding again finds them (admins may rename them).
@@ -130,7 +129,7 @@ class FollowUpDue(IdMixin, Model):
     __tablename__ = "followup_dues"
     __table_args__ = (
         UniqueConstraint("rule_id", "moment_id"),
-        CheckConstraint("status IN ('pending', 'done', 'skipped', 'cancelled')", name="status"),
+        check_in("status", FOLLOWUP_STATUSES),
         Index("ix_followup_dues_status_due", "status", "due_dt"),
     )
 

@@ -17,9 +17,7 @@ from wtforms.widgets import DateInput, TextInput
 from coopcrm import fr
 from coopcrm.forms import attach_errors, choices
 from coopcrm.members import validation
-from coopcrm.members.models import EMAIL_STATUSES, TRACKS
-
-SHARE_KINDS = {"subscription": "Souscription", "reimbursement": "Remboursement"}
+from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, TRACKS
 
 
 def _max(n: int) -> Length:

@@ -20,11 +20,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
-from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 
 TRACKS = {"accession": "Accession", "locatif": "Locatif"}
 STATUSES = {"prospect": "Prospect", "cooperateur": "Coopérateur", "ancien": "Ancien coopérateur"}
 EMAIL_STATUSES = {"valid": "Valide", "bounced": "En erreur", "unsubscribed": "Désinscrit"}
+SHARE_KINDS = {"subscription": "Souscription", "reimbursement": "Remboursement"}
 CIVILITIES = {"M.": "M.", "Mme": "Mme", "": "—"}
 
 
@@ -89,10 +90,9 @@ class Member(TimestampMixin, Model):
 
     __tablename__ = "members"
     __table_args__ = (
-        CheckConstraint("track IN ('accession', 'locatif')", name="track"),
-        CheckConstraint("status IN ('prospect', 'cooperateur', 'ancien')", name="status"),
-        CheckConstraint("email_status IN ('valid', 'bounced', 'unsubscribed')",
-                        name="email_status"),
+        check_in("track", TRACKS),
+        check_in("status", STATUSES),
+        check_in("email_status", EMAIL_STATUSES),
         # The members list, sorted by name, walks this index in order and tests the
         # search words against search_text without reading the rows; the COUNT is
         # an index-only scan too (bench/bench_members_list.py: page 66-123 ms -> ~10 ms).
@@ -174,7 +174,7 @@ class ShareMovement(IdMixin, Model):
 
     __tablename__ = "share_movements"
     __table_args__ = (
-        CheckConstraint("kind IN ('subscription', 'reimbursement')", name="kind"),
+        check_in("kind", SHARE_KINDS),
         CheckConstraint("quantity > 0", name="quantity_positive"),
     )
 

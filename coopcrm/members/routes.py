@@ -11,8 +11,15 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.forms import attach_errors, first_field
 from coopcrm.members import lookups, services, shares
-from coopcrm.members.forms import SHARE_KINDS, ConsentForm, MemberForm, ShareForm
-from coopcrm.members.models import EMAIL_STATUSES, STATUSES, TRACKS, Member, ShareMovement
+from coopcrm.members.forms import ConsentForm, MemberForm, ShareForm
+from coopcrm.members.models import (
+    EMAIL_STATUSES,
+    SHARE_KINDS,
+    STATUSES,
+    TRACKS,
+    Member,
+    ShareMovement,
+)
 from coopcrm.members.query import MemberFilter, members_query
 from coopcrm.members.scoping import get_member
 from coopcrm.pagination import paginate

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from coopcrm import fr
 from coopcrm.extensions import db
+from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, TRACKS
 from coopcrm.pagination import Page, paginate
 from coopcrm.privacy.models import CONSENT_KINDS, AuditEntry
 
@@ -67,9 +68,9 @@ ACTION_LABELS = {"create": "création", "update": "modification", "delete": "sup
 # Fields whose values are ids: shown as names.
 _REFERENCES = {"residence_id", "college_id", "entity_id"}
 _CODES = {
-    "track": {"accession": "Accession", "locatif": "Locatif"},
-    "email_status": {"valid": "Valide", "bounced": "En erreur", "unsubscribed": "Désinscrit"},
-    "kind": {"subscription": "Souscription", "reimbursement": "Remboursement", **CONSENT_KINDS},
+    "track": TRACKS,
+    "email_status": EMAIL_STATUSES,
+    "kind": {**SHARE_KINDS, **CONSENT_KINDS},
 }
 _MONEY = {"unit_amount", "share_amount", "share_unit_amount"}
 # Bookkeeping columns of sub-objects, not worth a line in the trail.

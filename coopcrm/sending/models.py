@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
 from coopcrm.extensions import Model
-from coopcrm.models import IdMixin, UTCDateTime
+from coopcrm.models import IdMixin, UTCDateTime, check_in
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
@@ -55,10 +54,7 @@ class OutboxMessage(IdMixin, Model):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'sending', 'sent', 'failed', 'bounced', 'suppressed')",
-            name="status",
-        ),
+        check_in("status", STATUSES),
         Index("ix_outbox_messages_due", "status", "next_attempt_dt"),
         Index("ix_outbox_messages_member_created", "member_id", "created_dt"),
     )
@@ -104,7 +100,7 @@ class Bounce(IdMixin, Model):
 
     __tablename__ = "email_bounces"
     __table_args__ = (
-        CheckConstraint("kind IN ('hard', 'soft')", name="kind"),
+        check_in("kind", BOUNCE_KINDS),
         Index("ix_email_bounces_address", "address"),
     )
 

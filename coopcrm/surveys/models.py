@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
 from coopcrm.extensions import Model
-from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 
 if TYPE_CHECKING:
     from coopcrm.members.models import Member
@@ -86,8 +85,7 @@ class Survey(TimestampMixin, Model):
 class SurveyQuestion(IdMixin, Model):
     __tablename__ = "survey_questions"
     __table_args__ = (
-        CheckConstraint("kind IN ('yesno', 'single', 'multiple', 'scale', 'short', 'long')",
-                        name="kind"),
+        check_in("kind", KINDS),
     )
 
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
