@@ -5,11 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
+from wtforms.validators import Length
+
+from coopcrm.extensions import Model
+from coopcrm.models import text_limit, too_long
 
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms 3.3 wants them; values as strings, as forms post them."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def longest(limit: int) -> Length:
+    """A Length validator with the French message (for a limit that is the form's own)."""
+    return Length(max=limit, message=too_long(limit))
+
+
+def max_length(model: type[Model], column: str) -> Length:
+    """A Length validator at the model column's String(n)."""
+    return longest(text_limit(model, column))
 
 
 def attach_errors(form, errors: Mapping[str, str], *, fallback=None,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coopcrm import clock
+from coopcrm.extensions import Model
 
 
 class UTCDateTime(TypeDecorator):
@@ -54,3 +55,20 @@ def check_in(column: str, values: Iterable[str | int], *, name: str | None = Non
     listed = ", ".join(str(v) if isinstance(v, int) else "'" + v.replace("'", "''") + "'"
                        for v in values)
     return CheckConstraint(f"{column} IN ({listed})", name=name or column)
+
+
+def text_limit(model: type[Model], column: str) -> int:
+    """The longest text `model.column` holds: its String(n), where the limit is written once.
+
+    Forms, services and the importer read it here, so a longer column in a migration
+    lengthens what every way in accepts.
+    """
+    kind = model.__table__.c[column].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{model.__name__}.{column} has no length")
+    return kind.length
+
+
+def too_long(limit: int) -> str:
+    """The French message for a text over its limit."""
+    return f"{limit} caractères au maximum."

@@ -8,10 +8,11 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coopcrm.auth.models import ROLES
+from coopcrm.auth.models import ROLES, User
+from coopcrm.forms import max_length
 
 
 class LoginForm(FlaskForm):
@@ -31,9 +32,9 @@ class UserForm(FlaskForm):
     """An admin creating or editing a user; the password is optional when editing."""
 
     email = EmailField("Email", validators=[
-        DataRequired("Indiquez l'email."), Length(max=254, message="254 caractères au maximum.")])
+        DataRequired("Indiquez l'email."), max_length(User, "email")])
     name = StringField("Nom affiché", validators=[
-        DataRequired("Indiquez le nom."), Length(max=200, message="200 caractères au maximum.")])
+        DataRequired("Indiquez le nom."), max_length(User, "name")])
     role = SelectField("Rôle", choices=[SelectChoice(k, v) for k, v in ROLES.items()],
                        default="referent", validate_choice=False)
     all_entities = BooleanField("Toutes les entités du groupe")

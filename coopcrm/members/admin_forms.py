@@ -4,10 +4,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from coopcrm.forms import choices
+from coopcrm.forms import choices, max_length
 from coopcrm.members.forms import AmountField, FrenchDateField
+from coopcrm.members.models import College, Entity, Residence
 
 _REQUIRED = DataRequired("Ce champ est obligatoire.")
 _GIVEN = InputRequired("Ce champ est obligatoire.")
@@ -28,10 +29,6 @@ class WeightField(AmountField):
                 raise ValueError(f"« {valuelist[0]} » n'est pas un nombre.") from None
 
 
-def _max(n):
-    return Length(max=n, message=f"{n} caractères au maximum.")
-
-
 class _FrenchNumbers(FlaskForm):
     """IntegerField speaks English when it cannot parse: say it in French."""
 
@@ -45,15 +42,16 @@ class _FrenchNumbers(FlaskForm):
 
 
 class EntityForm(_FrenchNumbers):
-    code = StringField("Code", validators=[_REQUIRED, _max(20)], description="ex. MFLA")
-    name = StringField("Nom", validators=[_REQUIRED, _max(200)])
+    code = StringField("Code", validators=[_REQUIRED, max_length(Entity, "code")],
+                       description="ex. MFLA")
+    name = StringField("Nom", validators=[_REQUIRED, max_length(Entity, "name")])
     share_unit_amount = AmountField("Montant d'une part sociale (€)", validators=[_GIVEN])
 
 
 class ResidenceForm(_FrenchNumbers):
     entity_id = SelectField("Entité", coerce=int, validate_choice=False)
-    name = StringField("Nom", validators=[_REQUIRED, _max(200)])
-    commune = StringField("Commune", validators=[Optional(), _max(200)])
+    name = StringField("Nom", validators=[_REQUIRED, max_length(Residence, "name")])
+    commune = StringField("Commune", validators=[Optional(), max_length(Residence, "commune")])
     dwellings = IntegerField("Nombre de logements", validators=[
         Optional(), NumberRange(min=0, message="Le nombre ne peut pas être négatif.")])
     delivery_date = FrenchDateField("Date de livraison")
@@ -69,8 +67,9 @@ class ResidenceForm(_FrenchNumbers):
 
 
 class CollegeForm(_FrenchNumbers):
-    code = StringField("Code", validators=[_REQUIRED, _max(40)], description="ex. locataires")
-    name = StringField("Nom", validators=[_REQUIRED, _max(200)])
+    code = StringField("Code", validators=[_REQUIRED, max_length(College, "code")],
+                       description="ex. locataires")
+    name = StringField("Nom", validators=[_REQUIRED, max_length(College, "name")])
     vote_weight = WeightField("Poids de vote", validators=[_GIVEN],
                               description="1 par défaut ; en SCIC, le poids du collège.")
     position = IntegerField("Ordre d'affichage", default=0, validators=[Optional()])

@@ -11,17 +11,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.widgets import DateInput, TextInput
 
 from coopcrm import fr
-from coopcrm.forms import attach_errors, choices
+from coopcrm.forms import attach_errors, choices, longest, max_length
 from coopcrm.members import validation
-from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, TRACKS
-
-
-def _max(n: int) -> Length:
-    return Length(max=n, message=f"{n} caractères au maximum.")
+from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, TRACKS, Member
+from coopcrm.privacy.models import ConsentRecord
 
 
 class FrenchDateField(Field):
@@ -82,13 +79,15 @@ class MemberForm(FlaskForm):
 
     civility = SelectField("Civilité", choices=choices([("", "—"), ("Mme", "Mme"), ("M.", "M.")]),
                            validate_choice=False)
-    first_name = StringField("Prénom", validators=[Optional(), _max(100)])
-    last_name = StringField("Nom", validators=[DataRequired("Le nom est obligatoire."), _max(100)])
+    first_name = StringField("Prénom", validators=[Optional(), max_length(Member, "first_name")])
+    last_name = StringField("Nom", validators=[DataRequired("Le nom est obligatoire."),
+                                          max_length(Member, "last_name")])
     email = StringField("Email", validators=[Optional()])
-    phone = StringField("Téléphone", validators=[Optional(), _max(40)])
-    address = StringField("Adresse", validators=[Optional(), _max(300)])
-    postal_code = StringField("Code postal", validators=[Optional(), _max(10)])
-    city = StringField("Ville", validators=[Optional(), _max(100)])
+    phone = StringField("Téléphone", validators=[Optional(), max_length(Member, "phone")])
+    address = StringField("Adresse", validators=[Optional(), max_length(Member, "address")])
+    postal_code = StringField("Code postal",
+                              validators=[Optional(), max_length(Member, "postal_code")])
+    city = StringField("Ville", validators=[Optional(), max_length(Member, "city")])
     residence_id = SelectField("Résidence", coerce=_optional_int, validate_choice=False)
     track = SelectField("Parcours", choices=choices(TRACKS.items()), validate_choice=False)
     college_id = SelectField("Collège", coerce=_optional_int, validate_choice=False)
@@ -149,7 +148,7 @@ class ShareForm(FlaskForm):
                               description="Laisser vide pour le montant de l'entité.")
     occurred_on = FrenchDateField("Date",
                                   validators=[InputRequired("Indiquez la date du mouvement.")])
-    note = StringField("Note", validators=[Optional(), _max(500)])
+    note = StringField("Note", validators=[Optional(), longest(500)])  # a Text column
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -171,7 +170,7 @@ class ConsentForm(FlaskForm):
                          validators=[InputRequired("Choisissez une réponse.")])
     source = StringField("Origine", validators=[
         DataRequired("Indiquez l'origine (ex. bulletin papier signé, appel téléphonique)."),
-        _max(100),
+        max_length(ConsentRecord, "source"),
     ])
     wording = TextAreaField("Texte accepté (facultatif)", validators=[Optional()])
 

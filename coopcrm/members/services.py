@@ -27,6 +27,7 @@ from coopcrm.members.models import (
     Residence,
 )
 from coopcrm.members.text import search_text
+from coopcrm.models import text_limit, too_long
 from coopcrm.privacy.audit import acting_as
 from coopcrm.privacy.consents import set_consent  # noqa: F401  (the one consent path)
 from coopcrm.privacy.models import ConsentRecord
@@ -36,10 +37,7 @@ FIELDS = (
     "civility", "first_name", "last_name", "email", "phone", "address", "postal_code", "city",
     "residence_id", "track", "college_id", "reservation_signed_on", "moved_in_on", "email_status",
 )
-_TEXT_LIMITS = {
-    "civility": 10, "first_name": 100, "last_name": 100, "phone": 40, "address": 300,
-    "postal_code": 10, "city": 100,
-}
+_TEXTS = ("civility", "first_name", "last_name", "phone", "address", "postal_code", "city")
 REFERENCE_TAKEN = "Référence déjà utilisée dans cette entité"
 
 
@@ -100,11 +98,11 @@ def _checked(data: dict, user, member: Member | None) -> tuple[dict, dict[int, s
         elif creating:
             values[key] = _DEFAULTS.get(key)
 
-    for key, limit in _TEXT_LIMITS.items():
+    for key in _TEXTS:
         if key in values:
             values[key] = (values[key] or "").strip()
-            if len(values[key]) > limit:
-                errors[key] = f"{limit} caractères au maximum."
+            if len(values[key]) > (limit := text_limit(Member, key)):
+                errors[key] = too_long(limit)
     if "last_name" in values and not values["last_name"]:
         errors["last_name"] = "Le nom est obligatoire."
     if "civility" in values and values["civility"] not in CIVILITIES:
@@ -156,6 +154,7 @@ def _checked_links(raw, user, member: Member | None) -> tuple[dict[int, str | No
     errors: dict[str, str] = {}
     links = {int(k): ((v or "").strip() or None) for k, v in dict(raw).items()}
     known = {e.id: e for e in db.session.scalars(select(Entity).where(Entity.id.in_(links)))}
+    longest = text_limit(MemberEntity, "reference")
     for entity_id, reference in links.items():
         entity = known.get(entity_id)
         if entity is None:
@@ -164,8 +163,8 @@ def _checked_links(raw, user, member: Member | None) -> tuple[dict[int, str | No
         if not user.sees_all_entities and entity_id not in user.entity_ids:
             errors["entities"] = f"Vous ne gérez pas l'entité {entity.code}."
             continue
-        if reference is not None and len(reference) > 60:
-            errors[f"reference_{entity_id}"] = "60 caractères au maximum."
+        if reference is not None and len(reference) > longest:
+            errors[f"reference_{entity_id}"] = too_long(longest)
             continue
         if reference is not None:
             taken = select(MemberEntity.member_id).where(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from coopcrm import clock
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.models import text_limit, too_long
 from coopcrm.privacy.models import CONSENT_KINDS, ConsentRecord
 
 # What the member agrees to, in the words shown to them. `{coop}` is the
@@ -54,8 +55,8 @@ def set_consent(member, kind: str, granted: bool, source: str, wording: str, use
         raise ValidationFailed(
             {"source": "Indiquez l'origine du consentement (ex. formulaire papier)."}
         )
-    if len(source) > 100:
-        raise ValidationFailed({"source": "100 caractères au maximum."})
+    if len(source) > (limit := text_limit(ConsentRecord, "source")):
+        raise ValidationFailed({"source": too_long(limit)})
     granted = bool(granted)
     if bool(getattr(member, f"{kind}_consent")) == granted:
         return None

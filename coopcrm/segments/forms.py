@@ -1,10 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
+
+from coopcrm.forms import max_length
+from coopcrm.segments.models import Segment
 
 
 class SegmentNameForm(FlaskForm):
     name = StringField("Nom du segment", validators=[
         DataRequired("Donnez un nom au segment."),
-        Length(max=200, message="200 caractères au maximum."),
+        max_length(Segment, "name"),
     ])

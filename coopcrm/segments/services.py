@@ -9,6 +9,7 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members.models import STATUSES, TRACKS, College, Entity, Residence
 from coopcrm.members.query import MemberFilter, member_ids_query
+from coopcrm.models import text_limit, too_long
 from coopcrm.segments.models import Segment
 
 NAME_TAKEN = "Un segment porte déjà ce nom."
@@ -58,8 +59,8 @@ def _checked_name(name: str, segment: Segment | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed({"name": "Donnez un nom au segment."})
-    if len(name) > 200:
-        raise ValidationFailed({"name": "200 caractères au maximum."})
+    if len(name) > (limit := text_limit(Segment, "name")):
+        raise ValidationFailed({"name": too_long(limit)})
     taken = select(Segment.id).where(func.lower(Segment.name) == name.lower())
     if segment is not None:
         taken = taken.where(Segment.id != segment.id)

@@ -3,10 +3,12 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from wtforms.validators import Length
 
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members import services, shares
+from coopcrm.members.forms import MemberForm
 from coopcrm.members.models import Member, MemberEntity
 from coopcrm.privacy.models import AuditEntry, ConsentRecord
 from tests import factories
@@ -133,3 +135,20 @@ def test_a_new_address_clears_a_bounce_but_not_an_unsubscribe(admin):
     same = factories.member(email="same@exemple.fr", email_status="bounced")
     services.update_member(same, {"email": "same@exemple.fr", "first_name": "Léa"}, admin)
     assert same.email_status == "bounced"
+
+
+def test_text_limits_are_the_columns_lengths(admin, app):
+    e = factories.entity()
+    city = Member.__table__.c.city.type.length
+    reference = MemberEntity.__table__.c.reference.type.length
+    with pytest.raises(ValidationFailed) as raised:
+        services.create_member(_data(e, city="x" * (city + 1),
+                                     entities={e.id: "R" * (reference + 1)}), admin)
+    assert raised.value.errors["city"] == f"{city} caractères au maximum."
+    assert raised.value.errors[f"reference_{e.id}"] == f"{reference} caractères au maximum."
+    db.session.rollback()
+    assert services.create_member(_data(e, city="x" * city, entities={e.id: "R" * reference}),
+                                  admin).city == "x" * city
+    with app.test_request_context():
+        form = MemberForm(meta={"csrf": False})
+        assert [v.max for v in form.city.validators if isinstance(v, Length)] == [city]
