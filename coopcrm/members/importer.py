@@ -29,7 +29,9 @@ from coopcrm.members.importer_rows import Lookups, Row, RowParser
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
 from coopcrm.members.shares import status_for
 from coopcrm.members.text import fold, search_text
+from coopcrm.models import text_limit
 from coopcrm.privacy.audit import plain
+from coopcrm.privacy.models import ConsentRecord
 
 CHUNK = 2000  # values per IN (...) when fetching existing members
 ANALYZE_AFTER = 10_000  # members written: refresh PostgreSQL's statistics afterwards
@@ -308,7 +310,7 @@ def _plan(rows: list[Row], labels: dict[str, str], lookups: Lookups, report: Imp
     leads = fold_lines(candidates, labels)
     members, links, with_shares = _load([r.member_id for r in leads if r.member_id is not None])
     now = clock.now()
-    source = f"import {filename}"[:100]
+    source = f"import {filename}"[:text_limit(ConsentRecord, "source")]
     plan = importer_write.Plan(now=now, source=source, filename=filename)
     for row in leads:
         if row.member_id is None:

@@ -11,8 +11,9 @@ from datetime import date
 from decimal import Decimal
 
 from coopcrm.members import validation
-from coopcrm.members.models import STATUSES, TRACKS, Entity
+from coopcrm.members.models import STATUSES, TRACKS, Entity, Member, MemberEntity
 from coopcrm.members.text import fold
+from coopcrm.models import text_limit, too_long
 from coopcrm.spreadsheet import restore
 
 V = validation
@@ -20,10 +21,10 @@ _CIVILITIES = {
     "m": "M.", "m.": "M.", "mr": "M.", "mr.": "M.", "monsieur": "M.",
     "mme": "Mme", "mme.": "Mme", "madame": "Mme", "mlle": "Mme", "mademoiselle": "Mme",
 }
-# Import column -> (member column, longest value accepted).
+# Import column -> member column (the longest value accepted is the column's).
 _TEXTS = {
-    "prenom": ("first_name", 100), "nom": ("last_name", 100), "telephone": ("phone", 40),
-    "adresse": ("address", 300), "code_postal": ("postal_code", 10), "ville": ("city", 100),
+    "prenom": "first_name", "nom": "last_name", "telephone": "phone",
+    "adresse": "address", "code_postal": "postal_code", "ville": "city",
 }
 _DATES = {"date_signature_reservation": "reservation_signed_on", "date_entree_lieux": "moved_in_on"}
 _CONSENTS = {
@@ -109,11 +110,12 @@ class RowParser:
 
     def _handler(self, column: str):
         if column in _TEXTS:
-            key, limit = _TEXTS[column]
+            key = _TEXTS[column]
+            limit = text_limit(Member, key)
 
             def text(row, raw):
                 if len(raw) > limit:
-                    raise V.FieldError(f"{limit} caractères au maximum.")
+                    raise V.FieldError(too_long(limit))
                 row.values[key] = raw
             return text
         if column == "email":
@@ -121,9 +123,11 @@ class RowParser:
                 row.email = row.values["email"] = V.email(raw)
             return email
         if column == "reference":
+            longest = text_limit(MemberEntity, "reference")
+
             def reference(row, raw):
-                if len(raw) > 60:
-                    raise V.FieldError("60 caractères au maximum.")
+                if len(raw) > longest:
+                    raise V.FieldError(too_long(longest))
                 row.reference = raw
             return reference
         if column == "residence":

@@ -23,6 +23,9 @@ FULL = row(reference="R-001", civilite="Mme", prenom="Hélène", nom="Lefèvre",
            nombre_parts="2", montant_part="16,00", date_souscription="20/03/2024",
            consentement_newsletter="oui", consentement_convocation_electronique="non")
 
+CITY = Member.__table__.c.city.type.length
+REFERENCE = MemberEntity.__table__.c.reference.type.length
+
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
@@ -290,6 +293,11 @@ def test_a_scoped_referent_cannot_pull_another_entitys_member_in_by_email():
     ([row(nom="Anonyme", entite="MFLA")], "reference", "Indiquez une référence ou un email"),
     ([row(reference="R1", nom="A", entite="MFLA", date_souscription="01/01/2999",
           nombre_parts="1")], "date_souscription", "dans le futur"),
+    # The limits are the columns' lengths (100 and 60 today).
+    ([row(reference="R1", nom="A", entite="MFLA", ville="x" * (CITY + 1))],
+     "ville", f"{CITY} caractères au maximum."),
+    ([row(reference="R" * (REFERENCE + 1), nom="A", entite="MFLA")],
+     "reference", f"{REFERENCE} caractères au maximum."),
 ])
 def test_bad_rows(lines, column, message):
     reference_data()
