@@ -3,8 +3,8 @@
 Every page, email, letter, export, command-line message and the mail catcher
 format through these functions, so a date or an amount reads the same
 everywhere. Times are shown in Europe/Paris (stored values are aware UTC; a
-naive datetime is taken as already local). Spaces matter and differ on
-purpose, as the application has always printed them:
+naive datetime is taken as already local). The spaces differ between
+forms, kept as the application printed them before they were gathered here:
 
 - `money` (pages, exports): thousands grouped by a narrow no-break space
   (U+202F, as CLDR's French locale does), a plain space before "€";
