@@ -55,6 +55,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
+    from coopcrm.auth import guard
+
+    guard.init_app(app)  # staff sessions are checked server-side at every request
 
     audit.install(FlaskSession)
     with app.app_context():
@@ -71,6 +74,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coopcrm.auth.account_routes import bp as account_bp
+    from coopcrm.auth.admin_routes import bp as security_bp
+    from coopcrm.auth.reset_routes import bp as reset_bp
     from coopcrm.auth.routes import bp as auth_bp
     from coopcrm.cycle.archive_routes import bp as archive_bp
     from coopcrm.cycle.routes import bp as cycle_bp
@@ -91,7 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(reference_bp)
-    for bp in (auth_bp, members_bp, imports_bp, journeys_bp, segments_bp, links_bp, sending_bp,
-               scheduler_bp, reporting_bp, cycle_bp, archive_bp, followups_bp, surveys_bp,
-               survey_public_bp, events_bp, event_public_bp, health_bp):
+    for bp in (auth_bp, account_bp, reset_bp, security_bp, members_bp, imports_bp, journeys_bp,
+               segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp, cycle_bp,
+               archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
+               event_public_bp, health_bp):
         app.register_blueprint(bp)

@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -220,6 +221,13 @@ SETTINGS: tuple[Setting, ...] = (
             "(nginx)", shown_default="`0` (off)"),
     Setting("COOPCRM_WEB_WORKERS", "WEB_WORKERS", "2", _integer(1),
             "gunicorn worker processes of `coopcrm serve` (4 threads each)"),
+    # Staff accounts.
+    Setting("COOPCRM_SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES", "60", _integer(1),
+            "minutes without a request after which a staff session ends (it ends anyway "
+            "12 hours after sign-in)"),
+    Setting("COOPCRM_ADMIN_2FA", "ADMIN_2FA", "0", flag,
+            "`1`: administrators must use a second factor (TOTP app); one without is sent "
+            "to enrolment after the password", shown_default="`0` (off)"),
     # Health (GET /healthz).
     Setting("COOPCRM_HEALTH_SCHEDULER_MAX_AGE", "HEALTH_SCHEDULER_MAX_AGE", "300", _integer(1),
             "seconds without a scheduler heartbeat before `/healthz` answers 503"),
@@ -232,9 +240,20 @@ CONSTANTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "MEMBERS_PER_PAGE": 50,
+    # Sign-in throttling (coopcrm.auth.throttle): failures per LOGIN_LOCK_MINUTES, then
+    # a lock of as long, for one account from one address, one address, one account.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_CLIENT_MAX_FAILURES": 20,
+    "LOGIN_ACCOUNT_MAX_FAILURES": 50,
     "LOGIN_LOCK_MINUTES": 15,
-    "PASSWORD_MIN_LENGTH": 12,
+    "LOGIN_CODE_MINUTES": 5,  # to type the TOTP code once the password was right
+    "PASSWORD_MIN_LENGTH": 12,  # CNIL 2022-100, password as the only factor
+    "RESET_VALID_MINUTES": 30,  # a "mot de passe oublié" link
+    "RESET_MAX_REQUESTS": 3,  # links sent to one address per LOGIN_LOCK_MINUTES
+    "RESET_CLIENT_MAX_REQUESTS": 10,  # requests from one client address, same window
+    "SESSION_MAX_HOURS": 12,  # a staff session ends this long after sign-in, used or not
+    # The signed cookie itself expires then too (Flask's default is 31 days).
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; forms stay open for a while

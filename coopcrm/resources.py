@@ -1,9 +1,11 @@
-"""The data shipped inside the package: email templates, seeds and migrations.
+"""The data shipped inside the package: email templates, seeds, migrations, auth lists.
 
 In the repository they live at the top (`emails/`, `seeds/`, `migrations/`);
 pyproject.toml maps them to `coopcrm.emails`, `coopcrm.seeds` and
 `coopcrm.migrations`, so an installed wheel carries them and an editable
-install finds them where they are. Code reaches them only through here.
+install finds them where they are. Data of a code package (the common-password
+list of coopcrm.auth) sits beside its code as package data. Code reaches all of
+it only through here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 EMAILS = "coopcrm.emails"
 SEEDS = "coopcrm.seeds"
 MIGRATIONS = "coopcrm.migrations"
+AUTH = "coopcrm.auth"
 
 
 def folder(package: str) -> Path:
@@ -34,3 +37,8 @@ def folder(package: str) -> Path:
 def seed(name: str) -> Any:
     """The parsed JSON seed file `name` (e.g. "colleges.json")."""
     return json.loads(resources.files(SEEDS).joinpath(name).read_text(encoding="utf-8"))
+
+
+def text(package: str, name: str) -> str:
+    """The shipped UTF-8 text file `name` (a path inside `package`)."""
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")

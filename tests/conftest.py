@@ -21,6 +21,8 @@ from coopcrm.extensions import db
 from tests import factories
 from tests.helpers import PASSWORD, login
 
+NO_SESSION_LIMITS = {"SESSION_IDLE_MINUTES": 10**7, "SESSION_MAX_HOURS": 10**6}
+
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
@@ -36,6 +38,10 @@ def app(tmp_path_factory):
             "SERVER_NAME": None,
             "BASE_URL": "http://127.0.0.1",
             "SECRET_KEY": "test-secret-key-not-for-production",
+            # Tests sign in, then move the clock by months (an AG's timeline, a year's
+            # newsletters): staff sessions must outlive that here. tests/auth puts the
+            # real limits back (its conftest) and tests them.
+            **NO_SESSION_LIMITS,
         }
     )
     app.instance_path = str(instance)

@@ -18,7 +18,7 @@ FRAMEWORK_KEYS = {"TESTING", "DEBUG", "SERVER_NAME", "TRUSTED_HOSTS", "SQLALCHEM
 def _readme_table_variables() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"^\| `(COOPCRM_[A-Z_]+)`", section, flags=re.M)
+    return re.findall(r"^\| `(COOPCRM_[A-Z0-9_]+)`", section, flags=re.M)
 
 
 def test_the_readme_table_lists_every_setting_once():

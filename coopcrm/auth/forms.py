@@ -8,7 +8,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coopcrm.auth.models import ROLES, User
@@ -49,3 +49,39 @@ class UserForm(FlaskForm):
         if self.entities.errors:
             self.entities.errors = ["Entité inconnue."]
         return ok
+
+
+class CodeForm(FlaskForm):
+    """The second step of sign-in, and the first code when enrolling an app."""
+
+    code = StringField("Code à 6 chiffres (ou code de secours)",
+                       validators=[DataRequired("Indiquez le code."),
+                                   Length(max=40, message="Code trop long.")])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Mot de passe actuel",
+                                     validators=[DataRequired("Indiquez votre mot de passe.")])
+    password = PasswordField("Nouveau mot de passe",
+                             validators=[DataRequired("Indiquez le nouveau mot de passe.")])
+    confirm = PasswordField("Nouveau mot de passe, encore une fois",
+                            validators=[DataRequired("Retapez le nouveau mot de passe.")])
+
+
+class PasswordConfirmForm(FlaskForm):
+    """A sensitive change on one's own account, confirmed by the password."""
+
+    current_password = PasswordField("Mot de passe actuel",
+                                     validators=[DataRequired("Indiquez votre mot de passe.")])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("Email de votre compte", validators=[
+        DataRequired("Indiquez votre email."), max_length(User, "email")])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField("Nouveau mot de passe",
+                             validators=[DataRequired("Indiquez le nouveau mot de passe.")])
+    confirm = PasswordField("Nouveau mot de passe, encore une fois",
+                            validators=[DataRequired("Retapez le nouveau mot de passe.")])

@@ -1,26 +1,20 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from coopcrm.auth import services
+from coopcrm.auth import guard, services
+from coopcrm.auth import login as signing
 from coopcrm.auth.access import admin_required
-from coopcrm.auth.forms import LoginForm, UserForm
+from coopcrm.auth.forms import CodeForm, LoginForm, UserForm
+from coopcrm.auth.login import LoginRefused
 from coopcrm.auth.models import ROLES, User
-from coopcrm.auth.services import LoginRefused, authenticate
 from coopcrm.errors import ValidationFailed
-from coopcrm.extensions import db, login_manager
+from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
 
 bp = Blueprint("auth", __name__)
-
-
-@login_manager.user_loader
-def _load_user(user_id: str):
-    # A deactivated account loses its open sessions at the next request.
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -44,19 +38,46 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
+            user = signing.authenticate(form.email.data or "", form.password.data or "",
+                                        client=guard.client_address())
         except LoginRefused as refused:
             flash(refused.message, "error")
         else:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            target = _safe_next(request.args.get("next"))
+            if user.has_totp:
+                guard.await_code(user, target)
+                return redirect(url_for("auth.login_code"))
+            guard.begin(user, "mot de passe")
+            return redirect(url_for("account.totp") if guard.must_enrol(user) else target)
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def login_code():
+    """The second step for an account with a TOTP app: its code, or a recovery code."""
+    pending = guard.awaiting_code()
+    if pending is None:
+        flash("Saisissez à nouveau votre email et votre mot de passe.", "info")
+        return redirect(url_for("auth.login"))
+    user, target = pending
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            method = signing.second_factor(user, form.code.data or "",
+                                           client=guard.client_address())
+        except LoginRefused as refused:
+            flash(refused.message, "error")
+        else:
+            guard.begin(user, method)
+            return redirect(_safe_next(target))
+    return render_template("auth/login_code.html", form=form)
 
 
 @bp.route("/deconnexion", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    signing.sign_out(current_user, guard.staff_session(), client=guard.client_address())
+    guard.end()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))
 
@@ -107,7 +128,8 @@ def user_edit(user_id: int):
             services.update_user(user, acting=current_user, name=form.name.data,  # type: ignore[arg-type]  # validated: a str
                                  role=form.role.data, entities=_entities(form.entities.data),
                                  all_entities=form.all_entities.data,
-                                 password=form.password.data or None)
+                                 password=form.password.data or None,
+                                 client=guard.client_address(), keep=guard.staff_session())
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
@@ -124,7 +146,8 @@ def user_deactivate(user_id: int):
     user = _get_user(user_id)
     if request.method == "POST":
         try:
-            services.set_active(user, False, acting=current_user)
+            services.set_active(user, False, acting=current_user,
+                                client=guard.client_address())
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
@@ -139,7 +162,7 @@ def user_deactivate(user_id: int):
 @admin_required
 def user_reactivate(user_id: int):
     user = _get_user(user_id)
-    services.set_active(user, True, acting=current_user)
+    services.set_active(user, True, acting=current_user, client=guard.client_address())
     db.session.commit()
     flash(f"Le compte de {user.name} est réactivé.", "success")
     return redirect(url_for("auth.users"))

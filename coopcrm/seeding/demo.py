@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from coopcrm import clock
 from coopcrm.auth.models import User
-from coopcrm.auth.services import create_user
+from coopcrm.auth.services import add_user
 from coopcrm.devserver import DEMO_LOGINS
 from coopcrm.extensions import db
 from coopcrm.journeys.models import Moment, MomentType
@@ -205,9 +205,9 @@ def _users(entities: dict[str, Entity]) -> dict[str, int | None]:
     if not db.session.scalar(select(func.count(User.id))):
         for (email, password, _label), (role, name, ght_only) in zip(DEMO_LOGINS, USERS,
                                                                      strict=True):
-            create_user(email, name, password, role,
-                        entities=[entities["GHT"]] if ght_only else [],
-                        all_entities=not ght_only)
+            add_user(email, name, password, role,
+                     entities=[entities["GHT"]] if ght_only else [],
+                     all_entities=not ght_only)
         db.session.flush()
     by_email = dict(db.session.execute(select(User.email, User.id)).all())
     return {key: by_email.get(email) for key, (email, _p, _l) in zip(OWNER_KEYS, DEMO_LOGINS,

@@ -19,6 +19,10 @@ into a Jinja template (autoescaped) and cached for the life of the process.
 
 Variables whose name ends in `_html` hold HTML: sending.services sanitises
 them at enqueue and they are inserted unescaped; everything else is escaped.
+Variables whose name ends in `_secret_url` hold a link that works as a
+credential (a password reset): the message is sent with it, but the outbox
+pages show an inert one (`inert_secrets`), since staff who may read any message
+must not be able to use another user's link.
 """
 
 from __future__ import annotations
@@ -126,6 +130,15 @@ def emails_dir() -> Path:
     if configured:
         return Path(configured)
     return resources.folder(resources.EMAILS)
+
+
+SECRET_SUFFIX = "_secret_url"
+
+
+def inert_secrets(context: dict) -> dict:
+    """`context` with every `*_secret_url` replaced by a link that opens nothing."""
+    inert = str(context.get("base_url", "")) + "/lien-masque"
+    return {k: inert if k.endswith(SECRET_SUFFIX) else v for k, v in context.items()}
 
 
 def template_keys() -> list[str]:

@@ -77,11 +77,12 @@ def message(message_id: int):
 
 
 def _render_stored(msg: OutboxMessage):
-    """The message as it was (or will be) sent, links made inert."""
+    """The message as it was (or will be) sent, links made inert (secret ones too)."""
     from coopcrm.sending.models import SharedContext
 
     shared = db.session.get(SharedContext, msg.shared_context_id) if msg.shared_context_id else None
-    context = {**services.system_context(), **(shared.data if shared else {}), **msg.context}
+    context = rendering.inert_secrets(
+        {**services.system_context(), **(shared.data if shared else {}), **msg.context})
     if msg.bulk:
         context["unsubscribe_url"] = context["base_url"] + "/u/exemple-de-lien"
     try:

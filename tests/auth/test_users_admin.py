@@ -50,11 +50,11 @@ def test_edit_role_scope_and_password(as_admin, client):
     u = factories.user(entities=[a])
     r = post(as_admin, f"/admin/utilisateurs/{u.id}",
              {"email": u.email, "name": "Nouveau nom", "role": "lecteur",
-              "entities": [str(b.id)], "password": "nouveau mot de passe"})
+              "entities": [str(b.id)], "password": "une autre phrase secrète"})
     assert r.status_code == 302
     db.session.refresh(u)
     assert (u.name, u.role, u.entity_ids) == ("Nouveau nom", "lecteur", [b.id])
-    assert u.check_password("nouveau mot de passe")
+    assert u.check_password("une autre phrase secrète")
     short = post(as_admin, f"/admin/utilisateurs/{u.id}",
                  {"email": u.email, "name": "N", "role": "lecteur", "all_entities": "y",
                   "password": "court"})

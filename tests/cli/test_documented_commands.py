@@ -138,6 +138,10 @@ def test_every_documented_command(installation, tmp_path, restored_database):
     short = run("users", "create", "--email", "b@coop.example", "--name", "B",
                 "--password-stdin", stdin="court\n", ok=False)
     assert short.returncode != 0 and "12" in short.stderr and "Traceback" not in short.stderr
+    # The common-password list ships in the wheel: a long but well-known one is refused.
+    common = run("users", "create", "--email", "c@coop.example", "--name", "C",
+                 "--role", "admin", "--password-stdin", stdin="motdepasse123\n", ok=False)
+    assert common.returncode != 0 and "les plus courants" in common.stderr
 
     assert "Démonstration chargée" in run("seed", "demo", "--members", "120",
                                          "--random-seed", "7").stdout

@@ -1,0 +1,128 @@
+"""« Mon compte » : password, second factor, open sessions of the signed-in user."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+
+from coopcrm.auth import account, guard, sessions, totp
+from coopcrm.auth.forms import CodeForm, PasswordChangeForm, PasswordConfirmForm
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.forms import attach_errors
+
+bp = Blueprint("account", __name__)
+
+SECRET_KEY = "totp_enrolment_secret"  # the secret being enrolled, until its first code
+_CODES, _DISABLE = "codes", "disable"  # the two password forms of one page
+
+
+def _private(html: str, status: int = 200):
+    """A page showing secrets (QR code, recovery codes): never cached anywhere."""
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/compte")
+@login_required
+def index():
+    return render_template("auth/account.html", open_sessions=sessions.open_sessions(current_user),
+                           this_session=guard.staff_session(),
+                           codes_left=totp.remaining_recovery_codes(current_user))
+
+
+@bp.route("/compte/sessions/fermer", methods=["POST"])
+@login_required
+def end_other_sessions():
+    ended = sessions.end_all(current_user, "fermées par l'utilisateur",
+                             client=guard.client_address(), keep=guard.staff_session())
+    db.session.commit()
+    flash(f"{ended} autre(s) session(s) fermée(s).", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            account.change_password(current_user, form.current_password.data or "",
+                                    form.password.data or "", form.confirm.data or "",
+                                    client=guard.client_address(), keep=guard.staff_session())
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            attach_errors(form, failed.errors, fallback=form.password)
+        else:
+            flash("Mot de passe changé. Vos autres sessions sont fermées.", "success")
+            return redirect(url_for(".index"))
+    return render_template("auth/password_change.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/compte/double-authentification", methods=["GET", "POST"], endpoint="totp")
+@login_required
+def totp_page():
+    """Enrol an authenticator app, or (once enrolled) turn it off or renew the codes."""
+    if current_user.has_totp:
+        return _private(render_template(
+            "auth/totp_manage.html", codes_form=PasswordConfirmForm(prefix=_CODES),
+            disable_form=PasswordConfirmForm(prefix=_DISABLE),
+            codes_left=totp.remaining_recovery_codes(current_user)))
+    secret = session.get(SECRET_KEY) or totp.new_secret()
+    session[SECRET_KEY] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = account.enable_totp(current_user, secret, form.code.data or "",
+                                        client=guard.client_address(),
+                                        keep=guard.staff_session())
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            attach_errors(form, failed.errors, fallback=form.code)
+        else:
+            session.pop(SECRET_KEY, None)
+            flash("Double authentification activée. Vos autres sessions sont fermées.",
+                  "success")
+            return _private(render_template("auth/recovery_codes.html", codes=codes))
+    uri = totp.provisioning_uri(secret, current_user.email)
+    return _private(render_template("auth/totp_enrol.html", form=form, uri=uri, secret=secret,
+                                    qr=totp.qr_svg(uri), required=guard.must_enrol(current_user)),
+                    422 if form.errors else 200)
+
+
+@bp.route("/compte/double-authentification/desactiver", methods=["POST"])
+@login_required
+def totp_disable():
+    form = PasswordConfirmForm(prefix=_DISABLE)
+    if form.validate_on_submit():
+        try:
+            account.disable_totp(current_user, actor=current_user,
+                                 password=form.current_password.data or "",
+                                 client=guard.client_address(), keep=guard.staff_session())
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(" ".join(failed.errors.values()), "error")
+            return redirect(url_for(".totp"))
+        flash("Double authentification désactivée.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/compte/double-authentification/codes", methods=["POST"])
+@login_required
+def recovery_codes():
+    form = PasswordConfirmForm(prefix=_CODES)
+    if form.validate_on_submit() and current_user.has_totp:
+        try:
+            codes = account.new_recovery_codes(current_user, form.current_password.data or "",
+                                               client=guard.client_address())
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            flash(" ".join(failed.errors.values()), "error")
+        else:
+            return _private(render_template("auth/recovery_codes.html", codes=codes))
+    return redirect(url_for(".totp"))
