@@ -28,7 +28,7 @@ import openpyxl
 from tests.cli.conftest import free_port
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-PASSWORD = "mot-de-passe-admin-2027"
+PASSWORD = "mot-de-passe-du-bureau-2027"  # not containing the name or the address
 
 DSN = """From: MAILER-DAEMON@mx.example
 To: vie@coop.example
