@@ -107,7 +107,7 @@ class StaffSession(IdMixin, Model):
     client_addr: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
-    user = relationship("User")
+    user: Mapped[User] = relationship("User")
 
 
 class LoginThrottle(IdMixin, Model):
@@ -132,7 +132,7 @@ class PasswordReset(IdMixin, Model):
     expires_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user = relationship("User")
+    user: Mapped[User] = relationship("User")
 
 
 class RecoveryCode(IdMixin, Model):
@@ -163,5 +163,5 @@ class SecurityEvent(IdMixin, Model):
     client_addr: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(String(300), default="")
 
-    user = relationship("User", foreign_keys=[user_id])
-    actor = relationship("User", foreign_keys=[actor_id])
+    user: Mapped[User | None] = relationship("User", foreign_keys=[user_id])
+    actor: Mapped[User | None] = relationship("User", foreign_keys=[actor_id])
