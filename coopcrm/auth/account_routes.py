@@ -72,7 +72,7 @@ def totp_page():
             codes_left=totp.remaining_recovery_codes(current_user)))
     secret = session.get(SECRET_KEY) or totp.new_secret()
     session[SECRET_KEY] = secret
-    form = CodeForm()
+    form = CodeForm().for_enrolment()
     if form.validate_on_submit():
         try:
             codes = account.enable_totp(current_user, secret, form.code.data or "",

@@ -52,11 +52,15 @@ class UserForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    """The second step of sign-in, and the first code when enrolling an app."""
+    """The second step of sign-in, and the first code of a new app (`for_enrolment`)."""
 
     code = StringField("Code à 6 chiffres (ou code de secours)",
                        validators=[DataRequired("Indiquez le code."),
                                    Length(max=40, message="Code trop long.")])
+
+    def for_enrolment(self) -> "CodeForm":
+        self.code.label.text = "Code à 6 chiffres"  # no recovery code exists yet
+        return self
 
 
 class PasswordChangeForm(FlaskForm):

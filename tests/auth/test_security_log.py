@@ -56,4 +56,4 @@ def test_the_log_is_paginated_newest_first(app, admin):
 def test_only_admins_see_it(client, role):
     login(client, factories.user(role=role, password=PASSWORD, all_entities=True))
     assert client.get("/admin/journal-securite").status_code == 403
-    assert "Journal de sécurité" not in client.get("/membres").get_data(as_text=True)
+    assert "/admin/journal-securite" not in client.get("/membres").get_data(as_text=True)
