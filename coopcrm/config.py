@@ -251,6 +251,7 @@ CONSTANTS: dict[str, Any] = {
     "RESET_VALID_MINUTES": 30,  # a "mot de passe oublié" link
     "RESET_MAX_REQUESTS": 3,  # links sent to one address per LOGIN_LOCK_MINUTES
     "RESET_CLIENT_MAX_REQUESTS": 10,  # requests from one client address, same window
+    "SECURITY_LOG_DAYS": 365,  # the Journal de sécurité's depth (CNIL: 6 to 12 months)
     "SESSION_MAX_HOURS": 12,  # a staff session ends this long after sign-in, used or not
     # The signed cookie itself expires then too (Flask's default is 31 days).
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),

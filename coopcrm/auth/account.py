@@ -43,18 +43,26 @@ def change_password(user: User, current: str, new: str, confirm: str, *, client:
     sessions.end_all(user, "mot de passe changé", client=client, keep=keep)
 
 
-def enable_totp(user: User, secret: str, code: str, *, client: str,
-                keep: StaffSession | None) -> list[str]:
-    """Turn the second factor on once `code` proves the app holds `secret`; the recovery
-    codes, to show once."""
+def enrolment_secret(here: StaffSession) -> str:
+    """The secret this browser is enrolling (made on first use; the caller commits)."""
+    if here.totp_pending_secret is None:
+        here.totp_pending_secret = totp.new_secret()
+    return here.totp_pending_secret
+
+
+def enable_totp(user: User, code: str, *, client: str, here: StaffSession) -> list[str]:
+    """Turn the second factor on once `code` proves the app holds the secret being
+    enrolled from `here`; the recovery codes, to show once. Other sessions end."""
+    secret = enrolment_secret(here)
     step = totp.matching_step(secret, code, None)
     if step is None:
         raise ValidationFailed({"code": "Code incorrect : vérifiez l'heure du téléphone et "
                                         "saisissez le code affiché maintenant."})
     user.totp_secret, user.totp_last_step, user.totp_enabled_dt = secret, step, clock.now()
+    here.totp_pending_secret = None
     codes = totp.new_recovery_codes(user)
     events.record("totp_enabled", user=user, client=client)
-    sessions.end_all(user, "double authentification activée", client=client, keep=keep)
+    sessions.end_all(user, "double authentification activée", client=client, keep=here)
     return codes
 
 

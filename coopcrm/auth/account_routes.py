@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from coopcrm.auth import account, guard, sessions, totp
@@ -13,7 +13,6 @@ from coopcrm.forms import attach_errors
 
 bp = Blueprint("account", __name__)
 
-SECRET_KEY = "totp_enrolment_secret"  # the secret being enrolled, until its first code
 _CODES, _DISABLE = "codes", "disable"  # the two password forms of one page
 
 
@@ -70,20 +69,20 @@ def totp_page():
             "auth/totp_manage.html", codes_form=PasswordConfirmForm(prefix=_CODES),
             disable_form=PasswordConfirmForm(prefix=_DISABLE),
             codes_left=totp.remaining_recovery_codes(current_user)))
-    secret = session.get(SECRET_KEY) or totp.new_secret()
-    session[SECRET_KEY] = secret
+    here = guard.staff_session()
+    assert here is not None  # login_required: this request has its session row
+    secret = account.enrolment_secret(here)
+    db.session.commit()
     form = CodeForm().for_enrolment()
     if form.validate_on_submit():
         try:
-            codes = account.enable_totp(current_user, secret, form.code.data or "",
-                                        client=guard.client_address(),
-                                        keep=guard.staff_session())
+            codes = account.enable_totp(current_user, form.code.data or "",
+                                        client=guard.client_address(), here=here)
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
             attach_errors(form, failed.errors, fallback=form.code)
         else:
-            session.pop(SECRET_KEY, None)
             flash("Double authentification activée. Vos autres sessions sont fermées.",
                   "success")
             return _private(render_template("auth/recovery_codes.html", codes=codes))

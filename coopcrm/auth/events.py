@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
 
 from coopcrm import clock
 from coopcrm.auth.models import SecurityEvent
@@ -37,6 +40,13 @@ def record(kind: str, *, user=None, actor=None, email: str = "", client: str = "
         client_addr=client[:64], detail=detail[:300])
     db.session.add(event)
     return event
+
+
+def purge() -> None:
+    """Drop entries older than SECURITY_LOG_DAYS (CNIL: keep access logs 6 to 12 months)."""
+    days = current_app.config["SECURITY_LOG_DAYS"]
+    db.session.execute(delete(SecurityEvent).where(
+        SecurityEvent.recorded_dt < clock.now() - timedelta(days=days)))
 
 
 def page(number: int, *, kind: str = "", email: str = "", per_page: int = 50) -> Page:

@@ -107,6 +107,7 @@ def sign_in(user: User, *, client: str, user_agent: str, method: str = "mot de p
     throttle.forget_login_failures(user.email, client)
     throttle.purge(now)
     sessions.purge()
+    events.purge()
     user.last_login_dt = now
     token = sessions.open_session(user, client=client, user_agent=user_agent)
     events.record("login", user=user, client=client, detail=method)

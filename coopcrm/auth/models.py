@@ -106,6 +106,9 @@ class StaffSession(IdMixin, Model):
     end_reason: Mapped[str] = mapped_column(String(60), default="")
     client_addr: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # A TOTP secret being enrolled from this browser, until its first code is typed: kept
+    # here rather than in the cookie, which is signed but readable.
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship("User")
 

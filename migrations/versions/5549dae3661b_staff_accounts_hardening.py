@@ -90,6 +90,7 @@ def upgrade():
     sa.Column('end_reason', sa.String(length=60), nullable=False),
     sa.Column('client_addr', sa.String(length=64), nullable=False),
     sa.Column('user_agent', sa.String(length=200), nullable=False),
+    sa.Column('totp_pending_secret', sa.String(length=64), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_staff_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_sessions')),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from coopcrm import clock
 from coopcrm.auth import events
+from coopcrm.auth.models import SecurityEvent
 from coopcrm.extensions import db
 from tests import factories
 from tests.helpers import PASSWORD, login, post
@@ -50,6 +52,18 @@ def test_the_log_is_paginated_newest_first(app, admin):
     assert "Page 1 sur 2" in first
     second = client.get("/admin/journal-securite?page=2").get_data(as_text=True)
     assert "essai9@coop.test" in second and "essai59@coop.test" not in second
+
+
+def test_entries_older_than_a_year_go_at_the_next_sign_in(app, admin):
+    clock.set_now(T0)
+    events.record("login_failed", email="ancien@coop.test")
+    clock.set_now(T0 + timedelta(days=200))
+    events.record("login_failed", email="recent@coop.test")
+    db.session.commit()
+    clock.set_now(T0 + timedelta(days=app.config["SECURITY_LOG_DAYS"] + 1))
+    login(app.test_client(), admin)
+    kept = db.session.scalars(select(SecurityEvent.email).order_by(SecurityEvent.id)).all()
+    assert kept == ["recent@coop.test", admin.email]
 
 
 @pytest.mark.parametrize("role", ["referent", "lecteur"])

@@ -154,6 +154,18 @@ def test_admins_must_enrol_when_required(app, admin, referent, monkeypatch):
     assert other.get("/membres").status_code == 200
 
 
+def test_the_secret_being_enrolled_stays_on_the_server(app, referent):
+    client = app.test_client()
+    login(client, referent)
+    first = _SECRET.search(client.get("/compte/double-authentification").get_data(
+        as_text=True)).group(1)
+    again = _SECRET.search(client.get("/compte/double-authentification").get_data(
+        as_text=True)).group(1)
+    assert first == again  # a reload after scanning keeps what the app holds
+    with client.session_transaction() as cookie:
+        assert first not in repr(dict(cookie))
+
+
 def test_enrolment_is_logged(app):
     user = factories.user(role="admin", password=PASSWORD)
     client = app.test_client()
