@@ -110,7 +110,8 @@ class StaffSession(IdMixin, Model):
     # here rather than in the cookie, which is signed but readable.
     totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
 
-    user: Mapped[User] = relationship("User")
+    # Joined: every request reads the session and its user together, in one query.
+    user: Mapped[User] = relationship("User", lazy="joined")
 
 
 class LoginThrottle(IdMixin, Model):
