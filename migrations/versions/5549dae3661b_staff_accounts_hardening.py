@@ -7,7 +7,7 @@ Open sessions from before this revision carry no session token: they end at
 their next request, and everyone signs in again.
 
 Revision ID: 5549dae3661b
-Revises: f5ea99ec192f
+Revises: b7c41e0d2a93
 Create Date: 2026-12-02 06:13:06.595835
 
 """
@@ -19,7 +19,7 @@ import coopcrm.models
 
 # revision identifiers, used by Alembic.
 revision = '5549dae3661b'
-down_revision = 'f5ea99ec192f'
+down_revision = 'b7c41e0d2a93'
 branch_labels = None
 depends_on = None
 
