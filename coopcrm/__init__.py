@@ -25,8 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from coopcrm import errorpages, templating
+    from coopcrm import errorpages, security_headers, templating
 
+    security_headers.init_app(app)
     errorpages.register(app)
     templating.register(app)
     return app

@@ -173,8 +173,15 @@ def _chromium(_playwright):
 
 @pytest.fixture
 def page(_chromium):
+    """A fresh page; the test fails if the browser refused anything under the CSP."""
     context = _chromium.new_context(locale="fr-FR")
+    refused: list[str] = []
+    context.on("console", lambda message: refused.append(message.text)
+               if "Content Security Policy" in message.text else None)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    if refused:
+        pytest.fail("the page broke its Content-Security-Policy:\n" + "\n".join(refused),
+                    pytrace=False)

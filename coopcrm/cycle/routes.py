@@ -19,6 +19,7 @@ from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, scope
 from coopcrm.members.text import fold
+from coopcrm.security_headers import email_frame
 
 bp = Blueprint("cycle", __name__)
 
@@ -113,18 +114,28 @@ def _preview_context(edition: Edition, version: str, member: Member | None) -> d
     return context
 
 
+def _chosen_version() -> str:
+    """The content the page previews: the edition's, or the issue's permanent one."""
+    return "permanent" if request.values.get("version") == "permanent" else "edition"
+
+
 def _chosen_member() -> Member | None:
     member_id = request.values.get("membre", type=int) or request.values.get("member_id", type=int)
     return get_member(current_user, member_id) if member_id else None
 
 
+def _rendered(edition: Edition, version: str, member: Member | None):
+    """The edition's email as the member (or the sample member) would receive it."""
+    from coopcrm.sending import rendering
+
+    return rendering.render(rendering.get(TEMPLATE), _preview_context(edition, version, member))
+
+
 @bp.route("/lettres-d-information/editions/<int:edition_id>")
 @login_required
 def preview(edition_id: int):
-    from coopcrm.sending import rendering
-
     edition = _edition(edition_id)
-    version = "permanent" if request.args.get("version") == "permanent" else "edition"
+    version = _chosen_version()
     member = _chosen_member()
     q = (request.args.get("q") or "").strip()
     matches = []
@@ -133,12 +144,23 @@ def preview(edition_id: int):
             scope(select(Member), current_user)
             .where(Member.search_text.like(f"%{fold(q)}%"))
             .order_by(Member.last_name, Member.first_name).limit(10)))
-    rendered = rendering.render(rendering.get(TEMPLATE), _preview_context(edition, version, member))
+    rendered = _rendered(edition, version, member)
     reach = due.reach(edition) if edition.editable else None
+    frame_url = url_for(".preview_html", edition_id=edition.id,
+                        membre=member.id if member else None,
+                        version=version if version == "permanent" else None)
     return render_template("cycle/preview.html", edition=edition, rendered=rendered,
+                           frame_url=frame_url,
                            member=member, version=version, q=q, matches=matches, reach=reach,
                            status_label=svc.status_label, form=ActionForm(
                                member_id=member.id if member else ""))
+
+
+@bp.route("/lettres-d-information/editions/<int:edition_id>/html")
+@login_required
+def preview_html(edition_id: int):
+    """The edition's email HTML, for the sandboxed frame of its preview page."""
+    return email_frame(_rendered(_edition(edition_id), _chosen_version(), _chosen_member()).html)
 
 
 @bp.route("/lettres-d-information/editions/<int:edition_id>/test", methods=["POST"])
@@ -151,7 +173,7 @@ def send_test(edition_id: int):
     if not form.validate_on_submit():
         abort(400)
     member = _chosen_member()
-    version = "permanent" if request.form.get("version") == "permanent" else "edition"
+    version = _chosen_version()
     context = _preview_context(edition, version, member)
     for key in list(services.system_context()):
         context.pop(key, None)  # the engine adds them back when it renders

@@ -11,17 +11,11 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 import coopcrm
 from coopcrm import fr
 from coopcrm.mailcatcher.store import ENVELOPE_FROM, ENVELOPE_TO, KEY_CHARS, MailStore
+from coopcrm.security_headers import add_headers, email_frame
 
 PER_PAGE = 50
 _HEADERS = ("From", "To", "Cc", "Reply-To", "Subject", "Date", "List-Unsubscribe",
             "List-Unsubscribe-Post", "Message-ID", ENVELOPE_FROM, ENVELOPE_TO)
-_PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; "
-             "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-# The HTML of a message is untrusted: no script, no form, no plugin, its own
-# opaque origin (sandbox), images and inline styles only so it looks right.
-_MESSAGE_CSP = ("sandbox; default-src 'none'; img-src data: http: https:; "
-                "style-src 'unsafe-inline'; font-src data:; base-uri 'none'; "
-                "form-action 'none'; frame-ancestors 'self'")
 
 
 def _load(store: MailStore, key: str):
@@ -57,11 +51,9 @@ def create_web_app(store: MailStore) -> Flask:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", _PAGE_CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers["Cache-Control"] = "no-store"
-        return response
+        return add_headers(response)  # the app's: a message's HTML only in its sandboxed frame
 
     app.jinja_env.filters.update(fr.page_filters())
 
@@ -90,11 +82,7 @@ def create_web_app(store: MailStore) -> Flask:
         body = _part(_load(store, key), "html")
         if body is None:
             abort(404)
-        return body, 200, {
-            "Content-Type": "text/html; charset=utf-8",
-            "Content-Security-Policy": _MESSAGE_CSP,
-            "X-Frame-Options": "SAMEORIGIN",
-        }
+        return email_frame(body)
 
     @app.get("/message/<key>/source")
     def source(key: str):

@@ -12,6 +12,7 @@ from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, scope
 from coopcrm.pagination import paginate
+from coopcrm.security_headers import email_frame
 from coopcrm.sending import rendering, services
 from coopcrm.sending.forms import TestSendForm
 from coopcrm.sending.models import STATUSES, OutboxMessage
@@ -65,15 +66,31 @@ def outbox():
                            counts=services.counts_by_status())
 
 
-@bp.route("/envois/<int:message_id>")
-@login_required
-def message(message_id: int):
+def _visible_message(message_id: int) -> OutboxMessage:
     msg = db.session.scalar(_visible_messages().where(OutboxMessage.id == message_id))
     if msg is None:
         abort(404)
+    return msg
+
+
+@bp.route("/envois/<int:message_id>")
+@login_required
+def message(message_id: int):
+    msg = _visible_message(message_id)
     rendered = _render_stored(msg)
     return render_template("sending/message.html", msg=msg, rendered=rendered,
+                           frame_url=url_for(".message_html", message_id=msg.id),
                            label=_labels().get(msg.template, msg.template))
+
+
+@bp.route("/envois/<int:message_id>/html")
+@login_required
+def message_html(message_id: int):
+    """The message's HTML, for the sandboxed frame of its page."""
+    rendered = _render_stored(_visible_message(message_id))
+    if rendered is None:
+        abort(404)
+    return email_frame(rendered.html)
 
 
 def _render_stored(msg: OutboxMessage):
@@ -107,19 +124,33 @@ def _preview_context(template: str, member: Member | None) -> dict:
     return context
 
 
-@bp.route("/envois/apercu")
-@login_required
-def preview():
+def _previewed() -> tuple[str, Member | None, rendering.Rendered]:
+    """The template and member the preview's query string names, and the email they make."""
     keys = rendering.template_keys()
     template = request.args.get("modele") or keys[0]
     if template not in keys:
         abort(404)
     member_id = request.args.get("membre", type=int)
     member = get_member(current_user, member_id) if member_id else None
-    rendered = rendering.render(rendering.get(template), _preview_context(template, member))
+    return template, member, rendering.render(rendering.get(template),
+                                              _preview_context(template, member))
+
+
+@bp.route("/envois/apercu")
+@login_required
+def preview():
+    template, member, rendered = _previewed()
     form = TestSendForm(template=template, member_id=member.id if member else "")
+    frame_url = url_for(".preview_html", modele=template, membre=member.id if member else None)
     return render_template("sending/preview.html", labels=_labels(), template=template,
-                           member=member, rendered=rendered, form=form)
+                           member=member, rendered=rendered, form=form, frame_url=frame_url)
+
+
+@bp.route("/envois/apercu/html")
+@login_required
+def preview_html():
+    """The previewed email's HTML, for the sandboxed frame of the preview page."""
+    return email_frame(_previewed()[2].html)
 
 
 @bp.route("/envois/test", methods=["POST"])

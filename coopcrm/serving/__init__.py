@@ -19,13 +19,18 @@ def parse_flag(name: str, value) -> bool:
             f"{name} invalide « {shown(value)} » : mettre 1 (oui) ou 0 (non).") from None
 
 
+def uses_https(app: Flask) -> bool:
+    """Whether the public address (COOPCRM_BASE_URL) is https."""
+    return str(app.config.get("BASE_URL", "")).lower().startswith("https://")
+
+
 def init_app(app: Flask) -> None:
     """Secure cookies when the public address is https; ProxyFix when behind a proxy.
 
     Without COOPCRM_BEHIND_PROXY nothing trusts X-Forwarded-*: anyone can send them,
     and the client address in the access log would be theirs to pick.
     """
-    if str(app.config.get("BASE_URL", "")).lower().startswith("https://"):
+    if uses_https(app):
         # Browsers then never send the session over plain http.
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,
                           PREFERRED_URL_SCHEME="https")

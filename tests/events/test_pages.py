@@ -81,7 +81,10 @@ def test_letters_and_labels_for_members_convoked_by_post(logged_in, referent, pa
     run_job("events.timeline", at(date(2027, 6, 2), 9, 0))
     html = logged_in.get(f"/evenements/{eid}/courriers").get_data(as_text=True)
     assert html.count('class="letter"') == 1 and "Courrier" in html and "Courriel" not in html
-    assert "page-break-after: always" in html and "Pouvoir" in html
+    # Its print styles are a static file (the CSP allows no inline <style>).
+    assert "/static/print-letters.css" in html and "Pouvoir" in html
+    css = logged_in.get("/static/print-letters.css").get_data(as_text=True)
+    assert "page-break-after: always" in css
     csv = logged_in.get(f"/evenements/{eid}/etiquettes.csv").get_data(as_text=True)
     assert csv.splitlines()[1] == "Mme;Prénom" + csv.splitlines()[1].split(";")[1][6:] + \
         ";Courrier;3 rue B;69002;Lyon"

@@ -18,7 +18,11 @@ def test_preview_with_a_members_data_and_send_a_test_to_myself(logged_in, refere
     m = factories.member(first_name="Ghislaine")
     html = logged_in.get(f"/envois/apercu?modele=welcome&membre={m.id}").get_data(as_text=True)
     assert "Bienvenue chez vous, Ghislaine !" in html
-    assert "srcdoc=" in html and 'sandbox=""' in html
+    frame_url = f"/envois/apercu/html?modele=welcome&membre={m.id}"
+    assert f'sandbox="" src="{frame_url.replace("&", "&amp;")}"' in html
+    frame = logged_in.get(frame_url)
+    assert "Ghislaine" in frame.get_data(as_text=True)
+    assert frame.headers["Content-Security-Policy"].startswith("sandbox")
     assert "Lire le livret d&#39;accueil : https://coop.example/livret-accueil.pdf" in html
     r = post(logged_in, "/envois/test", {"template": "welcome", "member_id": str(m.id)},
              token_from=f"/envois/apercu?modele=welcome&membre={m.id}", follow_redirects=True)
@@ -48,7 +52,8 @@ def test_outbox_list_filters_and_member_history(logged_in):
     assert "Emails" in page and "votre avis compte" in page
     msg = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "k:1"))
     detail = logged_in.get(f"/envois/{msg.id}").get_data(as_text=True)
-    assert "Sondage" in detail and "srcdoc" in detail
+    assert "Sondage" in detail and f'sandbox="" src="/envois/{msg.id}/html"' in detail
+    assert "Sondage" in logged_in.get(f"/envois/{msg.id}/html").get_data(as_text=True)
 
 
 def test_scoped_referent_sees_only_their_entities(client):

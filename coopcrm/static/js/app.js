@@ -1,0 +1,46 @@
+// The pages' few behaviours, switched on by data attributes: the Content-Security-Policy
+// runs no inline script and no on…= handler, only this file.
+"use strict";
+
+// <form data-busy="Import en cours…">: once submitted, its buttons are disabled and say so.
+document.querySelectorAll("form[data-busy]").forEach(function (form) {
+  form.addEventListener("submit", function (event) {
+    var clicked = event.submitter;
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+    if (clicked) {
+      if (clicked.name) {  // a disabled button is not sent: keep its value
+        var kept = document.createElement("input");
+        kept.type = "hidden"; kept.name = clicked.name; kept.value = clicked.value;
+        form.appendChild(kept);
+      }
+      clicked.textContent = form.dataset.busy;
+    }
+    var status = form.querySelector("[role=status]");
+    if (status) { status.hidden = false; }
+  });
+});
+
+// <input type="checkbox" data-check-all="member_ids">: checks every box of that name.
+document.querySelectorAll("input[data-check-all]").forEach(function (all) {
+  all.addEventListener("change", function () {
+    var boxes = document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]');
+    boxes.forEach(function (box) { box.checked = all.checked; });
+  });
+});
+
+// <button data-print>: prints the page.
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});
+
+// <div data-refresh-url="…" data-refresh-seconds="15">: reloads its content from that URL
+// (several tablets at the check-in desk: each shows what the others recorded).
+document.querySelectorAll("[data-refresh-url]").forEach(function (box) {
+  var seconds = Number(box.dataset.refreshSeconds) || 15;
+  setInterval(function () {
+    fetch(box.dataset.refreshUrl, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html) { box.innerHTML = html; } })
+      .catch(function () {});
+  }, seconds * 1000);
+});
