@@ -101,10 +101,12 @@ def _mount_all() -> None:
     from coopcrm.scheduler.cli import jobs, scheduler_command
     from coopcrm.seeding.cli import seed
     from coopcrm.sending.cli import bounces, outbox
+    from coopcrm.serving.development import run
     from coopcrm.serving.server import serve
 
+    # `run` replaces Flask's own (the same, minus the versions in its Server header).
     for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command,
-                  config_group, serve, backup_command, restore_command):
+                  config_group, serve, run, backup_command, restore_command):
         main.add_command(group)
 
 

@@ -176,8 +176,9 @@ def page(_chromium):
     """A fresh page; the test fails if the browser refused anything under the CSP."""
     context = _chromium.new_context(locale="fr-FR")
     refused: list[str] = []
-    context.on("console", lambda message: refused.append(message.text)
-               if "Content Security Policy" in message.text else None)
+    context.on("console", lambda message: refused.append(
+        f"{message.location.get('url')}: {message.text}")
+        if "Content Security Policy" in message.text else None)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -29,11 +29,13 @@ def mailcatcher(smtp_port: int, http_port: int, maildir: str | None) -> None:
     from coopcrm.mailcatcher.smtp import SMTPServer
     from coopcrm.mailcatcher.store import MailStore
     from coopcrm.mailcatcher.web import create_web_app
+    from coopcrm.serving.development import RequestHandler
 
     store = MailStore(maildir or os.path.join(current_app.instance_path, "mailcatcher"))
     try:
         smtp = SMTPServer(store, HOST, smtp_port).start()
-        web = make_server(HOST, http_port, create_web_app(store), threaded=True)
+        web = make_server(HOST, http_port, create_web_app(store), threaded=True,
+                          request_handler=RequestHandler)
     except OSError as exc:
         raise click.ClickException(f"Port déjà utilisé ou indisponible : {exc}") from exc
     signal.signal(signal.SIGTERM, _interrupt)

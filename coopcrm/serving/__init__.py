@@ -1,4 +1,5 @@
-"""Production serving: reverse-proxy trust and secure cookies (here), gunicorn (server.py)."""
+"""Serving: reverse-proxy trust and secure cookies (here), gunicorn (server.py), the
+development server (development.py)."""
 
 from __future__ import annotations
 

@@ -67,6 +67,11 @@ def test_received_message_is_listed_and_shown(catcher):
     assert html.status_code == 200 and "<b>Jeanne</b>" in html.get_data(as_text=True)
     csp = html.headers["Content-Security-Policy"]
     assert csp.startswith("sandbox") and "script-src" not in csp and "default-src 'none'" in csp
+    assert "frame-ancestors 'self'" in csp and html.headers["X-Frame-Options"] == "SAMEORIGIN"
+    page = web.get(f"/message/{key}")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert "Subject: Lettre" in web.get(f"/message/{key}/source").get_data(as_text=True)
 
 
@@ -143,6 +148,8 @@ def test_command_line_serves_both_ports(tmp_path):
                 time.sleep(0.1)
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/", timeout=5) as resp:
             assert "Par la ligne de commande" in resp.read().decode()
+            assert resp.headers["Server"] == "CoopCRM"  # werkzeug's, without its versions
+            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
     finally:
         proc.send_signal(signal.SIGTERM)  # as kill and systemd stop it
         out, err = proc.communicate(timeout=10)

@@ -215,3 +215,30 @@ def test_a_bad_log_level_stops_every_command(migrated):
     assert done.returncode == 2
     assert done.stderr.splitlines() == [PREFIX + "COOPCRM_LOG_LEVEL : niveau « LOUD\\nforged » "
                                         "inconnu : DEBUG, INFO, WARNING, ERROR ou CRITICAL."]
+
+
+def test_security_headers_and_no_version_under_gunicorn(plain, proxied):
+    _server, port = plain
+    resp = get(port, "/connexion")
+    (server_header,) = resp.header_values("Server")
+    assert not re.search(r"\d", server_header), server_header  # gunicorn ≥ 23: no version
+    assert "script-src 'self'" in resp.header_values("Content-Security-Policy")[0]
+    assert resp.header_values("X-Frame-Options") == ["DENY"]
+    assert resp.header_values("Strict-Transport-Security") == []  # plain http
+    _server, port = proxied
+    hsts = get(port, "/connexion").header_values("Strict-Transport-Security")
+    assert hsts == ["max-age=31536000"]
+
+
+
+def test_the_development_server_names_no_version(migrated):
+    """`coopcrm run`, the web process `coopcrm dev` starts: werkzeug, minus its versions."""
+    port = free_port()
+    server = Server(["run", "--port", str(port)], environment(*migrated))
+    try:
+        server.wait_until_answering(port)
+        resp = get(port, "/connexion")
+    finally:
+        server.stop()
+    assert resp.header_values("Server") == ["CoopCRM"]
+    assert "script-src 'self'" in resp.header_values("Content-Security-Policy")[0]
