@@ -18,10 +18,11 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from coopcrm import logs, serving
+    from coopcrm import logs, params, serving
 
     logs.init_app(app)  # first: a bad COOPCRM_LOG_LEVEL stops the start in French
     serving.init_app(app)
+    params.init_app(app)  # before the blueprints: their routes use <id:…>
     _init_extensions(app)
     _register_blueprints(app)
 

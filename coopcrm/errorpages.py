@@ -15,12 +15,19 @@ MESSAGES = {
 def register(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
+    from coopcrm.params import BadInput
+
     def render(code: int):
         title, text = MESSAGES[code]
         return render_template("error.html", code=code, title=title, text=text), code
 
     for code in MESSAGES:
         app.register_error_handler(code, lambda e, code=code: render(code))
+
+    @app.errorhandler(BadInput)
+    def _bad_input(e):  # says what is wrong, in French
+        return render_template("error.html", code=400, title=MESSAGES[400][0],
+                               text=e.description), 400
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

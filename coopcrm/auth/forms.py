@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coopcrm.auth.models import ROLES, User
-from coopcrm.forms import max_length
+from coopcrm.forms import coerce_id, max_length
 
 
 class LoginForm(FlaskForm):
@@ -38,7 +38,7 @@ class UserForm(FlaskForm):
     role = SelectField("Rôle", choices=[SelectChoice(k, v) for k, v in ROLES.items()],
                        default="referent", validate_choice=False)
     all_entities = BooleanField("Toutes les entités du groupe")
-    entities = _EntityChecklist("Entités gérées", coerce=int, validate_choice=False)
+    entities = _EntityChecklist("Entités gérées", coerce=coerce_id, validate_choice=False)
     password = PasswordField("Mot de passe", validators=[Optional()])
 
     def fill_choices(self, entities) -> None:

@@ -118,7 +118,7 @@ def user_new():
     return render_template("auth/user_form.html", form=form, user=None), 422 if form.errors else 200
 
 
-@bp.route("/admin/utilisateurs/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/admin/utilisateurs/<id:user_id>", methods=["GET", "POST"])
 @admin_required
 def user_edit(user_id: int):
     user = _get_user(user_id)
@@ -140,7 +140,7 @@ def user_edit(user_id: int):
     return render_template("auth/user_form.html", form=form, user=user), 422 if form.errors else 200
 
 
-@bp.route("/admin/utilisateurs/<int:user_id>/desactiver", methods=["GET", "POST"])
+@bp.route("/admin/utilisateurs/<id:user_id>/desactiver", methods=["GET", "POST"])
 @admin_required
 def user_deactivate(user_id: int):
     user = _get_user(user_id)
@@ -158,7 +158,7 @@ def user_deactivate(user_id: int):
     return render_template("auth/user_deactivate.html", user=user)
 
 
-@bp.route("/admin/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
+@bp.route("/admin/utilisateurs/<id:user_id>/reactiver", methods=["POST"])
 @admin_required
 def user_reactivate(user_id: int):
     user = _get_user(user_id)

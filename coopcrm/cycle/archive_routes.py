@@ -35,7 +35,7 @@ def index():
     return render_template("cycle/archive_index.html", years=years)
 
 
-@bp.route("/lettres/<int:year>/<int:number>")
+@bp.route("/lettres/<int(min=1, max=9999):year>/<int(min=1, max=99):number>")
 def show(year: int, number: int):
     edition = db.session.scalar(_published().where(Edition.year == year,
                                                    NewsletterIssue.number == number))

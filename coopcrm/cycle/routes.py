@@ -19,6 +19,7 @@ from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, scope
 from coopcrm.members.text import fold
+from coopcrm.params import int_arg
 from coopcrm.security_headers import email_frame
 
 bp = Blueprint("cycle", __name__)
@@ -72,7 +73,7 @@ def index():
                            form=ActionForm())
 
 
-@bp.route("/lettres-d-information/editions/<int:edition_id>/modifier", methods=["GET", "POST"])
+@bp.route("/lettres-d-information/editions/<id:edition_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(edition_id: int):
     edition = _edition(edition_id)
@@ -120,7 +121,7 @@ def _chosen_version() -> str:
 
 
 def _chosen_member() -> Member | None:
-    member_id = request.values.get("membre", type=int) or request.values.get("member_id", type=int)
+    member_id = int_arg("membre") or int_arg("member_id")
     return get_member(current_user, member_id) if member_id else None
 
 
@@ -131,7 +132,7 @@ def _rendered(edition: Edition, version: str, member: Member | None):
     return rendering.render(rendering.get(TEMPLATE), _preview_context(edition, version, member))
 
 
-@bp.route("/lettres-d-information/editions/<int:edition_id>")
+@bp.route("/lettres-d-information/editions/<id:edition_id>")
 @login_required
 def preview(edition_id: int):
     edition = _edition(edition_id)
@@ -156,14 +157,14 @@ def preview(edition_id: int):
                                member_id=member.id if member else ""))
 
 
-@bp.route("/lettres-d-information/editions/<int:edition_id>/html")
+@bp.route("/lettres-d-information/editions/<id:edition_id>/html")
 @login_required
 def preview_html(edition_id: int):
     """The edition's email HTML, for the sandboxed frame of its preview page."""
     return email_frame(_rendered(_edition(edition_id), _chosen_version(), _chosen_member()).html)
 
 
-@bp.route("/lettres-d-information/editions/<int:edition_id>/test", methods=["POST"])
+@bp.route("/lettres-d-information/editions/<id:edition_id>/test", methods=["POST"])
 @editor_required
 def send_test(edition_id: int):
     from coopcrm.sending import services
@@ -201,14 +202,14 @@ def _act(edition_id: int, action, message: str):
     return redirect(url_for(".preview", edition_id=edition_id))
 
 
-@bp.route("/lettres-d-information/editions/<int:edition_id>/approuver", methods=["POST"])
+@bp.route("/lettres-d-information/editions/<id:edition_id>/approuver", methods=["POST"])
 @editor_required
 def approve(edition_id: int):
     return _act(edition_id, svc.approve,
                 "Édition approuvée : c'est ce contenu qui partira à la date prévue.")
 
 
-@bp.route("/lettres-d-information/editions/<int:edition_id>/rouvrir", methods=["POST"])
+@bp.route("/lettres-d-information/editions/<id:edition_id>/rouvrir", methods=["POST"])
 @editor_required
 def reopen(edition_id: int):
     return _act(edition_id, svc.reopen,
@@ -216,7 +217,7 @@ def reopen(edition_id: int):
                 "c'est le contenu permanent qui partira.")
 
 
-@bp.route("/lettres-d-information/numeros/<int:issue_id>/modifier", methods=["GET", "POST"])
+@bp.route("/lettres-d-information/numeros/<id:issue_id>/modifier", methods=["GET", "POST"])
 @admin_required
 def edit_issue(issue_id: int):
     issue = db.session.get(NewsletterIssue, issue_id)

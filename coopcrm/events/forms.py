@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -23,8 +22,10 @@ from coopcrm import clock
 from coopcrm.events.models import CONVOCATIONS, KINDS
 from coopcrm.events.services import EventData, all_series
 from coopcrm.extensions import db
+from coopcrm.forms import IntegerField, coerce_id
 from coopcrm.forms import choices as _choices
 from coopcrm.members.forms import FrenchDateField
+from coopcrm.params import parse_int
 
 _TIME = re.compile(r"^(\d{1,2})[:hH](\d{2})?$")
 
@@ -33,8 +34,8 @@ def _optional_int(value):
     if value in (None, "", "None"):
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return parse_int(value)
+    except ValueError:
         return None
 
 
@@ -62,7 +63,7 @@ class EventForm(FlaskForm):
     series_id = SelectField("Fait partie d'un cycle", coerce=_optional_int, validate_choice=False)
     new_series = StringField("… ou nouveau cycle (nom)", validators=[Optional()])
     convocation_number = RadioField(
-        "Convocation (AG)", coerce=int, default=1, validate_choice=False,
+        "Convocation (AG)", coerce=coerce_id, default=1, validate_choice=False,
         choices=[SelectChoice(n, label) for n, label in CONVOCATIONS.items()])
     send_on = FrenchDateField("Envoi de la convocation ou des invitations (vide : date conseillée)")
     agenda_html = TextAreaField("Ordre du jour (AG)", validators=[Optional()])

@@ -28,6 +28,7 @@ from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import scope
+from coopcrm.params import parse_int
 from coopcrm.spreadsheet import neutral
 
 bp = Blueprint("events", __name__)
@@ -88,7 +89,7 @@ def new():
         422 if form.errors else 200
 
 
-@bp.route("/evenements/<int:event_id>/modifier", methods=["GET", "POST"])
+@bp.route("/evenements/<id:event_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(event_id: int):
     event = _get(event_id)
@@ -103,7 +104,7 @@ def edit(event_id: int):
         422 if form.errors else 200
 
 
-@bp.route("/evenements/<int:event_id>")
+@bp.route("/evenements/<id:event_id>")
 @login_required
 def show(event_id: int):
     event = _get(event_id)
@@ -120,7 +121,7 @@ def show(event_id: int):
         by_college=checkin.participation_by_college(event))
 
 
-@bp.route("/evenements/<int:event_id>/annuler", methods=["GET", "POST"])
+@bp.route("/evenements/<id:event_id>/annuler", methods=["GET", "POST"])
 @editor_required
 def cancel(event_id: int):
     event = _get(event_id)
@@ -132,7 +133,7 @@ def cancel(event_id: int):
     return render_template("events/cancel.html", event=event)
 
 
-@bp.route("/evenements/<int:event_id>/liste", methods=["POST"])
+@bp.route("/evenements/<id:event_id>/liste", methods=["POST"])
 @editor_required
 def prepare_list(event_id: int):
     event = _get(event_id)
@@ -145,7 +146,7 @@ def prepare_list(event_id: int):
 # --- check-in desk ----------------------------------------------------------
 
 
-@bp.route("/evenements/<int:event_id>/accueil")
+@bp.route("/evenements/<id:event_id>/accueil")
 @editor_required
 def desk(event_id: int):
     event = _get(event_id)
@@ -157,7 +158,7 @@ def desk(event_id: int):
                            limit=checkin.proxy_limit())
 
 
-@bp.route("/evenements/<int:event_id>/accueil/<int:member_id>", methods=["POST"])
+@bp.route("/evenements/<id:event_id>/accueil/<id:member_id>", methods=["POST"])
 @editor_required
 def desk_action(event_id: int, member_id: int):
     event = _get(event_id)
@@ -173,7 +174,10 @@ def desk_action(event_id: int, member_id: int):
         elif action == "proxy":
             holder = request.form.get("holder", "")
             chair = holder == "chair"
-            holder_id = None if chair or not holder.isdigit() else int(holder)
+            try:
+                holder_id = None if chair else parse_int(holder)
+            except ValueError:
+                holder_id = None  # no such member: the check-in says to choose one
             checkin.mark_represented(event, member_id, holder_id, chair, current_user)
             message = f"{member.full_name} : pouvoir enregistré."
         elif action == "undo":
@@ -189,7 +193,7 @@ def desk_action(event_id: int, member_id: int):
     return redirect(url_for("events.desk", event_id=event.id, q=request.form.get("q", "")))
 
 
-@bp.route("/evenements/<int:event_id>/quorum")
+@bp.route("/evenements/<id:event_id>/quorum")
 @login_required
 def quorum_panel(event_id: int):
     event = _get(event_id)
@@ -198,7 +202,7 @@ def quorum_panel(event_id: int):
     return render_template("events/_quorum.html", event=event, quorum=checkin.quorum_for(event))
 
 
-@bp.route("/evenements/<int:event_id>/clore", methods=["POST"])
+@bp.route("/evenements/<id:event_id>/clore", methods=["POST"])
 @editor_required
 def close_sheet(event_id: int):
     event = _get(event_id)
@@ -218,7 +222,7 @@ def _scoped_ids() -> set[int]:
     return set(db.session.scalars(scope(select(Member.id), current_user)))
 
 
-@bp.route("/evenements/<int:event_id>/feuille-de-presence")
+@bp.route("/evenements/<id:event_id>/feuille-de-presence")
 @login_required
 def sheet(event_id: int):
     event = _get(event_id)
@@ -244,7 +248,7 @@ def _letter_members(event: Event) -> list[Member]:
     return list(db.session.scalars(query.order_by(Member.postal_code, Member.last_name)))
 
 
-@bp.route("/evenements/<int:event_id>/courriers")
+@bp.route("/evenements/<id:event_id>/courriers")
 @login_required
 def letters(event_id: int):
     event = _get(event_id)
@@ -252,7 +256,7 @@ def letters(event_id: int):
                            today=clock.today())
 
 
-@bp.route("/evenements/<int:event_id>/etiquettes.csv")
+@bp.route("/evenements/<id:event_id>/etiquettes.csv")
 @login_required
 def labels(event_id: int):
     event = _get(event_id)
@@ -276,7 +280,7 @@ def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
 # --- series and participation -----------------------------------------------
 
 
-@bp.route("/evenements/cycles/<int:series_id>")
+@bp.route("/evenements/cycles/<id:series_id>")
 @login_required
 def series(series_id: int):
     found = db.session.get(EventSeries, series_id)

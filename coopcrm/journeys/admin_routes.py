@@ -38,7 +38,7 @@ def add_type():
     return _render_types(form), 422
 
 
-@bp.route("/admin/moments/<int:type_id>/modifier", methods=["GET", "POST"])
+@bp.route("/admin/moments/<id:type_id>/modifier", methods=["GET", "POST"])
 @admin_required
 def edit_type(type_id: int):
     moment_type = _get(type_id)
@@ -59,7 +59,7 @@ def edit_type(type_id: int):
                            used=catalogue.in_use(moment_type)), status
 
 
-@bp.route("/admin/moments/<int:type_id>/activation", methods=["POST"])
+@bp.route("/admin/moments/<id:type_id>/activation", methods=["POST"])
 @admin_required
 def toggle_type(type_id: int):
     moment_type = _get(type_id)
@@ -74,7 +74,7 @@ def toggle_type(type_id: int):
     return redirect(url_for("journeys.types"))
 
 
-@bp.route("/admin/moments/<int:type_id>/deplacer", methods=["POST"])
+@bp.route("/admin/moments/<id:type_id>/deplacer", methods=["POST"])
 @admin_required
 def move_type(type_id: int):
     moment_type = _get(type_id)
@@ -87,7 +87,7 @@ def move_type(type_id: int):
     return redirect(url_for("journeys.types", _anchor=f"parcours-{track}"))
 
 
-@bp.route("/admin/moments/<int:type_id>/supprimer", methods=["GET", "POST"])
+@bp.route("/admin/moments/<id:type_id>/supprimer", methods=["GET", "POST"])
 @admin_required
 def delete_type(type_id: int):
     moment_type = _get(type_id)

@@ -14,16 +14,14 @@ from coopcrm.journeys.followups import LATE_DEFAULT, RuleInput
 from coopcrm.journeys.models import FOLLOWUP_ACTIONS, MomentType
 from coopcrm.members.forms import FrenchDateField
 from coopcrm.members.models import TRACKS
+from coopcrm.params import MAX_ID, parse_int
 
 
 def _int(value) -> int | None:
     """'' → None; a number → int; anything else → -1 (the service refuses it in French)."""
-    text = (value or "").strip() if isinstance(value, str) else value
-    if text in (None, ""):
-        return None
     try:
-        return int(text)
-    except (TypeError, ValueError):
+        return parse_int(value, -MAX_ID, MAX_ID)
+    except ValueError:
         return -1
 
 

@@ -16,6 +16,7 @@ from coopcrm.journeys import followups
 from coopcrm.journeys.followup_forms import PlanForm, RuleForm, TargetForm, _int, owner_choices
 from coopcrm.journeys.models import FOLLOWUP_ACTIONS, FOLLOWUP_STATUSES, FollowUpRule
 from coopcrm.members.models import TRACKS
+from coopcrm.params import int_arg
 
 bp = Blueprint("followups", __name__)
 
@@ -75,8 +76,7 @@ def target():
 
 
 def _filters() -> dict:
-    return {k: request.values.get(k, type=int) for k in ("residence", "entity")
-            if request.values.get(k, type=int)}
+    return {k: int_arg(k) for k in ("residence", "entity") if int_arg(k)}
 
 
 def _render_courtesy(plan_form: PlanForm, target_form: TargetForm, selected=frozenset()):
@@ -121,13 +121,13 @@ def new_rule():
     return _edit(None)
 
 
-@bp.route("/admin/relances/<int:rule_id>/modifier", methods=["GET", "POST"])
+@bp.route("/admin/relances/<id:rule_id>/modifier", methods=["GET", "POST"])
 @admin_required
 def edit_rule(rule_id: int):
     return _edit(_get(rule_id))
 
 
-@bp.route("/admin/relances/<int:rule_id>/activation", methods=["POST"])
+@bp.route("/admin/relances/<id:rule_id>/activation", methods=["POST"])
 @admin_required
 def toggle_rule(rule_id: int):
     rule = _get(rule_id)

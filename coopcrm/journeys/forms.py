@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from coopcrm.auth.models import User
 from coopcrm.extensions import db
+from coopcrm.forms import IntegerField
 from coopcrm.forms import choices as _choices
 from coopcrm.journeys.catalogue import TYPE_TRACKS
 from coopcrm.journeys.models import CHANNELS, MOMENT_STATUSES
 from coopcrm.journeys.services import types_for_track
 from coopcrm.members.forms import FrenchDateField
+from coopcrm.params import parse_int
 
 RECORD_STATUSES = {k: MOMENT_STATUSES[k] for k in ("done", "planned")}
 
@@ -22,8 +24,8 @@ def _optional_int(value):
     if value in (None, "", "None"):
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return parse_int(value)
+    except ValueError:
         return -1  # never a valid id: the choice check reports it
 
 

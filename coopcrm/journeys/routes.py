@@ -16,6 +16,7 @@ from coopcrm.journeys.forms import RECORD_STATUSES, DateForm, MomentForm, NotesF
 from coopcrm.journeys.models import CHANNELS, MOMENT_STATUSES, Moment, MomentType
 from coopcrm.members.models import TRACKS
 from coopcrm.members.scoping import get_member
+from coopcrm.params import int_arg
 
 bp = Blueprint("journeys", __name__)
 
@@ -46,13 +47,13 @@ def _labels(state) -> None:
 # --- member moments -----------------------------------------------------------
 
 
-@bp.route("/membres/<int:member_id>/moments/nouveau")
+@bp.route("/membres/<id:member_id>/moments/nouveau")
 @editor_required
 def new(member_id: int):
     """The form alone, prefilled from the timeline ("Planifier" an expected moment)."""
     member = get_member(current_user, member_id)
     form = _blank_form(member)
-    type_id = request.args.get("type", type=int)
+    type_id = int_arg("type")
     if type_id is not None:
         form.type_id.data = type_id
     if request.args.get("statut") in RECORD_STATUSES:
@@ -60,7 +61,7 @@ def new(member_id: int):
     return render_template("journeys/new.html", member=member, form=form)
 
 
-@bp.route("/membres/<int:member_id>/moments", methods=["POST"])
+@bp.route("/membres/<id:member_id>/moments", methods=["POST"])
 @editor_required
 def record(member_id: int):
     member = get_member(current_user, member_id)
@@ -93,7 +94,7 @@ def record(member_id: int):
     return render_template("journeys/new.html", member=member, form=form), 422
 
 
-@bp.route("/membres/<int:member_id>/moments/<int:moment_id>/realise", methods=["POST"])
+@bp.route("/membres/<id:member_id>/moments/<id:moment_id>/realise", methods=["POST"])
 @editor_required
 def complete(member_id: int, moment_id: int):
     """One click: the planned moment happened today."""
@@ -112,7 +113,7 @@ def complete(member_id: int, moment_id: int):
     return _back(member)
 
 
-@bp.route("/membres/<int:member_id>/moments/<int:moment_id>/annuler", methods=["GET", "POST"])
+@bp.route("/membres/<id:member_id>/moments/<id:moment_id>/annuler", methods=["GET", "POST"])
 @editor_required
 def cancel(member_id: int, moment_id: int):
     """A confirmation page, then the cancellation."""
@@ -134,7 +135,7 @@ def cancel(member_id: int, moment_id: int):
     return render_template("journeys/cancel.html", member=member, moment=moment, form=form)
 
 
-@bp.route("/membres/<int:member_id>/moments/<int:moment_id>/reporter", methods=["GET", "POST"])
+@bp.route("/membres/<id:member_id>/moments/<id:moment_id>/reporter", methods=["GET", "POST"])
 @editor_required
 def reschedule(member_id: int, moment_id: int):
     member, moment = _moment(member_id, moment_id)

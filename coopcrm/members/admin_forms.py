@@ -3,10 +3,10 @@
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from coopcrm.forms import choices, max_length
+from coopcrm.forms import IntegerField, choices, coerce_id, max_length
 from coopcrm.members.forms import AmountField, FrenchDateField
 from coopcrm.members.models import College, Entity, Residence
 
@@ -49,7 +49,7 @@ class EntityForm(_FrenchNumbers):
 
 
 class ResidenceForm(_FrenchNumbers):
-    entity_id = SelectField("Entité", coerce=int, validate_choice=False)
+    entity_id = SelectField("Entité", coerce=coerce_id, validate_choice=False)
     name = StringField("Nom", validators=[_REQUIRED, max_length(Residence, "name")])
     commune = StringField("Commune", validators=[Optional(), max_length(Residence, "commune")])
     dwellings = IntegerField("Nombre de logements", validators=[

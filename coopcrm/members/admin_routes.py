@@ -28,7 +28,7 @@ def index():
 
 
 @bp.route("/entites/nouvelle", methods=["GET", "POST"], defaults={"entity_id": None})
-@bp.route("/entites/<int:entity_id>", methods=["GET", "POST"])
+@bp.route("/entites/<id:entity_id>", methods=["GET", "POST"])
 @admin_required
 def entity(entity_id):
     obj = _get(Entity, entity_id)
@@ -39,7 +39,7 @@ def entity(entity_id):
 
 
 @bp.route("/residences/nouvelle", methods=["GET", "POST"], defaults={"residence_id": None})
-@bp.route("/residences/<int:residence_id>", methods=["GET", "POST"])
+@bp.route("/residences/<id:residence_id>", methods=["GET", "POST"])
 @admin_required
 def residence(residence_id):
     obj = _get(Residence, residence_id)
@@ -52,7 +52,7 @@ def residence(residence_id):
 
 
 @bp.route("/colleges/nouveau", methods=["GET", "POST"], defaults={"college_id": None})
-@bp.route("/colleges/<int:college_id>", methods=["GET", "POST"])
+@bp.route("/colleges/<id:college_id>", methods=["GET", "POST"])
 @admin_required
 def college(college_id):
     obj = _get(College, college_id)

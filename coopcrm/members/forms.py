@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -15,9 +14,10 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.widgets import DateInput, TextInput
 
 from coopcrm import fr
-from coopcrm.forms import attach_errors, choices, longest, max_length
+from coopcrm.forms import IntegerField, attach_errors, choices, longest, max_length
 from coopcrm.members import validation
 from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, TRACKS, Member
+from coopcrm.params import parse_int
 from coopcrm.privacy.models import ConsentRecord
 
 
@@ -66,7 +66,7 @@ class AmountField(Field):
 def _optional_int(value):
     if value in (None, "", "None"):
         return None
-    return int(value)
+    return parse_int(value)  # not an id: ValueError, the field's error
 
 
 class MemberForm(FlaskForm):

@@ -34,7 +34,7 @@ from coopcrm.auth.access import editor_required
 from coopcrm.members import exporter, lookups
 from coopcrm.members.importer import import_members
 from coopcrm.members.importer_read import COLUMNS
-from coopcrm.members.query import MemberFilter
+from coopcrm.members.query import audience_filter
 
 bp = Blueprint("imports", __name__)
 
@@ -146,7 +146,7 @@ def cancel():
 @bp.route("/membres/export.csv")
 @editor_required
 def export_csv():
-    f, _errors = MemberFilter.parse(request.args)
+    f = audience_filter(request.args)
     chunks = exporter.csv_chunks(exporter.rows(current_user, f, as_text=True))
     return Response(
         stream_with_context(chunks),
@@ -158,7 +158,7 @@ def export_csv():
 @bp.route("/membres/export.xlsx")
 @editor_required
 def export_xlsx():
-    f, _errors = MemberFilter.parse(request.args)
+    f = audience_filter(request.args)
     # openpyxl writes a zip: build it in a temporary file (100,000 rows ≈ 8 MB), then send it.
     target = tempfile.TemporaryFile()
     exporter.write_xlsx(exporter.rows(current_user, f, as_text=False), target)

@@ -16,6 +16,7 @@ from coopcrm import clock
 from coopcrm.members.models import STATUSES, TRACKS, Member, MemberEntity
 from coopcrm.members.scoping import scope
 from coopcrm.members.text import fold
+from coopcrm.params import MAX_ID, BadInput, parse_int
 
 SORTS = {
     "nom": (Member.last_name, Member.first_name, Member.id),
@@ -27,6 +28,9 @@ SORTS = {
     "-cree": (Member.created_dt.desc(), Member.id.desc()),
 }
 YES_NO = {"oui": True, "non": False}
+# The numbers a filter takes, with their range: ids, and years since moving in.
+NUMBERS = {"entity": (1, MAX_ID), "college": (1, MAX_ID), "residence": (1, MAX_ID),
+           "tenure_min": (0, 200), "tenure_max": (0, 200)}
 
 
 @dataclass
@@ -56,10 +60,8 @@ class MemberFilter:
                 continue
             raw = str(raw).strip()
             try:
-                if field.name in ("entity", "college", "residence", "tenure_min", "tenure_max"):
-                    value = int(raw)
-                    if value < 0:
-                        raise ValueError
+                if field.name in NUMBERS:
+                    value = parse_int(raw, *NUMBERS[field.name])
                 elif field.name in ("signed_from", "signed_to"):
                     value = date.fromisoformat(raw)
                 else:
@@ -141,6 +143,19 @@ def _years_before(today: date, years: int) -> date:
         return today.replace(year=today.year - years)
     except ValueError:  # 29 February
         return today.replace(year=today.year - years, day=28)
+
+
+def audience_filter(args) -> MemberFilter:
+    """The filter of a URL that acts on the members it selects (a segment, an export).
+
+    A value it cannot read is refused (400), never dropped: that would act on more
+    members than the referent chose.
+    """
+    f, errors = MemberFilter.parse(args)
+    if errors:
+        raise BadInput("Un critère de la sélection n'est pas valide : revenez à la liste des "
+                       "coopérateurs pour le corriger.")
+    return f
 
 
 def members_query(user, f: MemberFilter, today: date | None = None) -> Select:

@@ -50,10 +50,10 @@ def index():
         colleges=lookups.colleges(),
         tracks=TRACKS,
         statuses=STATUSES,
-    )
+    ), 400 if errors else 200
 
 
-@bp.route("/membres/<int:member_id>")
+@bp.route("/membres/<id:member_id>")
 @login_required
 def show(member_id: int):
     return _render_show(get_member(current_user, member_id))
@@ -65,13 +65,13 @@ def new():
     return _member_form(None)
 
 
-@bp.route("/membres/<int:member_id>/modifier", methods=["GET", "POST"])
+@bp.route("/membres/<id:member_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(member_id: int):
     return _member_form(get_member(current_user, member_id))
 
 
-@bp.route("/membres/<int:member_id>/parts", methods=["POST"])
+@bp.route("/membres/<id:member_id>/parts", methods=["POST"])
 @editor_required
 def add_share(member_id: int):
     member = get_member(current_user, member_id)
@@ -93,7 +93,7 @@ def add_share(member_id: int):
     return _render_show(member, share_form=form), 422
 
 
-@bp.route("/membres/<int:member_id>/consentements/<kind>", methods=["POST"])
+@bp.route("/membres/<id:member_id>/consentements/<kind>", methods=["POST"])
 @editor_required
 def consent(member_id: int, kind: str):
     member = get_member(current_user, member_id)
@@ -117,7 +117,7 @@ def consent(member_id: int, kind: str):
     return _render_show(member, consent_form=(kind, form)), 422
 
 
-@bp.route("/membres/<int:member_id>/historique")
+@bp.route("/membres/<id:member_id>/historique")
 @login_required
 def history(member_id: int):
     member = get_member(current_user, member_id)

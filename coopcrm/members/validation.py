@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from coopcrm import fr
 from coopcrm.members.text import fold
+from coopcrm.params import MAX_ID
 
 TRUE_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "x"}
 FALSE_WORDS = {"non", "n", "no", "false", "faux", "0", ""}
@@ -94,6 +95,8 @@ def positive_int(value) -> int | None:
         raise FieldError(f"« {value} » n'est pas un nombre.") from None
     if number != number.to_integral_value() or number < 0:
         raise FieldError(f"« {value} » doit être un nombre entier positif.")
+    if number > MAX_ID:  # the database could not hold it
+        raise FieldError(f"« {value} » : nombre trop grand.")
     return int(number)
 
 

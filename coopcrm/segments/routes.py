@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from coopcrm.auth.access import editor_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.members.query import MemberFilter
+from coopcrm.members.query import audience_filter
 from coopcrm.segments import services
 from coopcrm.segments.forms import SegmentNameForm
 from coopcrm.segments.models import Segment
@@ -26,7 +26,7 @@ def index():
 @editor_required
 def new():
     # The filter travels in the query string, exactly as on the members list.
-    f, _errors = MemberFilter.parse(request.args)
+    f = audience_filter(request.args)
     form = SegmentNameForm()
     if form.validate_on_submit():
         try:
@@ -45,14 +45,14 @@ def new():
     ), 422 if form.errors else 200
 
 
-@bp.route("/segments/<int:segment_id>", endpoint="open")
+@bp.route("/segments/<id:segment_id>", endpoint="open")
 @login_required
 def open_segment(segment_id: int):
     segment = _get(segment_id)
     return redirect(url_for("members.index", **segment.filters))
 
 
-@bp.route("/segments/<int:segment_id>/renommer", methods=["GET", "POST"])
+@bp.route("/segments/<id:segment_id>/renommer", methods=["GET", "POST"])
 @editor_required
 def rename(segment_id: int):
     segment = _get(segment_id)
@@ -71,7 +71,7 @@ def rename(segment_id: int):
         422 if form.errors else 200
 
 
-@bp.route("/segments/<int:segment_id>/supprimer", methods=["GET", "POST"])
+@bp.route("/segments/<id:segment_id>/supprimer", methods=["GET", "POST"])
 @editor_required
 def delete(segment_id: int):
     segment = _get(segment_id)

@@ -12,6 +12,7 @@ from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, scope
 from coopcrm.pagination import paginate
+from coopcrm.params import int_arg, parse_int
 from coopcrm.security_headers import email_frame
 from coopcrm.sending import rendering, services
 from coopcrm.sending.forms import TestSendForm
@@ -73,7 +74,7 @@ def _visible_message(message_id: int) -> OutboxMessage:
     return msg
 
 
-@bp.route("/envois/<int:message_id>")
+@bp.route("/envois/<id:message_id>")
 @login_required
 def message(message_id: int):
     msg = _visible_message(message_id)
@@ -83,7 +84,7 @@ def message(message_id: int):
                            label=_labels().get(msg.template, msg.template))
 
 
-@bp.route("/envois/<int:message_id>/html")
+@bp.route("/envois/<id:message_id>/html")
 @login_required
 def message_html(message_id: int):
     """The message's HTML, for the sandboxed frame of its page."""
@@ -130,7 +131,7 @@ def _previewed() -> tuple[str, Member | None, rendering.Rendered]:
     template = request.args.get("modele") or keys[0]
     if template not in keys:
         abort(404)
-    member_id = request.args.get("membre", type=int)
+    member_id = int_arg("membre")
     member = get_member(current_user, member_id) if member_id else None
     return template, member, rendering.render(rendering.get(template),
                                               _preview_context(template, member))
@@ -163,7 +164,7 @@ def send_test():
     member = None
     if form.member_id.data:
         try:
-            member = get_member(current_user, int(form.member_id.data))
+            member = get_member(current_user, parse_int(form.member_id.data))
         except ValueError:
             abort(404)
     services.send_test(current_user, form.template.data, member=member)

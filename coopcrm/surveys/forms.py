@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
 from wtforms.validators import NumberRange, Optional
 
+from coopcrm.forms import IntegerField, coerce_id
 from coopcrm.members.forms import FrenchDateField
 from coopcrm.surveys.models import KINDS
 
@@ -37,7 +38,7 @@ class QuestionForm(FlaskForm):
 
 
 class SendForm(FlaskForm):
-    segment_id = SelectField("Segment destinataire", coerce=int, validate_choice=False)
+    segment_id = SelectField("Segment destinataire", coerce=coerce_id, validate_choice=False)
 
     def fill(self, segments) -> None:
         self.segment_id.choices = [SelectChoice(s.id, s.name) for s in segments]

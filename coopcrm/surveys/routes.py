@@ -28,6 +28,7 @@ from coopcrm.members.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, scope
 from coopcrm.pagination import paginate
+from coopcrm.params import int_arg
 from coopcrm.segments.models import Segment
 from coopcrm.segments.services import all_segments
 from coopcrm.segments.services import count as segment_count
@@ -108,7 +109,7 @@ def install_templates():
     return redirect(url_for("surveys.index"))
 
 
-@bp.route("/sondages/<int:survey_id>")
+@bp.route("/sondages/<id:survey_id>")
 @login_required
 def show(survey_id: int):
     survey = _get(survey_id)
@@ -116,7 +117,7 @@ def show(survey_id: int):
                            reach=results.reach(survey), now=clock.now())
 
 
-@bp.route("/sondages/<int:survey_id>/modifier", methods=["GET", "POST"])
+@bp.route("/sondages/<id:survey_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(survey_id: int):
     survey = _get(survey_id)
@@ -135,7 +136,7 @@ def edit(survey_id: int):
         422 if form.errors else 200
 
 
-@bp.route("/sondages/<int:survey_id>/dupliquer", methods=["POST"])
+@bp.route("/sondages/<id:survey_id>/dupliquer", methods=["POST"])
 @editor_required
 def duplicate(survey_id: int):
     copy = services.duplicate(_get(survey_id), current_user)
@@ -144,7 +145,7 @@ def duplicate(survey_id: int):
     return redirect(url_for("surveys.show", survey_id=copy.id))
 
 
-@bp.route("/sondages/<int:survey_id>/questions/nouvelle", methods=["GET", "POST"])
+@bp.route("/sondages/<id:survey_id>/questions/nouvelle", methods=["GET", "POST"])
 @editor_required
 def add_question(survey_id: int):
     survey = _get(survey_id)
@@ -163,7 +164,7 @@ def add_question(survey_id: int):
         422 if form.errors else 200
 
 
-@bp.route("/sondages/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@bp.route("/sondages/<id:survey_id>/questions/<id:question_id>", methods=["GET", "POST"])
 @editor_required
 def edit_question(survey_id: int, question_id: int):
     survey = _get(survey_id)
@@ -185,7 +186,7 @@ def edit_question(survey_id: int, question_id: int):
                            question=question), 422 if form.errors else 200
 
 
-@bp.route("/sondages/<int:survey_id>/questions/<int:question_id>/deplacer", methods=["POST"])
+@bp.route("/sondages/<id:survey_id>/questions/<id:question_id>/deplacer", methods=["POST"])
 @editor_required
 def move_question(survey_id: int, question_id: int):
     survey = _get(survey_id)
@@ -199,7 +200,7 @@ def move_question(survey_id: int, question_id: int):
     return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
 
 
-@bp.route("/sondages/<int:survey_id>/questions/<int:question_id>/supprimer",
+@bp.route("/sondages/<id:survey_id>/questions/<id:question_id>/supprimer",
           methods=["GET", "POST"])
 @editor_required
 def delete_question(survey_id: int, question_id: int):
@@ -221,7 +222,7 @@ def delete_question(survey_id: int, question_id: int):
 # ---------------------------------------------------------------- send
 
 
-@bp.route("/sondages/<int:survey_id>/envoyer", methods=["GET", "POST"])
+@bp.route("/sondages/<id:survey_id>/envoyer", methods=["GET", "POST"])
 @editor_required
 def send(survey_id: int):
     survey = _get(survey_id)
@@ -229,7 +230,7 @@ def send(survey_id: int):
     segments = all_segments()
     form.fill(segments)
     segment = None
-    chosen = request.values.get("segment_id", type=int)
+    chosen = int_arg("segment_id")
     if chosen is not None:
         segment = db.session.get(Segment, chosen)
     if request.method == "POST" and request.form.get("confirm") and segment is not None \
@@ -252,7 +253,7 @@ def send(survey_id: int):
 # ---------------------------------------------------------------- results
 
 
-@bp.route("/sondages/<int:survey_id>/resultats")
+@bp.route("/sondages/<id:survey_id>/resultats")
 @login_required
 def results_page(survey_id: int):
     survey = _get(survey_id)
@@ -261,7 +262,7 @@ def results_page(survey_id: int):
                            breakdowns=results.breakdowns(survey))
 
 
-@bp.route("/sondages/<int:survey_id>/reponses.<fmt>")
+@bp.route("/sondages/<id:survey_id>/reponses.<fmt>")
 @login_required
 def export(survey_id: int, fmt: str):
     survey = _get(survey_id)
@@ -301,7 +302,7 @@ def _post_invitations(survey: Survey, q: str):
     return stmt.order_by(Member.last_name, Member.first_name, Member.id)
 
 
-@bp.route("/sondages/<int:survey_id>/courrier")
+@bp.route("/sondages/<id:survey_id>/courrier")
 @login_required
 def by_post(survey_id: int):
     survey = _get(survey_id)
@@ -311,7 +312,7 @@ def by_post(survey_id: int):
     return render_template("surveys/by_post.html", survey=survey, page=page, q=q)
 
 
-@bp.route("/sondages/<int:survey_id>/imprimer")
+@bp.route("/sondages/<id:survey_id>/imprimer")
 @login_required
 def printable(survey_id: int):
     """One letter per member invited by post (or a blank copy), to print."""
@@ -322,7 +323,7 @@ def printable(survey_id: int):
     return render_template("surveys/print.html", survey=survey, rows=rows)
 
 
-@bp.route("/sondages/<int:survey_id>/courrier/<int:member_id>", methods=["GET", "POST"])
+@bp.route("/sondages/<id:survey_id>/courrier/<id:member_id>", methods=["GET", "POST"])
 @editor_required
 def key_in(survey_id: int, member_id: int):
     """A referent types in the answers a member sent back by post."""

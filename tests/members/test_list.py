@@ -44,7 +44,7 @@ def test_tenure_and_signature_filters(admin):
 
 def test_bad_filter_values_give_french_errors_not_a_crash(logged_in):
     response = logged_in.get("/membres?tenure_min=abc&signed_from=2026-13-45&track=x")
-    assert response.status_code == 200
+    assert response.status_code == 400  # the list, with what is wrong (issue 12, finding 9)
     assert "Valeur invalide" in response.get_data(as_text=True)
 
 
