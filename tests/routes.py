@@ -56,8 +56,10 @@ def existing_ids() -> dict[str, int]:
 
 
 def url(rule: Rule, values: dict) -> str:
-    """The rule's URL with `values` (then FIXED) for its arguments."""
-    args = {name: values.get(name, FIXED.get(name)) for name in rule.arguments}
+    """The rule's URL with `values` (then FIXED) for its variables."""
+    args = {name: values.get(name, FIXED.get(name)) for name in rule._converters}
     missing = [name for name, value in args.items() if value is None]
     assert not missing, f"no value for {missing} of {rule.rule}"
-    return current_app.url_map.bind("localhost").build(rule.endpoint, args)
+    # Its defaults too: of the rules of one endpoint, they pick this one.
+    return current_app.url_map.bind("localhost").build(rule.endpoint,
+                                                       {**args, **(rule.defaults or {})})

@@ -15,6 +15,7 @@ from coopcrm.extensions import db
 from coopcrm.links import services as links
 from coopcrm.members.models import Member
 from coopcrm.seeding import demo
+from coopcrm.sending import services as sending
 from coopcrm.surveys import services as surveys
 from coopcrm.surveys.models import SurveyInvitation
 from tests import factories, routes
@@ -30,9 +31,15 @@ def _member_link_paths() -> list[str]:
     later = clock.now() + timedelta(days=30)
     rsvp = db.session.scalars(
         select(Invitation).join(Event).join(Member, Member.id == Invitation.member_id)
-        .where(Event.cancelled_dt.is_(None), Member.anonymised_dt.is_(None)).limit(1)).one()
+        .where(Event.cancelled_dt.is_(None), Member.anonymised_dt.is_(None),
+               Member.email.is_not(None)).limit(1)).one()
     answer = db.session.scalars(select(SurveyInvitation).limit(1)).one()
-    urls = [links.unsubscribe_url(rsvp.member_id), links.preferences_url(rsvp.member_id),
+    # A preferences link names the message whose body carries it.
+    message = sending.enqueue("welcome", rsvp.member, {"booklet_url": "https://coop.example/l"},
+                              "test:csp:preferences", bulk=False)
+    assert message is not None
+    urls = [links.unsubscribe_url(rsvp.member_id),
+            links.preferences_url(rsvp.member_id, message.id),
             events.rsvp_url(links.issue(rsvp.member_id, events.LINK_PURPOSE, later,
                                         subject_id=rsvp.event_id)),
             surveys.survey_url(links.issue(answer.member_id, surveys.PURPOSE, later,
