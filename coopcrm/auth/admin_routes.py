@@ -23,7 +23,7 @@ def log():
                            email=email)
 
 
-@bp.route("/admin/utilisateurs/<int:user_id>/double-authentification/desactiver",
+@bp.route("/admin/utilisateurs/<id:user_id>/double-authentification/desactiver",
           methods=["POST"])
 @admin_required
 def user_totp_reset(user_id: int):
