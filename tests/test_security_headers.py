@@ -99,3 +99,15 @@ def test_no_template_holds_inline_script_handler_or_style(path):
     for pattern in (INLINE_SCRIPT, HANDLER, STYLE, JS_URL):
         found = pattern.search(text)
         assert found is None, f"{path.name}: {found.group(0)!r}"
+
+
+BEHAVIOURS = re.compile(r"\sdata-(busy|print|check-all|refresh-url)\b")
+
+
+@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")),
+                         ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_a_template_using_a_script_behaviour_loads_the_script(path):
+    """static/js/app.js is loaded where a page needs it only: the others run no script."""
+    text = path.read_text(encoding="utf-8")
+    if BEHAVIOURS.search(text):
+        assert '{% include "_app_js.html" %}' in text, path.name
