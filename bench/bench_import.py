@@ -92,7 +92,7 @@ def _bare_insert(url: str, csv_path: Path) -> float:
 
     from coopcrm import clock
     from coopcrm.extensions import db
-    from coopcrm.members.importer_read import read_table
+    from coopcrm.members.importing.read import read_table
     from coopcrm.members.models import Member
     from coopcrm.members.text import search_text
     from coopcrm.members.validation import day, email
@@ -136,7 +136,7 @@ def _import(url: str, csv_path: Path) -> tuple[float, dict]:
 
     from coopcrm.extensions import db
     from coopcrm.members import exporter
-    from coopcrm.members.importer import import_members
+    from coopcrm.members.importing.service import import_members
     from coopcrm.members.models import Member, ShareMovement
     from coopcrm.privacy.models import AuditEntry, ConsentRecord
 

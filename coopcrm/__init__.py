@@ -89,7 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.journeys.routes import bp as journeys_bp
     from coopcrm.links.routes import bp as links_bp
     from coopcrm.members.admin_routes import bp as reference_bp
-    from coopcrm.members.import_routes import bp as imports_bp
+    from coopcrm.members.importing.routes import bp as imports_bp
     from coopcrm.members.routes import bp as members_bp
     from coopcrm.reporting.routes import bp as reporting_bp
     from coopcrm.scheduler.routes import bp as scheduler_bp

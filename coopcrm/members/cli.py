@@ -23,7 +23,7 @@ def members() -> None:
 @with_appcontext
 def import_command(path: str, entity_code: str | None, dry_run: bool, skip_invalid: bool) -> None:
     """Importer des coopérateurs depuis un fichier CSV ou XLSX."""
-    from coopcrm.members.importer import import_members
+    from coopcrm.members.importing.service import import_members
 
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     name = os.path.basename(path)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import aliased
 
 from coopcrm import fr
 from coopcrm.extensions import db
-from coopcrm.members.importer import Everyone
-from coopcrm.members.importer_read import COLUMNS
+from coopcrm.members.importing.read import COLUMNS
+from coopcrm.members.importing.service import Everyone
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
 from coopcrm.members.query import MemberFilter, members_query
 from coopcrm.spreadsheet import neutral

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from coopcrm.extensions import db
 from coopcrm.members import shares
-from coopcrm.members.importer import import_members
-from coopcrm.members.importer_read import COLUMNS
+from coopcrm.members.importing.read import COLUMNS
+from coopcrm.members.importing.service import import_members
 from coopcrm.members.models import MemberEntity
 from tests import factories
 from tests.helpers import login

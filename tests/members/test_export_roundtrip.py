@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from coopcrm.members.importer_read import COLUMNS
+from coopcrm.members.importing.read import COLUMNS
 from coopcrm.spreadsheet import FORMULA_STARTS
 from tests.members.roundtrip_support import FreshBase
 

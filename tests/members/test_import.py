@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coopcrm.extensions import db
-from coopcrm.members.importer import import_members
+from coopcrm.members.importing.service import import_members
 from coopcrm.members.models import Member, MemberEntity, ShareMovement
 from coopcrm.privacy.models import AuditEntry, ConsentRecord
 from tests import factories

@@ -1,10 +1,10 @@
 """Importing members from a CSV or XLSX file: check every row, then write them all at once.
 
-`import_members` reads the file, parses and checks every row (importer_rows),
+`import_members` reads the file, parses and checks every row (rows.py),
 matches rows to existing members in bulk (entity + reference, else email),
 works out what would change, and — unless it is a dry run or a row is invalid
 and `skip_invalid` is off — writes everything in one transaction with bulk
-Core statements (importer_write). The same report serves the command line
+Core statements (write.py). The same report serves the command line
 and the upload page.
 """
 
@@ -22,10 +22,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from coopcrm import clock
 from coopcrm.extensions import db
-from coopcrm.members import importer_write
-from coopcrm.members.importer_merge import fold_lines, refuse_together
-from coopcrm.members.importer_read import COLUMNS, ImportFileError, read_table
-from coopcrm.members.importer_rows import Lookups, Row, RowParser
+from coopcrm.members.importing import write
+from coopcrm.members.importing.merge import fold_lines, refuse_together
+from coopcrm.members.importing.read import COLUMNS, ImportFileError, read_table
+from coopcrm.members.importing.rows import Lookups, Row, RowParser
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
 from coopcrm.members.shares import status_for
 from coopcrm.members.text import fold, search_text
@@ -170,14 +170,14 @@ def _check_and_write(table, lookups: Lookups, report: ImportReport, filename: st
         db.session.rollback()
         return report
     try:
-        importer_write.write(plan, filename, user if not isinstance(user, Everyone) else None)
+        write.write(plan, filename, user if not isinstance(user, Everyone) else None)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     report.written = True
     if report.created + report.updated >= ANALYZE_AFTER:
-        importer_write.analyze()
+        write.analyze()
     return report
 
 
@@ -212,7 +212,7 @@ def _lookups(user, entity_code: str | None) -> tuple[Lookups, str | None]:
 def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
     """Two lines for one reference or one email in one entity: both are refused.
 
-    One email in two entities is one person's two links (importer_merge).
+    One email in two entities is one person's two links (merge.py).
     """
     by_reference, by_email = defaultdict(list), defaultdict(list)
     for row in rows:
@@ -302,7 +302,7 @@ def _load(member_ids: list[int]) -> tuple[dict, dict, set]:
 
 
 def _plan(rows: list[Row], labels: dict[str, str], lookups: Lookups, report: ImportReport,
-          filename: str, user) -> importer_write.Plan:
+          filename: str, user) -> write.Plan:
     """Decide, row by row, what to create and what to change; count; never write."""
     candidates = [r for r in rows if not r.errors]
     _match(candidates, labels)
@@ -311,7 +311,7 @@ def _plan(rows: list[Row], labels: dict[str, str], lookups: Lookups, report: Imp
     members, links, with_shares = _load([r.member_id for r in leads if r.member_id is not None])
     now = clock.now()
     source = f"import {filename}"[:text_limit(ConsentRecord, "source")]
-    plan = importer_write.Plan(now=now, source=source, filename=filename)
+    plan = write.Plan(now=now, source=source, filename=filename)
     for row in leads:
         if row.member_id is None:
             _plan_create(row, plan, lookups, labels)
@@ -372,7 +372,7 @@ def _plan_create(row: Row, plan, lookups: Lookups, labels) -> None:
     values["search_text"] = search_text(values["last_name"], values["first_name"],
                                         values["email"], [ref for _, ref in links])
     values["created_dt"] = values["updated_dt"] = plan.now
-    plan.creates.append(importer_write.Create(values, links, share, consents))
+    plan.creates.append(write.Create(values, links, share, consents))
 
 
 def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups: Lookups,
@@ -453,7 +453,7 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
         audit[f"reference {codes[entity_id]}"] = [links.get(entity_id), reference]
     if share:
         audit["parts"] = [0, share["quantity"]]
-    plan.updates.append(importer_write.Update(row.member_id, changes, link_changes, share,
+    plan.updates.append(write.Update(row.member_id, changes, link_changes, share,
                                               consents, audit, visible))
 
 

@@ -1,29 +1,22 @@
 """Import (upload → report → confirm) and export of the member file, from the web.
 
-The uploaded file waits in instance/imports/ under a random name kept in the
-user's session, so the import written on confirmation is exactly the file
-whose report the referent read; it is deleted once imported or cancelled.
+Between the report and the confirmation the file waits in `uploads`, so the
+import written is exactly the file whose report the referent read.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import tempfile
-import time
-from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     send_file,
-    session,
     stream_with_context,
     url_for,
 )
@@ -32,49 +25,12 @@ from flask_login import current_user
 from coopcrm import clock
 from coopcrm.auth.access import editor_required
 from coopcrm.members import exporter, lookups
-from coopcrm.members.importer import import_members
-from coopcrm.members.importer_read import COLUMNS
+from coopcrm.members.importing import uploads
+from coopcrm.members.importing.read import COLUMNS
+from coopcrm.members.importing.service import import_members
 from coopcrm.members.query import audience_filter
 
 bp = Blueprint("imports", __name__)
-
-SESSION_KEY = "pending_import"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-ABANDONED_AFTER_S = 24 * 3600
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _pending() -> tuple[dict, Path] | None:
-    """The upload waiting in this session, if its file is still there."""
-    pending = session.get(SESSION_KEY)
-    if not pending or not _TOKEN.match(pending.get("token", "")) \
-            or pending.get("user_id") != current_user.id:
-        return None
-    path = _folder() / f"{pending['token']}.upload"
-    return (pending, path) if path.exists() else None
-
-
-def _discard() -> None:
-    found = _pending()
-    if found:
-        found[1].unlink(missing_ok=True)
-    session.pop(SESSION_KEY, None)
-
-
-def _sweep() -> None:
-    """Remove uploads abandoned for a day (a closed tab never confirms nor cancels)."""
-    limit = time.time() - ABANDONED_AFTER_S
-    for path in _folder().glob("*.upload"):
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def _entity_choices():
@@ -91,8 +47,8 @@ def upload():
 @editor_required
 def analyse():
     """Keep the file, and show what importing it would do (nothing is written)."""
-    _discard()
-    _sweep()
+    uploads.discard()
+    uploads.sweep()
     uploaded = request.files.get("file")
     entity_code = (request.form.get("entity") or "").strip() or None
     if entity_code and entity_code not in {e.code for e in _entity_choices()}:
@@ -108,17 +64,14 @@ def analyse():
     if report.file_problem:
         return render_template("members/import.html", entities=_entity_choices(),
                                columns=COLUMNS, report=report), 422
-    token = secrets.token_urlsafe(24)
-    (_folder() / f"{token}.upload").write_bytes(data)
-    session[SESSION_KEY] = {"token": token, "filename": filename, "entity": entity_code,
-                            "user_id": current_user.id}
+    uploads.keep(data, filename, entity_code)
     return render_template("members/import_report.html", report=report, entity=entity_code)
 
 
 @bp.route("/import/confirmer", methods=["POST"])
 @editor_required
 def confirm():
-    found = _pending()
+    found = uploads.pending()
     if found is None:
         flash("Aucun import en attente (déjà importé, annulé ou expiré) : "
               "déposez à nouveau le fichier.", "error")
@@ -131,14 +84,14 @@ def confirm():
         # Something changed since the report (or invalid rows were not to be skipped).
         return render_template("members/import_report.html", report=report,
                                entity=pending["entity"]), 422
-    _discard()
+    uploads.discard()
     return render_template("members/import_done.html", report=report)
 
 
 @bp.route("/import/annuler", methods=["POST"])
 @editor_required
 def cancel():
-    _discard()
+    uploads.discard()
     flash("Import annulé : rien n'a été enregistré.", "info")
     return redirect(url_for("imports.upload"))
 

@@ -9,7 +9,7 @@ error on both lines (a blank cell agrees with anything).
 
 from __future__ import annotations
 
-from coopcrm.members.importer_rows import Row
+from coopcrm.members.importing.rows import Row
 
 # Where each value a row carries comes from, for the messages.
 _VALUE_COLUMNS = {
