@@ -85,7 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.events.public_routes import bp as event_public_bp
     from coopcrm.events.routes import bp as events_bp
     from coopcrm.health.routes import bp as health_bp
-    from coopcrm.journeys.followup_routes import bp as followups_bp
+    from coopcrm.journeys.followups.routes import bp as followups_bp
     from coopcrm.journeys.routes import bp as journeys_bp
     from coopcrm.links.routes import bp as links_bp
     from coopcrm.members.admin_routes import bp as reference_bp

@@ -12,7 +12,7 @@ from coopcrm.scheduler.registry import register
                          "arrivés à échéance.")
 def followups(now: datetime) -> str:
     """Act on pending follow-ups due as of `now`; a short French summary."""
-    from coopcrm.journeys.followups import run_due
+    from coopcrm.journeys.followups.actions import run_due
 
     counts = run_due(now)
     return (f"{counts['done']} relance(s) faite(s), {counts['skipped']} non faite(s), "

@@ -17,7 +17,7 @@ from coopcrm import clock, fr
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.journeys import followups
+from coopcrm.journeys.followups import services as followups
 from coopcrm.journeys.models import CHANNELS, Moment, MomentType
 from coopcrm.members.models import TRACKS, Member
 from coopcrm.members.validation import EARLIEST

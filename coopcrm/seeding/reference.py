@@ -45,7 +45,7 @@ def load_colleges() -> int:
 def load_all() -> dict[str, int]:
     """Every domain's reference data (idempotent); how many of each were added."""
     from coopcrm.cycle.seed import load_issues
-    from coopcrm.journeys.followups import seed_rules
+    from coopcrm.journeys.followups.services import seed_rules
     from coopcrm.surveys.services import seed_templates
 
     added = {

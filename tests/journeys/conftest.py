@@ -17,7 +17,7 @@ def types():
 @pytest.fixture
 def rules(types):
     """The default follow-up rules (seeds/followup_rules.json), by code, all but the survey on."""
-    from coopcrm.journeys import followups
+    from coopcrm.journeys.followups import services as followups
     from coopcrm.journeys.models import FollowUpRule
 
     followups.seed_rules(booklet_url="https://coop.example/livret-accueil.pdf")

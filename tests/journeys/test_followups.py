@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from coopcrm import clock
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.journeys import followups, services
+from coopcrm.journeys import services
+from coopcrm.journeys.followups import services as followups
 from coopcrm.journeys.models import FollowUpDue, FollowUpRule, Moment, MomentType
 from coopcrm.scheduler.runner import run_job
 from coopcrm.sending.models import OutboxMessage

@@ -103,7 +103,8 @@ def _flush(mail) -> Check:
 
 
 def _followups(mail) -> Check:
-    from coopcrm.journeys import followups, services
+    from coopcrm.journeys import services
+    from coopcrm.journeys.followups import services as followups
     from coopcrm.journeys.models import FollowUpRule
     from coopcrm.seeding.reference import load_moment_types
     from coopcrm.surveys import services as surveys

@@ -10,15 +10,16 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from coopcrm.auth.models import User
 from coopcrm.extensions import db
 from coopcrm.forms import choices as _choices
-from coopcrm.journeys.followups import LATE_DEFAULT, RuleInput
+from coopcrm.journeys.followups.services import LATE_DEFAULT, RuleInput
 from coopcrm.journeys.models import FOLLOWUP_ACTIONS, MomentType
 from coopcrm.members.forms import FrenchDateField
 from coopcrm.members.models import TRACKS
 from coopcrm.params import MAX_ID, parse_int
 
 
-def _int(value) -> int | None:
-    """'' → None; a number → int; anything else → -1 (the service refuses it in French)."""
+def posted_int(value) -> int | None:
+    """A posted number: '' → None; a number → int; anything else → -1 (the service
+    refuses it in French)."""
     try:
         return parse_int(value, -MAX_ID, MAX_ID)
     except ValueError:
@@ -34,7 +35,7 @@ def owner_choices() -> list[SelectChoice]:
 
 
 class RuleForm(FlaskForm):
-    """A follow-up rule; choices are checked by followups.save_rule, in French."""
+    """A follow-up rule; choices are checked by followups.services.save_rule, in French."""
 
     label = StringField("Nom de la règle")
     trigger_type_id = SelectField("Quand ce moment est réalisé", validate_choice=False)
@@ -68,16 +69,16 @@ class RuleForm(FlaskForm):
             if not getattr(s, "is_template", False)])
 
     def to_input(self) -> RuleInput:
-        late = _int(self.max_late_days.data)
+        late = posted_int(self.max_late_days.data)
         return RuleInput(
             label=self.label.data or "",
-            trigger_type_id=_int(self.trigger_type_id.data),
-            delay_days=_int(self.delay_days.data),
+            trigger_type_id=posted_int(self.trigger_type_id.data),
+            delay_days=posted_int(self.delay_days.data),
             action=self.action.data or "",
             template=self.template.data or "",
             link_url=self.link_url.data or "",
-            survey_id=_int(self.survey_id.data),
-            plan_type_id=_int(self.plan_type_id.data),
+            survey_id=posted_int(self.survey_id.data),
+            plan_type_id=posted_int(self.plan_type_id.data),
             track=self.track.data or "",
             max_late_days=late,
             active=bool(self.active.data),

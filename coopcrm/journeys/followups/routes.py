@@ -12,8 +12,14 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
 from coopcrm.journeys import courtesy as visits
-from coopcrm.journeys import followups
-from coopcrm.journeys.followup_forms import PlanForm, RuleForm, TargetForm, _int, owner_choices
+from coopcrm.journeys.followups import services as followups
+from coopcrm.journeys.followups.forms import (
+    PlanForm,
+    RuleForm,
+    TargetForm,
+    owner_choices,
+    posted_int,
+)
 from coopcrm.journeys.models import FOLLOWUP_ACTIONS, FOLLOWUP_STATUSES, FollowUpRule
 from coopcrm.members.models import TRACKS
 from coopcrm.params import int_arg
@@ -40,7 +46,7 @@ def plan():
     form = PlanForm()
     form.owner_id.choices = owner_choices()
     raw_ids = request.form.getlist("member_ids")
-    ids = [i for i in (_int(v) for v in raw_ids) if i is not None and i > 0]
+    ids = [i for i in (posted_int(v) for v in raw_ids) if i is not None and i > 0]
     if form.validate_on_submit():
         try:
             owner = _owner(form.owner_id.data)
@@ -65,7 +71,7 @@ def target():
     form = TargetForm()
     if form.validate_on_submit():
         try:
-            value = visits.set_monthly_target(_int(form.target.data))
+            value = visits.set_monthly_target(posted_int(form.target.data))
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
@@ -187,7 +193,7 @@ def _get(rule_id: int) -> FollowUpRule:
 
 
 def _owner(value) -> User | None:
-    user_id = _int(value)
+    user_id = posted_int(value)
     if user_id is None:
         return None
     owner = db.session.get(User, user_id) if user_id > 0 else None

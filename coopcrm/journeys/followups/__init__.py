@@ -1,0 +1,1 @@
+"""Follow-up rules, what they schedule, and the courtesy-visit planning page."""
