@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.events.public_routes import bp as event_public_bp
     from coopcrm.events.routes import bp as events_bp
     from coopcrm.health.routes import bp as health_bp
+    from coopcrm.journeys.admin_routes import bp as catalogue_bp
     from coopcrm.journeys.followups.routes import bp as followups_bp
     from coopcrm.journeys.routes import bp as journeys_bp
     from coopcrm.links.routes import bp as links_bp
@@ -100,7 +101,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(reference_bp)
     for bp in (auth_bp, account_bp, reset_bp, security_bp, members_bp, imports_bp, journeys_bp,
-               segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp, cycle_bp,
-               archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
+               catalogue_bp, segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp,
+               cycle_bp, archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
                event_public_bp, health_bp):
         app.register_blueprint(bp)

@@ -10,6 +10,11 @@ class ValidationFailed(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
 
+    @property
+    def first_message(self) -> str:
+        """The first French message (a flash when the page has no field to show it on)."""
+        return next(iter(self.errors.values()))
+
 
 class NotAllowed(Exception):
     """The user's role or entity scope does not allow this."""

@@ -1,8 +1,8 @@
-"""Admin pages for the moment-type catalogue (same blueprint as the member moments)."""
+"""Admin pages for the moment-type catalogue (blueprint `catalogue`)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from coopcrm.auth.access import admin_required
 from coopcrm.errors import ValidationFailed
@@ -11,7 +11,8 @@ from coopcrm.forms import attach_errors, first_field
 from coopcrm.journeys import catalogue
 from coopcrm.journeys.forms import MomentTypeForm, NotesForm
 from coopcrm.journeys.models import MomentType
-from coopcrm.journeys.routes import _first, bp
+
+bp = Blueprint("catalogue", __name__)
 
 
 @bp.route("/admin/moments")
@@ -33,7 +34,7 @@ def add_type():
             attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             flash(f"Type de moment « {added.label} » ajouté en fin de parcours.", "success")
-            return redirect(url_for("journeys.types"))
+            return redirect(url_for("catalogue.types"))
     flash("Le type de moment n'a pas été ajouté : corrigez le formulaire.", "error")
     return _render_types(form), 422
 
@@ -53,9 +54,9 @@ def edit_type(type_id: int):
             attach_errors(form, failed.errors, fallback=first_field(form))
         else:
             flash(f"Type de moment « {moment_type.label} » enregistré.", "success")
-            return redirect(url_for("journeys.types"))
+            return redirect(url_for("catalogue.types"))
     status = 422 if form.is_submitted() else 200
-    return render_template("journeys/type_edit.html", moment_type=moment_type, form=form,
+    return render_template("catalogue/edit.html", moment_type=moment_type, form=form,
                            used=catalogue.in_use(moment_type)), status
 
 
@@ -71,7 +72,7 @@ def toggle_type(type_id: int):
     else:
         flash(f"« {moment_type.label} » est désactivé : il n'est plus proposé, "
               "les moments déjà notés restent sur les fiches.", "success")
-    return redirect(url_for("journeys.types"))
+    return redirect(url_for("catalogue.types"))
 
 
 @bp.route("/admin/moments/<id:type_id>/deplacer", methods=["POST"])
@@ -84,7 +85,7 @@ def move_type(type_id: int):
     direction = -1 if request.form.get("direction") == "up" else 1
     if catalogue.move(moment_type, track, direction):
         db.session.commit()
-    return redirect(url_for("journeys.types", _anchor=f"parcours-{track}"))
+    return redirect(url_for("catalogue.types", _anchor=f"parcours-{track}"))
 
 
 @bp.route("/admin/moments/<id:type_id>/supprimer", methods=["GET", "POST"])
@@ -100,11 +101,11 @@ def delete_type(type_id: int):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            flash(_first(failed), "error")
+            flash(failed.first_message, "error")
         else:
             flash(f"Type de moment « {label} » supprimé.", "success")
-        return redirect(url_for("journeys.types"))
-    return render_template("journeys/type_delete.html", moment_type=moment_type, used=used,
+        return redirect(url_for("catalogue.types"))
+    return render_template("catalogue/delete.html", moment_type=moment_type, used=used,
                            form=form)
 
 
@@ -117,6 +118,6 @@ def _get(type_id: int) -> MomentType:
 
 def _render_types(form: MomentTypeForm):
     return render_template(
-        "journeys/types.html", journeys=catalogue.journeys(), usage=catalogue.usage(),
+        "catalogue/index.html", journeys=catalogue.journeys(), usage=catalogue.usage(),
         type_tracks=catalogue.TYPE_TRACKS, form=form,
     )

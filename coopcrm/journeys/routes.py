@@ -107,7 +107,7 @@ def complete(member_id: int, moment_id: int):
         db.session.commit()
     except ValidationFailed as failed:
         db.session.rollback()
-        flash(_first(failed), "error")
+        flash(failed.first_message, "error")
     else:
         flash(f"« {moment.type.label} » marqué comme réalisé aujourd'hui.", "success")
     return _back(member)
@@ -125,7 +125,7 @@ def cancel(member_id: int, moment_id: int):
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
-            flash(_first(failed), "error")
+            flash(failed.first_message, "error")
         else:
             flash(f"« {moment.type.label} » du {fr.date(moment.occurs_on)} annulé.", "success")
         return _back(member)
@@ -190,12 +190,6 @@ def _owner(user_id: int | None) -> User | None:
     return owner
 
 
-def _first(failed: ValidationFailed) -> str:
-    return next(iter(failed.errors.values()))
-
-
 def _back(member):
     return redirect(url_for("members.show", member_id=member.id, _anchor="moments"))
 
-
-from coopcrm.journeys import admin_routes  # noqa: E402,F401  (the catalogue pages, same blueprint)
