@@ -12,24 +12,19 @@ import time
 import click
 from flask.cli import with_appcontext
 
-DEMO_LOGINS = [
-    ("admin@coop.example", "demo-admin-2026", "administrateur"),
-    ("referente@coop.example", "demo-referente-2026", "référente (toutes entités)"),
-    ("referent.ght@coop.example", "demo-referent-2026", "référent (GHT seulement)"),
-    ("lecteur@coop.example", "demo-lecteur-2026", "lecteur"),
-]
+from coopcrm.seeding.demo_logins import DEMO_LOGINS
 
 
-def _processes(host: str, port: int, mail_port: int,
-               mailbox_port: int) -> list[tuple[str, list[str]]]:
-    from coopcrm.cli import main
-
+def _processes(host: str, port: int, mail_port: int, mailbox_port: int,
+               commands: dict[str, click.Command]) -> list[tuple[str, list[str]]]:
+    """The child processes to start; `commands` are those of the `coopcrm` group that runs
+    `dev` (passed in: this module is mounted by coopcrm.cli and must not import it)."""
     exe = [sys.executable, "-m", "coopcrm.cli"]
     procs = [("web", exe + ["run", "--host", host, "--port", str(port)])]
-    if "mailcatcher" in main.commands:
+    if "mailcatcher" in commands:
         procs.append(("mail", exe + ["mailcatcher", "--smtp-port", str(mail_port),
                                      "--http-port", str(mailbox_port)]))
-    if "scheduler" in main.commands:
+    if "scheduler" in commands:
         procs.append(("scheduler", exe + ["scheduler"]))
     return procs
 
@@ -89,8 +84,10 @@ def dev(host, port, mail_port, mailbox_port):
     env.setdefault("COOPCRM_BASE_URL", f"http://{host}:{port}")
     # `kill` or a timeout sends SIGTERM: stop the children as Ctrl-C would, never orphan them.
     signal.signal(signal.SIGTERM, _interrupt)
+    root = click.get_current_context().find_root().command
+    commands = getattr(root, "commands", {})
     children = {name: subprocess.Popen(cmd, env=env)
-                for name, cmd in _processes(host, port, mail_port, mailbox_port)}
+                for name, cmd in _processes(host, port, mail_port, mailbox_port, commands)}
     web = children["web"]
     try:
         if not _wait_until_listening(host, port, web):

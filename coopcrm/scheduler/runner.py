@@ -18,7 +18,7 @@ from datetime import datetime
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from coopcrm import clock
@@ -26,6 +26,7 @@ from coopcrm.extensions import db
 from coopcrm.privacy.audit import acting_as
 from coopcrm.scheduler.models import JobRun
 from coopcrm.scheduler.registry import Job, Registry, load_jobs
+from coopcrm.scheduler.services import last_successes, record_heartbeat
 
 log = logging.getLogger("coopcrm.scheduler")
 
@@ -61,16 +62,6 @@ class RunResult:
     @property
     def failed(self) -> bool:
         return self.status == "error"
-
-
-def last_successes() -> dict[str, datetime]:
-    """Each job's latest successful run (its `now`), by job name."""
-    rows = db.session.execute(
-        select(JobRun.name, func.max(JobRun.started_dt))
-        .where(JobRun.status == "ok")
-        .group_by(JobRun.name)
-    )
-    return {name: started for name, started in rows}
 
 
 def due_jobs(now: datetime, registry: Registry | None = None) -> list[Job]:
@@ -232,8 +223,6 @@ def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
 
 def _beat(app, leader_since: datetime) -> None:
     """Record the heartbeat; a database hiccup is logged, never fatal to the leader."""
-    from coopcrm.scheduler.services import record_heartbeat  # services imports this module
-
     with app.app_context():
         try:
             record_heartbeat(leader_since)

@@ -13,7 +13,6 @@ from coopcrm import clock, fr
 from coopcrm.extensions import db
 from coopcrm.scheduler.models import HEARTBEAT_ID, JobRun, SchedulerHeartbeat
 from coopcrm.scheduler.registry import Job, load_jobs
-from coopcrm.scheduler.runner import last_successes
 
 
 @dataclass
@@ -35,6 +34,16 @@ class JobStatus:
         if self.is_due:
             return f"dès le prochain passage (prévue le {fr.datetime(self.next_due)})"
         return fr.datetime(self.next_due)
+
+
+def last_successes() -> dict[str, datetime]:
+    """Each job's latest successful run (its `now`), by job name."""
+    rows = db.session.execute(
+        select(JobRun.name, func.max(JobRun.started_dt))
+        .where(JobRun.status == "ok")
+        .group_by(JobRun.name)
+    )
+    return {name: started for name, started in rows}
 
 
 def latest_runs() -> dict[str, JobRun]:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from coopcrm import clock
 from coopcrm.auth.models import User
 from coopcrm.auth.services import add_user
-from coopcrm.devserver import DEMO_LOGINS
 from coopcrm.extensions import db
 from coopcrm.journeys.models import Moment, MomentType
 from coopcrm.members.models import (
@@ -35,6 +34,7 @@ from coopcrm.members.text import search_text
 from coopcrm.privacy.consents import wording
 from coopcrm.privacy.models import ConsentRecord
 from coopcrm.seeding import reference
+from coopcrm.seeding.demo_logins import DEMO_LOGINS
 from coopcrm.seeding.demo_moments import moments
 from coopcrm.seeding.demo_people import Person, Place, add_months, at, people, read_seed
 

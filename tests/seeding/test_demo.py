@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from coopcrm import clock
 from coopcrm.auth.models import User
-from coopcrm.devserver import DEMO_LOGINS
 from coopcrm.extensions import db
 from coopcrm.journeys.models import Moment, MomentType
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
@@ -19,6 +18,7 @@ from coopcrm.members.text import search_text
 from coopcrm.privacy.models import ConsentRecord
 from coopcrm.seeding import demo
 from coopcrm.seeding.cli import seed
+from coopcrm.seeding.demo_logins import DEMO_LOGINS
 from coopcrm.seeding.demo_people import Place, people
 from tests.helpers import login
 
