@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
+from coopcrm.privacy.audited import Audited
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
@@ -49,8 +50,9 @@ class MomentType(IdMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Moment(TimestampMixin, Model):
+class Moment(Audited, TimestampMixin, Model):
     __tablename__ = "moments"
+    audit_kind = "moment"  # its status is a real change: audited
     __table_args__ = (
         check_in("status", MOMENT_STATUSES),
         Index("ix_moments_member_date", "member_id", "occurs_on"),

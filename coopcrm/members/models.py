@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
+from coopcrm.privacy.audited import Audited
 
 TRACKS = {"accession": "Accession", "locatif": "Locatif"}
 STATUSES = {"prospect": "Prospect", "cooperateur": "Coopérateur", "ancien": "Ancien coopérateur"}
@@ -69,10 +70,11 @@ class College(IdMixin, Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class MemberEntity(Model):
+class MemberEntity(Audited, Model):
     """A member's link to an entity, with the reference that entity knows them by."""
 
     __tablename__ = "member_entities"
+    audit_kind = "entity_link"
     __table_args__ = (UniqueConstraint("entity_id", "reference"),)
 
     member_id: Mapped[int] = mapped_column(
@@ -84,11 +86,19 @@ class MemberEntity(Model):
     entity: Mapped[Entity] = relationship("Entity", lazy="joined")
     member: Mapped[Member] = relationship("Member", back_populates="entity_links")
 
+    def audit_object_id(self) -> int | None:
+        """A link has no id of its own: the trail names it by its entity."""
+        return self.entity_id
 
-class Member(TimestampMixin, Model):
+
+class Member(Audited, TimestampMixin, Model):
     """A coopérateur (or prospect, or former coopérateur): one person, one row."""
 
     __tablename__ = "members"
+    audit_kind = "member"
+    # Share count, amount and status follow the share register, whose movements are
+    # audited themselves.
+    audit_ignored = frozenset({"share_count", "share_amount", "status"})
     __table_args__ = (
         check_in("track", TRACKS),
         check_in("status", STATUSES),
@@ -168,11 +178,16 @@ class Member(TimestampMixin, Model):
             years -= 1
         return years
 
+    def audit_member_id(self) -> int | None:
+        """The member is the row itself."""
+        return self.id
 
-class ShareMovement(IdMixin, Model):
+
+class ShareMovement(Audited, IdMixin, Model):
     """One line of the social-share register; append-only (corrections are new lines)."""
 
     __tablename__ = "share_movements"
+    audit_kind = "share"
     __table_args__ = (
         check_in("kind", SHARE_KINDS),
         CheckConstraint("quantity > 0", name="quantity_positive"),

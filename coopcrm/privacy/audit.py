@@ -2,7 +2,8 @@
 
 One session listener covers every path (web, CLI, import, scheduler) so no
 view can forget it. Bulk paths that bypass the ORM (the importer) call
-`record_bulk` themselves.
+`record_bulk` themselves. Which models it watches, each domain says by marking
+them `Audited` (privacy/audited.py): privacy imports no domain above it.
 """
 
 from __future__ import annotations
@@ -18,21 +19,17 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from coopcrm import clock
+from coopcrm.privacy.audited import Audited
 from coopcrm.privacy.models import AuditEntry
 
 _actor: ContextVar[tuple[int | None, str] | None] = ContextVar("audit_actor", default=None)
 
 # Derived or bookkeeping columns: their changes say nothing a person did.
 _IGNORED = {"search_text", "updated_dt", "created_dt"}
-# A member's share count, amount and status follow the share register, whose
-# movements are audited themselves; a moment's status is a real change.
-_IGNORED_ON_MEMBER = {"share_count", "share_amount", "status"}
 
 
-def _ignored(obj) -> set[str]:
-    from coopcrm.members.models import Member
-
-    return _IGNORED | _IGNORED_ON_MEMBER if isinstance(obj, Member) else _IGNORED
+def _ignored(obj: Audited) -> set[str]:
+    return _IGNORED | obj.audit_ignored
 
 
 @contextmanager
@@ -92,30 +89,18 @@ def _snapshot(obj) -> dict:
     }
 
 
-def _tracked():
-    from coopcrm.journeys.models import Moment
-    from coopcrm.members.models import Member, MemberEntity, ShareMovement
-    from coopcrm.privacy.models import ConsentRecord
-
-    return {
-        Member: "member",
-        MemberEntity: "entity_link",
-        ShareMovement: "share",
-        Moment: "moment",
-        ConsentRecord: "consent",
-    }
-
-
-def _member_id(obj, kind: str) -> int | None:
-    return obj.id if kind == "member" else obj.member_id
-
-
-def _object_id(obj, kind: str) -> int | None:
-    return getattr(obj, "id", None) if kind != "entity_link" else obj.entity_id
+def audited_models() -> list[type[Audited]]:
+    """Every mapped model marked Audited (their modules must be imported: models_registry)."""
+    found, todo = [], list(Audited.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "__tablename__" in vars(cls):
+            found.append(cls)
+    return found
 
 
 def _entries(session: Session) -> list[dict]:
-    tracked = _tracked()
     user_id, actor = current_actor()
     now = clock.stamp()  # inside the flush: a job's `now` reaches it only this way
     rows = []
@@ -125,8 +110,7 @@ def _entries(session: Session) -> list[dict]:
         ("delete", session.deleted),
     ):
         for obj in objects:
-            kind = tracked.get(type(obj))
-            if kind is None:
+            if not isinstance(obj, Audited):
                 continue
             if action == "create":
                 changes = _snapshot(obj)
@@ -141,10 +125,10 @@ def _entries(session: Session) -> list[dict]:
                     "recorded_dt": now,
                     "user_id": user_id,
                     "actor": actor,
-                    "member_id": _member_id(obj, kind),
+                    "member_id": obj.audit_member_id(),
                     "action": action,
-                    "object_type": kind,
-                    "object_id": _object_id(obj, kind),
+                    "object_type": obj.audit_kind,
+                    "object_id": obj.audit_object_id(),
                     "changes": changes,
                     "summary": "",
                 }
@@ -197,7 +181,7 @@ def install(session_factory) -> None:
     if event.contains(session_factory, "after_flush", _after_flush):
         return
     event.listen(session_factory, "after_flush", _after_flush)
-    for cls in _tracked():
+    for cls in audited_models():
         for attr in inspect(cls).column_attrs:
             if attr.key not in _IGNORED:
                 event.listen(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
+from coopcrm.privacy.audited import Audited
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
@@ -20,10 +21,11 @@ CONSENT_KINDS = {
 }
 
 
-class ConsentRecord(IdMixin, Model):
+class ConsentRecord(Audited, IdMixin, Model):
     """Each grant or withdrawal of a consent, with its date, source and wording."""
 
     __tablename__ = "consent_records"
+    audit_kind = "consent"
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
