@@ -25,14 +25,14 @@ def _published():
 
 
 def _not_found():
-    return render_template("cycle/archive_404.html"), 404
+    return render_template("archive/404.html"), 404
 
 
 @bp.route("/lettres")
 def index():
     editions = list(db.session.scalars(_published()))
     years = [(year, list(group)) for year, group in groupby(editions, key=lambda e: e.year)]
-    return render_template("cycle/archive_index.html", years=years)
+    return render_template("archive/index.html", years=years)
 
 
 @bp.route("/lettres/<int(min=1, max=9999):year>/<int(min=1, max=99):number>")
@@ -45,5 +45,5 @@ def show(year: int, number: int):
     # Sanitised when frozen; cleaned again here so the page never trusts stored HTML.
     body = Markup(clean_html(content.get("body_html")))
     others = [e for e in db.session.scalars(_published()) if e.id != edition.id]
-    return render_template("cycle/archive_show.html", edition=edition, content=content,
+    return render_template("archive/show.html", edition=edition, content=content,
                            body=body, others=others)

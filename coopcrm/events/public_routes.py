@@ -26,7 +26,7 @@ bp.after_request(private_link_headers)
 def _bad_link():
     contact = current_app.config.get("CONTACT_EMAIL") or parseaddr(
         current_app.config["MAIL_FROM"])[1]
-    return render_template("events/public_invalid.html", contact=contact), 404
+    return render_template("event_public/invalid.html", contact=contact), 404
 
 
 @bp.route("/e/<token>", methods=["GET", "POST"])
@@ -53,7 +53,7 @@ def rsvp(token: str):
             flash("Merci, votre réponse est enregistrée. Vous pouvez la modifier ici jusqu'au "
                   "début de l'événement.", "success")
             return redirect(request.path, code=303)
-    return render_template("events/rsvp.html", event=event, invitation=invitation, form=form,
+    return render_template("event_public/rsvp.html", event=event, invitation=invitation, form=form,
                            first_name=invitation.member.first_name,
                            waitlist=services.waitlist_position(invitation), token=token)
 

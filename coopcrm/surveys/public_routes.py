@@ -24,7 +24,7 @@ bp.after_request(private_link_headers)
 
 
 def _bad_link():
-    return render_template("surveys/public_invalid.html"), 404
+    return render_template("survey_public/invalid.html"), 404
 
 
 def _link(token: str):
@@ -41,7 +41,7 @@ def answer(token: str):
         return _bad_link()
     survey = link.survey
     if not survey.is_open():
-        return render_template("surveys/public_not_yet.html", survey=survey)
+        return render_template("survey_public/not_yet.html", survey=survey)
     existing = answers.current_response(survey, link.key)
     errors: dict[str, str] = {}
     values = dict(existing.answers or {}) if existing is not None else {}
@@ -66,7 +66,7 @@ def answer(token: str):
             and choice in YESNO:
         values[str(first.id)] = choice  # shown checked; saved only when the member confirms
         preselected = True
-    return render_template("surveys/public_answer.html", survey=survey, values=values,
+    return render_template("survey_public/answer.html", survey=survey, values=values,
                            errors=errors, existing=existing, preselected=preselected,
                            answered_elsewhere=(survey.anonymous and existing is None
                                                and link.invitation.answered_dt is not None),
@@ -79,5 +79,5 @@ def thanks(token: str):
     link = _link(token)
     if link is None:
         return _bad_link()
-    return render_template("surveys/public_thanks.html", survey=link.survey, token=token,
+    return render_template("survey_public/thanks.html", survey=link.survey, token=token,
                            answered=link.invitation.answered_dt is not None)

@@ -94,7 +94,7 @@ def _render_courtesy(plan_form: PlanForm, target_form: TargetForm, selected=froz
     done, planned, goal = visits.month_progress(today, current_user)
     residences, entities = visits.residences_and_entities(current_user)
     return render_template(
-        "journeys/courtesy.html", page=page, form=plan_form, target_form=target_form,
+        "followups/courtesy.html", page=page, form=plan_form, target_form=target_form,
         done=done, planned=planned, target=goal, month_label=_month_label(today),
         planned_visits=visits.planned_this_month(today, current_user),
         residences=residences, entities=entities, filters=filters, selected=selected,
@@ -116,7 +116,7 @@ def _month_label(day) -> str:
 @bp.route("/admin/relances")
 @admin_required
 def rules():
-    return render_template("journeys/followup_rules.html", rules=followups.rules(),
+    return render_template("followups/rules.html", rules=followups.rules(),
                            counts=followups.counts_by_rule(), actions=FOLLOWUP_ACTIONS,
                            statuses=FOLLOWUP_STATUSES, tracks=TRACKS)
 
@@ -179,7 +179,7 @@ def _edit(rule: FollowUpRule | None):
             flash(f"Règle « {saved.label} » enregistrée.", "success")
             return redirect(url_for("followups.rules"))
     status = 422 if form.is_submitted() else 200
-    return render_template("journeys/followup_edit.html", form=form, rule=rule), status
+    return render_template("followups/edit.html", form=form, rule=rule), status
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def _entity_choices():
 @bp.route("/import", methods=["GET"])
 @editor_required
 def upload():
-    return render_template("members/import.html", entities=_entity_choices(), columns=COLUMNS)
+    return render_template("imports/upload.html", entities=_entity_choices(), columns=COLUMNS)
 
 
 @bp.route("/import", methods=["POST"])
@@ -55,17 +55,17 @@ def analyse():
         entity_code = None
     if uploaded is None or not uploaded.filename:
         flash("Choisissez un fichier à importer.", "error")
-        return render_template("members/import.html", entities=_entity_choices(),
+        return render_template("imports/upload.html", entities=_entity_choices(),
                                columns=COLUMNS), 422
     data = uploaded.read()
     filename = os.path.basename(uploaded.filename)[:120]
     report = import_members(data, filename, user=current_user, entity_code=entity_code,
                             dry_run=True)
     if report.file_problem:
-        return render_template("members/import.html", entities=_entity_choices(),
+        return render_template("imports/upload.html", entities=_entity_choices(),
                                columns=COLUMNS, report=report), 422
     uploads.keep(data, filename, entity_code)
-    return render_template("members/import_report.html", report=report, entity=entity_code)
+    return render_template("imports/report.html", report=report, entity=entity_code)
 
 
 @bp.route("/import/confirmer", methods=["POST"])
@@ -82,10 +82,10 @@ def confirm():
                             skip_invalid=request.form.get("skip_invalid") == "1")
     if not report.written:
         # Something changed since the report (or invalid rows were not to be skipped).
-        return render_template("members/import_report.html", report=report,
+        return render_template("imports/report.html", report=report,
                                entity=pending["entity"]), 422
     uploads.discard()
-    return render_template("members/import_done.html", report=report)
+    return render_template("imports/done.html", report=report)
 
 
 @bp.route("/import/annuler", methods=["POST"])
