@@ -26,7 +26,7 @@ def _private(html: str, status: int = 200):
 @bp.route("/compte")
 @login_required
 def index():
-    return render_template("auth/account.html", open_sessions=sessions.open_sessions(current_user),
+    return render_template("account/index.html", open_sessions=sessions.open_sessions(current_user),
                            this_session=guard.staff_session(),
                            codes_left=totp.remaining_recovery_codes(current_user))
 
@@ -57,7 +57,7 @@ def password():
         else:
             flash("Mot de passe changé. Vos autres sessions sont fermées.", "success")
             return redirect(url_for(".index"))
-    return render_template("auth/password_change.html", form=form), 422 if form.errors else 200
+    return render_template("account/password.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/compte/double-authentification", methods=["GET", "POST"], endpoint="totp")
@@ -66,7 +66,7 @@ def totp_page():
     """Enrol an authenticator app, or (once enrolled) turn it off or renew the codes."""
     if current_user.has_totp:
         return _private(render_template(
-            "auth/totp_manage.html", codes_form=PasswordConfirmForm(prefix=_CODES),
+            "account/totp_manage.html", codes_form=PasswordConfirmForm(prefix=_CODES),
             disable_form=PasswordConfirmForm(prefix=_DISABLE),
             codes_left=totp.remaining_recovery_codes(current_user)))
     here = guard.staff_session()
@@ -85,9 +85,9 @@ def totp_page():
         else:
             flash("Double authentification activée. Vos autres sessions sont fermées.",
                   "success")
-            return _private(render_template("auth/recovery_codes.html", codes=codes))
+            return _private(render_template("account/recovery_codes.html", codes=codes))
     uri = totp.provisioning_uri(secret, current_user.email)
-    return _private(render_template("auth/totp_enrol.html", form=form, uri=uri, secret=secret,
+    return _private(render_template("account/totp_enrol.html", form=form, uri=uri, secret=secret,
                                     qr=totp.qr_svg(uri), required=guard.must_enrol(current_user)),
                     422 if form.errors else 200)
 
@@ -123,5 +123,5 @@ def recovery_codes():
             db.session.rollback()
             flash(" ".join(failed.errors.values()), "error")
         else:
-            return _private(render_template("auth/recovery_codes.html", codes=codes))
+            return _private(render_template("account/recovery_codes.html", codes=codes))
     return redirect(url_for(".totp"))

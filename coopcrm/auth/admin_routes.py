@@ -19,7 +19,7 @@ def log():
     kind = request.args.get("type", "")
     email = (request.args.get("email") or "").strip()
     page = events.page(request.args.get("page", 1, type=int), kind=kind, email=email)
-    return render_template("auth/security_log.html", page=page, kinds=events.KINDS, kind=kind,
+    return render_template("security/log.html", page=page, kinds=events.KINDS, kind=kind,
                            email=email)
 
 

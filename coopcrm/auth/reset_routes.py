@@ -23,14 +23,14 @@ def request_link():
         flash("Si un compte actif correspond à cette adresse, un email vient de lui être "
               f"envoyé avec un lien valable {minutes} minutes.", "info")
         return redirect(url_for("auth.login"))
-    return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+    return render_template("password_reset/forgot.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
 def use_link(token: str):
     link = reset.valid_link(token)
     if link is None:
-        return _no_referrer(render_template("auth/reset_invalid.html", message=reset.EXPIRED),
+        return _no_referrer(render_template("password_reset/invalid.html", message=reset.EXPIRED),
                             404)
     form = ResetForm()
     if form.validate_on_submit():
@@ -40,7 +40,7 @@ def use_link(token: str):
         except ValidationFailed as failed:
             db.session.rollback()
             if "token" in failed.errors:
-                return _no_referrer(render_template("auth/reset_invalid.html",
+                return _no_referrer(render_template("password_reset/invalid.html",
                                                     message=failed.errors["token"]), 404)
             attach_errors(form, failed.errors, fallback=form.password)
         else:
@@ -48,7 +48,7 @@ def use_link(token: str):
             flash("Mot de passe changé : connectez-vous avec le nouveau. Toutes les sessions "
                   "ouvertes avec votre compte ont été fermées.", "success")
             return redirect(url_for("auth.login"))
-    return _no_referrer(render_template("auth/reset.html", form=form, user=link.user),
+    return _no_referrer(render_template("password_reset/reset.html", form=form, user=link.user),
                         422 if form.errors else 200)
 
 
