@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 
 from coopcrm.extensions import db
 from coopcrm.members.models import College, Entity, Residence
 
 
-def entities() -> list[Entity]:
-    """Every entity of the group, by code (admin pages: no scope applies)."""
-    return list(db.session.scalars(select(Entity).order_by(Entity.code)))
+def entities(ids: Collection[int] | None = None) -> list[Entity]:
+    """Every entity of the group (or those of `ids`), by code: admin pages, no scope applies."""
+    query = select(Entity).order_by(Entity.code)
+    if ids is not None:
+        query = query.where(Entity.id.in_(ids))
+    return list(db.session.scalars(query))
 
 
 def residences() -> list[Residence]:
