@@ -23,8 +23,6 @@ from coopcrm.views import transaction
 bp = Blueprint("cycle", __name__)
 
 TEMPLATE = "newsletter_edition"
-SAMPLE_MEMBER = {"first_name": "Camille", "last_name": "Exemple", "civility": "",
-                 "full_name": "Camille Exemple"}
 
 
 @bp.app_context_processor
@@ -84,18 +82,13 @@ def edit(edition_id: int):
 
 
 def _preview_context(edition: Edition, version: str, member: Member | None) -> dict:
-    from coopcrm.sending import services
+    from coopcrm.sending.preview import preview_context
 
     source = edition.issue.content() if version == "permanent" else edition.content()
     data = content_mod.context_for(edition, source, content_mod.live_figures())
     if edition.frozen_content:
         data.update(edition.frozen_content)  # what was sent; computed keys fill any gap
-    context = {**services.system_context(), **services.clean_context(data)}
-    context["member"] = services.member_context(member) if member is not None else SAMPLE_MEMBER
-    base = context["base_url"]
-    context.update(unsubscribe_url=base + "/u/exemple-de-lien",
-                   preferences_url=base + "/p/exemple-de-lien")
-    return context
+    return preview_context(data, member)
 
 
 def _chosen_version() -> str:
