@@ -7,13 +7,11 @@ one plain page that says nothing about what it might have opened.
 
 from __future__ import annotations
 
-from email.utils import parseaddr
-
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from coopcrm.events import services
 from coopcrm.events.forms import RsvpForm
-from coopcrm.links.web import private_link_headers
+from coopcrm.links.web import contact_email, private_link_headers
 from coopcrm.views import transaction
 
 bp = Blueprint("event_public", __name__)
@@ -23,9 +21,7 @@ bp.after_request(private_link_headers)
 
 
 def _bad_link():
-    contact = current_app.config.get("CONTACT_EMAIL") or parseaddr(
-        current_app.config["MAIL_FROM"])[1]
-    return render_template("events/public_invalid.html", contact=contact), 404
+    return render_template("events/public_invalid.html", contact=contact_email()), 404
 
 
 @bp.route("/e/<token>", methods=["GET", "POST"])
