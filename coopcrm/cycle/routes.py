@@ -39,8 +39,8 @@ def _cycle_helpers():
 def index():
     now = clock.now()
     # Idempotent: the page always shows this year's and next year's editions.
-    if schedule.ensure_editions(now):
-        db.session.commit()
+    with transaction():
+        schedule.ensure_editions(now)
     rows = []
     for issue in schedule.issues():
         upcoming = schedule.pending_edition(issue)

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from coopcrm import clock
 from coopcrm.cycle import due, schedule
 from coopcrm.cycle.editions import status_label
-from coopcrm.extensions import db
 from coopcrm.journeys.courtesy import month_progress
 from coopcrm.members.models import STATUSES, TRACKS
 from coopcrm.reporting import queries
+from coopcrm.views import transaction
 
 bp = Blueprint("reporting", __name__)
 
@@ -25,8 +25,8 @@ def _courtesy(today, user):
 @login_required
 def dashboard():
     now, today = clock.now(), clock.today()
-    if schedule.ensure_editions(now):
-        db.session.commit()  # idempotent: the alert needs this year's editions to exist
+    with transaction():  # idempotent: the alert needs this year's editions to exist
+        schedule.ensure_editions(now)
     upcoming = schedule.next_editions(now)
     reach = {e.id: due.reach(e) for e in upcoming}
     return render_template(
