@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from coopcrm import ui
 from coopcrm.auth import account, events, guard
 from coopcrm.auth.access import admin_required
 from coopcrm.auth.models import User
 from coopcrm.extensions import db
 
 bp = Blueprint("security", __name__)
+ui.register_nav(bp, "security.log", "Sécurité", order=150, visible=ui.admins)
 
 
 @bp.route("/admin/journal-securite")

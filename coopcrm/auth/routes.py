@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from coopcrm import ui
 from coopcrm.auth import guard, services
 from coopcrm.auth import login as signing
 from coopcrm.auth.access import admin_required
@@ -15,6 +16,7 @@ from coopcrm.forms import attach_errors
 from coopcrm.views import render_form, transaction
 
 bp = Blueprint("auth", __name__)
+ui.register_nav(bp, "auth.users", "Utilisateurs", order=140, visible=ui.admins)
 
 
 def _safe_next(target: str | None) -> str:

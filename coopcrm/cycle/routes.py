@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.cycle import content as content_mod
 from coopcrm.cycle import due, schedule
@@ -25,13 +25,13 @@ bp = Blueprint("cycle", __name__)
 TEMPLATE = "newsletter_edition"
 
 
-@bp.app_context_processor
-def _cycle_helpers():
-    def cycle_member_history(member):
-        """The member's cycle history (edition, state, reason, when)."""
-        return due.member_history(member, clock.now())
+def _member_history(member) -> dict:
+    """The member's cycle history: each edition, its state and why."""
+    return {"cycle_lines": due.member_history(member, clock.now())}
 
-    return {"cycle_member_history": cycle_member_history}
+
+ui.register_member_panel(bp, "lettres", "cycle/_member_history.html", _member_history, order=20)
+ui.register_nav(bp, "cycle.index", "Lettres", order=50)
 
 
 @bp.route("/lettres-d-information")

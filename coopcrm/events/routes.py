@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.events import checkin, query, quorum, services, timeline
@@ -31,6 +31,11 @@ from coopcrm.spreadsheet import neutral
 from coopcrm.views import render_form, transaction
 
 bp = Blueprint("events", __name__)
+
+ui.register_globals(bp, events_now=clock.now)
+ui.register_member_panel(bp, "evenements", "events/_member_events.html",
+                         lambda member: {"rows": checkin.member_events(member)}, order=40)
+ui.register_nav(bp, "events.index", "Événements", order=70)
 
 
 @bp.app_template_filter("votes_fr")
@@ -272,12 +277,3 @@ bp.add_app_template_filter(fr.long_date, "event_day")
 def _quorum_fraction(value):
     return quorum.fraction_fr(value)
 
-
-@bp.app_template_global("events_member_events")
-def _member_events(member):
-    return checkin.member_events(member)
-
-
-@bp.app_template_global("events_now")
-def _events_now():
-    return clock.now()

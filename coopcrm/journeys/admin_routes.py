@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from coopcrm import ui
 from coopcrm.auth.access import admin_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -12,6 +13,8 @@ from coopcrm.journeys import catalogue
 from coopcrm.journeys.forms import MomentTypeForm, NotesForm
 from coopcrm.journeys.models import MomentType
 from coopcrm.journeys.routes import _first, bp
+
+ui.register_nav(bp, "journeys.types", "Moments clés", order=100, visible=ui.admins)
 
 
 @bp.route("/admin/moments")

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
+from coopcrm import ui
 from coopcrm.auth.access import admin_required
 from coopcrm.extensions import db
 from coopcrm.members import lookups, reference
@@ -10,6 +11,7 @@ from coopcrm.members.models import College, Entity, Residence
 from coopcrm.views import render_form, transaction
 
 bp = Blueprint("reference", __name__, url_prefix="/admin")
+ui.register_nav(bp, "reference.index", "Référentiel", order=130, visible=ui.admins)
 
 
 @bp.route("/referentiel")

@@ -29,7 +29,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.members import exporter, lookups
 from coopcrm.members.importer import import_members
@@ -37,6 +37,7 @@ from coopcrm.members.importer_read import COLUMNS
 from coopcrm.members.query import audience_filter
 
 bp = Blueprint("imports", __name__)
+ui.register_nav(bp, "imports.upload", "Importer", order=90, visible=ui.editors)
 
 SESSION_KEY = "pending_import"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
@@ -19,6 +19,12 @@ from coopcrm.privacy.models import CONSENT_KINDS
 from coopcrm.views import render_form, transaction
 
 bp = Blueprint("members", __name__)
+
+# The privacy domain keeps the audit trail; its page and panel are the member's.
+ui.register_member_panel(bp, "historique", "privacy/_member_audit.html",
+                         lambda member: {"audit": privacy.member_audit(member.id, 1, 20)},
+                         order=60)
+ui.register_nav(bp, "members.index", "Coopérateurs", order=20)
 
 
 @bp.route("/membres")
@@ -168,5 +174,4 @@ def _render_show(member: Member, share_form: ShareForm | None = None,
         consent_kinds=CONSENT_KINDS,
         consent_forms=consent_forms,
         consent_history=services.consent_history(member),
-        audit=privacy.member_audit(member.id, 1, 20),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.cycle import due, schedule
 from coopcrm.cycle.editions import status_label
 from coopcrm.journeys.courtesy import month_progress
@@ -14,6 +14,7 @@ from coopcrm.reporting import queries
 from coopcrm.views import transaction
 
 bp = Blueprint("reporting", __name__)
+ui.register_nav(bp, "reporting.dashboard", "Tableau de bord", order=10)
 
 
 def _courtesy(today, user):

@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from coopcrm import ui
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
 from coopcrm.members.query import audience_filter
@@ -12,6 +13,7 @@ from coopcrm.segments.models import Segment
 from coopcrm.views import render_form, transaction
 
 bp = Blueprint("segments", __name__)
+ui.register_nav(bp, "segments.index", "Segments", order=30)
 
 
 @bp.route("/segments")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from coopcrm import ui
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
@@ -25,9 +26,10 @@ def _labels() -> dict[str, str]:
     return {key: rendering.get(key).label for key in rendering.template_keys()}
 
 
-@bp.app_context_processor
-def _member_history():
-    return {"sending_member_messages": query.member_messages, "sending_statuses": STATUSES}
+ui.register_globals(bp, sending_statuses=STATUSES)
+ui.register_member_panel(bp, "emails", "sending/_member_messages.html",
+                         lambda member: {"messages": query.member_messages(member.id)}, order=50)
+ui.register_nav(bp, "sending.outbox", "Envois", order=80)
 
 
 @bp.route("/envois")

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
 from coopcrm.members.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks
@@ -36,11 +36,10 @@ from coopcrm.views import render_form, transaction
 bp = Blueprint("surveys", __name__)
 
 
-@bp.app_context_processor
-def _member_surveys():
-    """`member_surveys(member)` for the member page's survey box."""
-
-    return {"member_surveys": query.member_invitations}
+ui.register_member_panel(bp, "sondages", "surveys/_member_surveys.html",
+                         lambda member: {"invitations": query.member_invitations(member)},
+                         order=30)
+ui.register_nav(bp, "surveys.index", "Sondages", order=60)
 
 
 def _question(survey: Survey, question_id: int) -> SurveyQuestion:
