@@ -26,11 +26,12 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from coopcrm import errorpages, security_headers, templating
+    from coopcrm import errorpages, security_headers, templating, ui
 
     security_headers.init_app(app)
     errorpages.register(app)
     templating.register(app)
+    ui.init_app(app)
     return app
 
 

@@ -7,9 +7,7 @@ from flask_login import current_user, login_required
 
 from coopcrm.auth import account, guard, sessions, totp
 from coopcrm.auth.forms import CodeForm, PasswordChangeForm, PasswordConfirmForm
-from coopcrm.errors import ValidationFailed
-from coopcrm.extensions import db
-from coopcrm.forms import attach_errors
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("account", __name__)
 
@@ -34,10 +32,11 @@ def index():
 @bp.route("/compte/sessions/fermer", methods=["POST"])
 @login_required
 def end_other_sessions():
-    ended = sessions.end_all(current_user, "fermées par l'utilisateur",
-                             client=guard.client_address(), keep=guard.staff_session())
-    db.session.commit()
-    flash(f"{ended} autre(s) session(s) fermée(s).", "success")
+    with transaction() as saved:
+        ended = sessions.end_all(current_user, "fermées par l'utilisateur",
+                                 client=guard.client_address(), keep=guard.staff_session())
+    if saved.ok:
+        flash(f"{ended} autre(s) session(s) fermée(s).", "success")
     return redirect(url_for(".index"))
 
 
@@ -46,18 +45,14 @@ def end_other_sessions():
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=form.password) as saved:
             account.change_password(current_user, form.current_password.data or "",
                                     form.password.data or "", form.confirm.data or "",
                                     client=guard.client_address(), keep=guard.staff_session())
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=form.password)
-        else:
+        if saved.ok:
             flash("Mot de passe changé. Vos autres sessions sont fermées.", "success")
             return redirect(url_for(".index"))
-    return render_template("account/password.html", form=form), 422 if form.errors else 200
+    return render_form("account/password.html", form)
 
 
 @bp.route("/compte/double-authentification", methods=["GET", "POST"], endpoint="totp")
@@ -71,25 +66,20 @@ def totp_page():
             codes_left=totp.remaining_recovery_codes(current_user)))
     here = guard.staff_session()
     assert here is not None  # login_required: this request has its session row
-    secret = account.enrolment_secret(here)
-    db.session.commit()
+    with transaction():
+        secret = account.enrolment_secret(here)
     form = CodeForm().for_enrolment()
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=form.code) as saved:
             codes = account.enable_totp(current_user, form.code.data or "",
                                         client=guard.client_address(), here=here)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=form.code)
-        else:
+        if saved.ok:
             flash("Double authentification activée. Vos autres sessions sont fermées.",
                   "success")
             return _private(render_template("account/recovery_codes.html", codes=codes))
     uri = totp.provisioning_uri(secret, current_user.email)
-    return _private(render_template("account/totp_enrol.html", form=form, uri=uri, secret=secret,
-                                    qr=totp.qr_svg(uri), required=guard.must_enrol(current_user)),
-                    422 if form.errors else 200)
+    return _private(*render_form("account/totp_enrol.html", form, uri=uri, secret=secret,
+                                 qr=totp.qr_svg(uri), required=guard.must_enrol(current_user)))
 
 
 @bp.route("/compte/double-authentification/desactiver", methods=["POST"])
@@ -97,14 +87,11 @@ def totp_page():
 def totp_disable():
     form = PasswordConfirmForm(prefix=_DISABLE)
     if form.validate_on_submit():
-        try:
+        with transaction() as saved:
             account.disable_totp(current_user, actor=current_user,
                                  password=form.current_password.data or "",
                                  client=guard.client_address(), keep=guard.staff_session())
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(" ".join(failed.errors.values()), "error")
+        if not saved.ok:
             return redirect(url_for(".totp"))
         flash("Double authentification désactivée.", "success")
     return redirect(url_for(".index"))
@@ -115,13 +102,9 @@ def totp_disable():
 def recovery_codes():
     form = PasswordConfirmForm(prefix=_CODES)
     if form.validate_on_submit() and current_user.has_totp:
-        try:
+        with transaction() as saved:
             codes = account.new_recovery_codes(current_user, form.current_password.data or "",
                                                client=guard.client_address())
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(" ".join(failed.errors.values()), "error")
-        else:
+        if saved.ok:
             return _private(render_template("account/recovery_codes.html", codes=codes))
     return redirect(url_for(".totp"))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from coopcrm import ui
 from coopcrm.auth import account, events, guard
 from coopcrm.auth.access import admin_required
 from coopcrm.auth.models import User
 from coopcrm.extensions import db
+from coopcrm.views import transaction
 
 bp = Blueprint("security", __name__)
+ui.register_nav(bp, "security.log", "Sécurité", order=150, visible=ui.admins)
 
 
 @bp.route("/admin/journal-securite")
@@ -27,12 +30,11 @@ def log():
           methods=["POST"])
 @admin_required
 def user_totp_reset(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    account.disable_totp(user, actor=current_user, client=guard.client_address(),
-                         keep=guard.staff_session())
-    db.session.commit()
-    flash(f"Double authentification de {user.name} désactivée ; ses sessions sont fermées.",
-          "success")
+    user = db.get_or_404(User, user_id)
+    with transaction() as saved:
+        account.disable_totp(user, actor=current_user, client=guard.client_address(),
+                             keep=guard.staff_session())
+    if saved.ok:
+        flash(f"Double authentification de {user.name} désactivée ; ses sessions sont fermées.",
+              "success")
     return redirect(url_for("auth.user_edit", user_id=user.id))

@@ -6,9 +6,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, ur
 
 from coopcrm.auth import guard, reset
 from coopcrm.auth.forms import ForgotForm, ResetForm
-from coopcrm.errors import ValidationFailed
-from coopcrm.extensions import db
-from coopcrm.forms import attach_errors
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("password_reset", __name__)
 
@@ -23,7 +21,7 @@ def request_link():
         flash("Si un compte actif correspond à cette adresse, un email vient de lui être "
               f"envoyé avec un lien valable {minutes} minutes.", "info")
         return redirect(url_for("auth.login"))
-    return render_template("password_reset/forgot.html", form=form), 422 if form.errors else 200
+    return render_form("password_reset/forgot.html", form)
 
 
 @bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
@@ -34,22 +32,18 @@ def use_link(token: str):
                             404)
     form = ResetForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=form.password) as saved:  # use_link commits its claim
             reset.use_link(token, form.password.data or "", form.confirm.data or "",
                            client=guard.client_address())
-        except ValidationFailed as failed:
-            db.session.rollback()
-            if "token" in failed.errors:
-                return _no_referrer(render_template("password_reset/invalid.html",
-                                                    message=failed.errors["token"]), 404)
-            attach_errors(form, failed.errors, fallback=form.password)
-        else:
+        if saved.ok:
             guard.end()
             flash("Mot de passe changé : connectez-vous avec le nouveau. Toutes les sessions "
                   "ouvertes avec votre compte ont été fermées.", "success")
             return redirect(url_for("auth.login"))
-    return _no_referrer(render_template("password_reset/reset.html", form=form, user=link.user),
-                        422 if form.errors else 200)
+        if "token" in saved.errors:  # used or expired meanwhile: the form is no use now
+            return _no_referrer(render_template("password_reset/invalid.html",
+                                                message=saved.errors["token"]), 404)
+    return _no_referrer(*render_form("password_reset/reset.html", form, user=link.user))
 
 
 def _no_referrer(html: str, status: int):

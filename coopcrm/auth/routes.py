@@ -1,20 +1,22 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from coopcrm import ui
 from coopcrm.auth import guard, services
 from coopcrm.auth import login as signing
 from coopcrm.auth.access import admin_required
 from coopcrm.auth.forms import CodeForm, LoginForm, UserForm
 from coopcrm.auth.login import LoginRefused
 from coopcrm.auth.models import ROLES, User
-from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("auth", __name__)
+ui.register_nav(bp, "auth.users", "Utilisateurs", order=140, visible=ui.admins)
 
 
 def _safe_next(target: str | None) -> str:
@@ -102,57 +104,45 @@ def user_new():
         errors = services.check_new_user(form.email.data, form.name.data, form.password.data,
                                          form.role.data, entities, form.all_entities.data)
         if form_ok and not errors:
-            try:
+            with transaction(form, fallback=form.name) as saved:
                 user = services.create_user(form.email.data, form.name.data.strip(),
                                             form.password.data, form.role.data,
                                             [] if form.all_entities.data else entities,
                                             form.all_entities.data)
-                db.session.commit()
-            except ValidationFailed as failed:
-                db.session.rollback()
-                errors = failed.errors
-            else:
+            if saved.ok:
                 flash(f"Utilisateur {user.email} créé.", "success")
                 return redirect(url_for("auth.users"))
         attach_errors(form, errors, fallback=form.name)
-    return render_template("auth/user_form.html", form=form, user=None), 422 if form.errors else 200
+    return render_form("auth/user_form.html", form, user=None)
 
 
 @bp.route("/admin/utilisateurs/<id:user_id>", methods=["GET", "POST"])
 @admin_required
 def user_edit(user_id: int):
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     form = _user_form(user)
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=form.name) as saved:
             services.update_user(user, acting=current_user, name=form.name.data,  # type: ignore[arg-type]  # validated: a str
                                  role=form.role.data, entities=_entities(form.entities.data),
                                  all_entities=form.all_entities.data,
                                  password=form.password.data or None,
                                  client=guard.client_address(), keep=guard.staff_session())
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=form.name)
-        else:
+        if saved.ok:
             flash("Utilisateur enregistré.", "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user), 422 if form.errors else 200
+    return render_form("auth/user_form.html", form, user=user)
 
 
 @bp.route("/admin/utilisateurs/<id:user_id>/desactiver", methods=["GET", "POST"])
 @admin_required
 def user_deactivate(user_id: int):
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     if request.method == "POST":
-        try:
+        with transaction() as saved:
             services.set_active(user, False, acting=current_user,
                                 client=guard.client_address())
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(" ".join(failed.errors.values()), "error")
-        else:
+        if saved.ok:
             flash(f"Le compte de {user.name} est désactivé.", "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_deactivate.html", user=user)
@@ -161,25 +151,19 @@ def user_deactivate(user_id: int):
 @bp.route("/admin/utilisateurs/<id:user_id>/reactiver", methods=["POST"])
 @admin_required
 def user_reactivate(user_id: int):
-    user = _get_user(user_id)
-    services.set_active(user, True, acting=current_user, client=guard.client_address())
-    db.session.commit()
-    flash(f"Le compte de {user.name} est réactivé.", "success")
+    user = db.get_or_404(User, user_id)
+    with transaction() as saved:
+        services.set_active(user, True, acting=current_user, client=guard.client_address())
+    if saved.ok:
+        flash(f"Le compte de {user.name} est réactivé.", "success")
     return redirect(url_for("auth.users"))
 
 
-def _get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def _user_form(user: User | None) -> UserForm:
-    from coopcrm.members.models import Entity
+    from coopcrm.members import lookups
 
     form = UserForm(obj=user)
-    form.fill_choices(db.session.scalars(select(Entity).order_by(Entity.code)).all())
+    form.fill_choices(lookups.entities())
     if user is not None and not form.is_submitted():
         form.entities.data = user.entity_ids
     if user is not None:
@@ -188,9 +172,9 @@ def _user_form(user: User | None) -> UserForm:
 
 
 def _entities(ids) -> list:
-    from coopcrm.members.models import Entity
+    from coopcrm.members import lookups
 
     ids = [i for i in (ids or []) if isinstance(i, int)]
-    return list(db.session.scalars(select(Entity).where(Entity.id.in_(ids)))) if ids else []
+    return lookups.entities(ids) if ids else []
 
 

@@ -4,45 +4,34 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.cycle import content as content_mod
 from coopcrm.cycle import due, schedule
 from coopcrm.cycle import editions as svc
 from coopcrm.cycle.forms import MONTHS, ActionForm, ContentForm, IssueForm
 from coopcrm.cycle.models import Edition, NewsletterIssue
-from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
-from coopcrm.members.scoping import get_member, scope
-from coopcrm.members.text import fold
+from coopcrm.members.query import name_matches
+from coopcrm.members.scoping import get_member
 from coopcrm.params import int_arg
 from coopcrm.security_headers import email_frame
+from coopcrm.views import transaction
 
 bp = Blueprint("cycle", __name__)
 
 TEMPLATE = "newsletter_edition"
-SAMPLE_MEMBER = {"first_name": "Camille", "last_name": "Exemple", "civility": "",
-                 "full_name": "Camille Exemple"}
 
 
-@bp.app_context_processor
-def _cycle_helpers():
-    def cycle_member_history(member):
-        """The member's cycle history (edition, state, reason, when)."""
-        return due.member_history(member, clock.now())
-
-    return {"cycle_member_history": cycle_member_history}
+def _member_history(member) -> dict:
+    """The member's cycle history: each edition, its state and why."""
+    return {"cycle_lines": due.member_history(member, clock.now())}
 
 
-def _edition(edition_id: int) -> Edition:
-    edition = db.session.get(Edition, edition_id)
-    if edition is None:
-        abort(404)
-    return edition
+ui.register_member_panel(bp, "lettres", "cycle/_member_history.html", _member_history, order=20)
+ui.register_nav(bp, "cycle.index", "Lettres", order=50)
 
 
 @bp.route("/lettres-d-information")
@@ -50,23 +39,17 @@ def _edition(edition_id: int) -> Edition:
 def index():
     now = clock.now()
     # Idempotent: the page always shows this year's and next year's editions.
-    if schedule.ensure_editions(now):
-        db.session.commit()
-    issues = list(db.session.scalars(select(NewsletterIssue).order_by(NewsletterIssue.number)))
+    with transaction():
+        schedule.ensure_editions(now)
     rows = []
-    for issue in issues:
-        upcoming = db.session.scalar(
-            select(Edition).where(Edition.issue_id == issue.id, Edition.frozen_dt.is_(None),
-                                  Edition.closed_dt.is_(None))
-            .order_by(Edition.send_dt).limit(1))
+    for issue in schedule.issues():
+        upcoming = schedule.pending_edition(issue)
         rows.append({"issue": issue, "edition": upcoming,
                      "reach": due.reach(upcoming) if upcoming is not None else None})
     # Soonest send first: the page reads as "what goes out next".
     rows.sort(key=lambda r: (r["edition"] is None, r["edition"].send_dt if r["edition"] else 0,
                              r["issue"].number))
-    past = list(db.session.scalars(
-        select(Edition).where(or_(Edition.frozen_dt.is_not(None), Edition.closed_dt.is_not(None)))
-        .order_by(Edition.send_dt.desc()).limit(36)))
+    past = schedule.past_editions()
     counts = {e.id: due.edition_counts(e) for e in past}
     return render_template("cycle/index.html", rows=rows, past=past, counts=counts,
                            status_label=svc.status_label, months=MONTHS, now=now,
@@ -76,24 +59,22 @@ def index():
 @bp.route("/lettres-d-information/editions/<id:edition_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(edition_id: int):
-    edition = _edition(edition_id)
+    edition = db.get_or_404(Edition, edition_id)
     if not edition.editable:
         flash(svc.FROZEN_MESSAGE, "error")
         return redirect(url_for(".preview", edition_id=edition.id))
     form = ContentForm()
     errors = {}
     if form.validate_on_submit():
-        try:
-            was_approved = edition.status == "approved"
+        was_approved = edition.status == "approved"
+        with transaction(form, fallback=None, flash_rest=False) as saved:
             svc.update_content(edition, form.to_data(), current_user)
-            db.session.commit()
+        if saved.ok:
             flash("Édition enregistrée." + (
                 " Elle repasse en brouillon : relisez l'aperçu puis approuvez-la à nouveau."
                 if was_approved else " Relisez l'aperçu puis approuvez-la."), "success")
             return redirect(url_for(".preview", edition_id=edition.id))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors = attach_errors(form, exc.errors)
+        errors = saved.rest
     elif request.method == "GET":
         form.fill(edition.content())
     return render_template("cycle/edit.html", edition=edition, form=form, errors=errors,
@@ -101,18 +82,13 @@ def edit(edition_id: int):
 
 
 def _preview_context(edition: Edition, version: str, member: Member | None) -> dict:
-    from coopcrm.sending import services
+    from coopcrm.sending.preview import preview_context
 
     source = edition.issue.content() if version == "permanent" else edition.content()
     data = content_mod.context_for(edition, source, content_mod.live_figures())
     if edition.frozen_content:
         data.update(edition.frozen_content)  # what was sent; computed keys fill any gap
-    context = {**services.system_context(), **services.clean_context(data)}
-    context["member"] = services.member_context(member) if member is not None else SAMPLE_MEMBER
-    base = context["base_url"]
-    context.update(unsubscribe_url=base + "/u/exemple-de-lien",
-                   preferences_url=base + "/p/exemple-de-lien")
-    return context
+    return preview_context(data, member)
 
 
 def _chosen_version() -> str:
@@ -135,16 +111,11 @@ def _rendered(edition: Edition, version: str, member: Member | None):
 @bp.route("/lettres-d-information/editions/<id:edition_id>")
 @login_required
 def preview(edition_id: int):
-    edition = _edition(edition_id)
+    edition = db.get_or_404(Edition, edition_id)
     version = _chosen_version()
     member = _chosen_member()
     q = (request.args.get("q") or "").strip()
-    matches = []
-    if q:
-        matches = list(db.session.scalars(
-            scope(select(Member), current_user)
-            .where(Member.search_text.like(f"%{fold(q)}%"))
-            .order_by(Member.last_name, Member.first_name).limit(10)))
+    matches = name_matches(current_user, q) if q else []
     rendered = _rendered(edition, version, member)
     reach = due.reach(edition) if edition.editable else None
     frame_url = url_for(".preview_html", edition_id=edition.id,
@@ -161,7 +132,8 @@ def preview(edition_id: int):
 @login_required
 def preview_html(edition_id: int):
     """The edition's email HTML, for the sandboxed frame of its preview page."""
-    return email_frame(_rendered(_edition(edition_id), _chosen_version(), _chosen_member()).html)
+    edition = db.get_or_404(Edition, edition_id)
+    return email_frame(_rendered(edition, _chosen_version(), _chosen_member()).html)
 
 
 @bp.route("/lettres-d-information/editions/<id:edition_id>/test", methods=["POST"])
@@ -169,7 +141,7 @@ def preview_html(edition_id: int):
 def send_test(edition_id: int):
     from coopcrm.sending import services
 
-    edition = _edition(edition_id)
+    edition = db.get_or_404(Edition, edition_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -179,26 +151,24 @@ def send_test(edition_id: int):
     for key in list(services.system_context()):
         context.pop(key, None)  # the engine adds them back when it renders
     context["is_test"] = True
-    services.enqueue(TEMPLATE, None, context, services.test_key(current_user), bulk=False,
-                     to=(current_user.email, current_user.name), user=current_user)
-    db.session.commit()
-    flash(f"Lettre de test mise en file d'envoi pour {current_user.email} ; "
-          "elle part à la prochaine minute.", "success")
+    with transaction() as saved:
+        services.enqueue(TEMPLATE, None, context, services.test_key(current_user), bulk=False,
+                         to=(current_user.email, current_user.name), user=current_user)
+    if saved.ok:
+        flash(f"Lettre de test mise en file d'envoi pour {current_user.email} ; "
+              "elle part à la prochaine minute.", "success")
     return redirect(url_for(".preview", edition_id=edition.id, membre=member.id if member else None,
                             version=version if version == "permanent" else None))
 
 
 def _act(edition_id: int, action, message: str):
-    edition = _edition(edition_id)
+    edition = db.get_or_404(Edition, edition_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with transaction() as saved:
         action(edition, current_user)
-        db.session.commit()
+    if saved.ok:
         flash(message, "success")
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(" ".join(exc.errors.values()), "error")
     return redirect(url_for(".preview", edition_id=edition_id))
 
 
@@ -220,21 +190,17 @@ def reopen(edition_id: int):
 @bp.route("/lettres-d-information/numeros/<id:issue_id>/modifier", methods=["GET", "POST"])
 @admin_required
 def edit_issue(issue_id: int):
-    issue = db.session.get(NewsletterIssue, issue_id)
-    if issue is None:
-        abort(404)
+    issue = db.get_or_404(NewsletterIssue, issue_id)
     form = IssueForm()
     errors = {}
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=None, flash_rest=False) as saved:
             svc.update_issue(issue, form.to_data(), current_user)
-            db.session.commit()
+        if saved.ok:
             flash(f"Lettre N°{issue.number} enregistrée. Les éditions pas encore parties suivent "
                   "la nouvelle date ; leur contenu déjà modifié est conservé.", "success")
             return redirect(url_for(".index"))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors = attach_errors(form, exc.errors)
+        errors = saved.rest
     elif request.method == "GET":
         form.fill_issue(issue)
     return render_template("cycle/edit_issue.html", issue=issue, form=form, errors=errors,

@@ -13,7 +13,7 @@ import calendar
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from coopcrm import clock
 from coopcrm.cycle.models import Edition, NewsletterIssue
@@ -96,3 +96,23 @@ def next_editions(now: datetime | None = None) -> list[Edition]:
         if edition is not None:
             result.append(edition)
     return sorted(result, key=lambda e: e.send_dt)
+
+
+def issues() -> list[NewsletterIssue]:
+    """Every issue, active or not, by number."""
+    return list(db.session.scalars(select(NewsletterIssue).order_by(NewsletterIssue.number)))
+
+
+def pending_edition(issue: NewsletterIssue) -> Edition | None:
+    """The issue's soonest edition neither frozen (sent) nor closed (missed), whatever its date."""
+    return db.session.scalar(
+        select(Edition).where(Edition.issue_id == issue.id, Edition.frozen_dt.is_(None),
+                              Edition.closed_dt.is_(None))
+        .order_by(Edition.send_dt).limit(1))
+
+
+def past_editions(limit: int = 36) -> list[Edition]:
+    """Editions sent or closed, latest first."""
+    return list(db.session.scalars(
+        select(Edition).where(or_(Edition.frozen_dt.is_not(None), Edition.closed_dt.is_not(None)))
+        .order_by(Edition.send_dt.desc()).limit(limit)))

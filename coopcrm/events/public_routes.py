@@ -7,15 +7,12 @@ one plain page that says nothing about what it might have opened.
 
 from __future__ import annotations
 
-from email.utils import parseaddr
+from flask import Blueprint, Response, flash, redirect, render_template, request
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
-
-from coopcrm.errors import ValidationFailed
 from coopcrm.events import services
 from coopcrm.events.forms import RsvpForm
-from coopcrm.extensions import db
-from coopcrm.links.web import private_link_headers
+from coopcrm.links.web import contact_email, private_link_headers
+from coopcrm.views import transaction
 
 bp = Blueprint("event_public", __name__)
 
@@ -24,9 +21,7 @@ bp.after_request(private_link_headers)
 
 
 def _bad_link():
-    contact = current_app.config.get("CONTACT_EMAIL") or parseaddr(
-        current_app.config["MAIL_FROM"])[1]
-    return render_template("event_public/invalid.html", contact=contact), 404
+    return render_template("event_public/invalid.html", contact=contact_email()), 404
 
 
 @bp.route("/e/<token>", methods=["GET", "POST"])
@@ -41,15 +36,10 @@ def rsvp(token: str):
         form.proxy_to.data = "chair" if invitation.proxy_chair else "member"
         form.proxy_name.data = invitation.proxy_name
     if form.validate_on_submit():
-        try:
+        with transaction() as saved:
             services.answer(invitation, form.response.data or "", form.proxy_name.data or "",
                             proxy_chair=form.proxy_to.data == "chair")
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            for message in failed.errors.values():
-                flash(message, "error")
-        else:
+        if saved.ok:
             flash("Merci, votre réponse est enregistrée. Vous pouvez la modifier ici jusqu'au "
                   "début de l'événement.", "success")
             return redirect(request.path, code=303)

@@ -16,22 +16,26 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.errors import ValidationFailed
-from coopcrm.events import checkin, quorum, services, timeline
+from coopcrm.events import checkin, query, quorum, services, timeline
 from coopcrm.events.forms import EventForm
-from coopcrm.events.models import Event, EventSeries, Invitation
+from coopcrm.events.models import Event, EventSeries
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors
 from coopcrm.members.models import Member
-from coopcrm.members.scoping import scope
+from coopcrm.members.scoping import get_member, visible_member_ids
 from coopcrm.params import parse_int
 from coopcrm.spreadsheet import neutral
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("events", __name__)
+
+ui.register_globals(bp, events_now=clock.now)
+ui.register_member_panel(bp, "evenements", "events/_member_events.html",
+                         lambda member: {"rows": checkin.member_events(member)}, order=40)
+ui.register_nav(bp, "events.index", "Événements", order=70)
 
 
 @bp.app_template_filter("votes_fr")
@@ -42,36 +46,21 @@ def _votes_fr(value):
 @bp.route("/evenements")
 @login_required
 def index():
-    now = clock.now()
-    events = list(db.session.scalars(select(Event).order_by(Event.starts_dt.desc())))
-    upcoming = sorted((e for e in events if e.ends_dt >= now), key=lambda e: e.starts_dt)
-    past = [e for e in events if e.ends_dt < now]
+    upcoming, past = query.upcoming_and_past(clock.now())
     return render_template("events/index.html", upcoming=upcoming, past=past,
                            series=services.all_series())
-
-
-def _get(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    return event
 
 
 def _save(form: EventForm, event: Event | None):
     data, errors = form.to_data()
     if form.is_submitted() and form.validate():
-        try:
+        with transaction(form, fallback=None,
+                         aliases={"starts_dt": "day", "ends_dt": "end_time"}) as outcome:
             if errors:
                 raise ValidationFailed(errors)
             saved = services.save(data, current_user, event)
             services.set_resolutions(saved, form.resolutions.data or "")
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            for message in attach_errors(form, failed.errors, aliases={
-                    "starts_dt": "day", "ends_dt": "end_time"}).values():
-                flash(message, "error")
-        else:
+        if outcome.ok:
             flash("Événement enregistré.", "success")
             return redirect(url_for("events.show", event_id=saved.id))
     return None
@@ -82,36 +71,25 @@ def _save(form: EventForm, event: Event | None):
 def new():
     form = EventForm()
     form.fill_choices()
-    done = _save(form, None)
-    if done is not None:
-        return done
-    return render_template("events/form.html", form=form, event=None), \
-        422 if form.errors else 200
+    return _save(form, None) or render_form("events/form.html", form, event=None)
 
 
 @bp.route("/evenements/<id:event_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     form = EventForm(obj=event)
     form.fill_choices()
     if request.method == "GET":
         form.load(event)
-    done = _save(form, event)
-    if done is not None:
-        return done
-    return render_template("events/form.html", form=form, event=event), \
-        422 if form.errors else 200
+    return _save(form, event) or render_form("events/form.html", form, event=event)
 
 
 @bp.route("/evenements/<id:event_id>")
 @login_required
 def show(event_id: int):
-    event = _get(event_id)
-    invs = list(db.session.scalars(
-        scope(select(Invitation), current_user).join(Member, Member.id == Invitation.member_id)
-        .where(Invitation.event_id == event.id)
-        .order_by(Member.last_name, Member.first_name).limit(200)))
+    event = db.get_or_404(Event, event_id)
+    invs = query.invitations_seen_by(event, current_user)
     unmatched = [i for i in invs if i.response == "proxy" and not i.proxy_chair
                  and i.proxy_member_id is None]
     return render_template(
@@ -124,11 +102,12 @@ def show(event_id: int):
 @bp.route("/evenements/<id:event_id>/annuler", methods=["GET", "POST"])
 @editor_required
 def cancel(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     if request.method == "POST":
-        services.cancel(event)
-        db.session.commit()
-        flash("Événement annulé : plus aucun envoi ne partira.", "success")
+        with transaction() as saved:
+            services.cancel(event)
+        if saved.ok:
+            flash("Événement annulé : plus aucun envoi ne partira.", "success")
         return redirect(url_for("events.show", event_id=event.id))
     return render_template("events/cancel.html", event=event)
 
@@ -136,10 +115,11 @@ def cancel(event_id: int):
 @bp.route("/evenements/<id:event_id>/liste", methods=["POST"])
 @editor_required
 def prepare_list(event_id: int):
-    event = _get(event_id)
-    n = services.ensure_invitations(event)
-    db.session.commit()
-    flash(f"{n} invité(s) ajouté(s) à la liste.", "success")
+    event = db.get_or_404(Event, event_id)
+    with transaction() as saved:
+        n = services.ensure_invitations(event)
+    if saved.ok:
+        flash(f"{n} invité(s) ajouté(s) à la liste.", "success")
     return redirect(url_for("events.show", event_id=event.id))
 
 
@@ -149,7 +129,7 @@ def prepare_list(event_id: int):
 @bp.route("/evenements/<id:event_id>/accueil")
 @editor_required
 def desk(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     q = request.args.get("q", "").strip()
     rows = checkin.search(event, q, current_user) if q else []
     return render_template("events/desk.html", event=event, q=q, rows=rows,
@@ -161,12 +141,10 @@ def desk(event_id: int):
 @bp.route("/evenements/<id:event_id>/accueil/<id:member_id>", methods=["POST"])
 @editor_required
 def desk_action(event_id: int, member_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     action = request.form.get("action", "")
-    member = db.session.scalar(scope(select(Member).where(Member.id == member_id), current_user))
-    if member is None:
-        abort(404)
-    try:
+    member = get_member(current_user, member_id)
+    with transaction() as saved:
         if action in ("in_person", "remote"):
             checkin.mark_present(event, member_id, action, current_user)
             where = "sur place" if action == "in_person" else "à distance"
@@ -185,18 +163,15 @@ def desk_action(event_id: int, member_id: int):
             message = f"{member.full_name} : annulé."
         else:
             abort(400)
-        db.session.commit()
+    if saved.ok:
         flash(message, "success")
-    except ValidationFailed as failed:
-        db.session.rollback()
-        flash(" ".join(failed.errors.values()), "error")
     return redirect(url_for("events.desk", event_id=event.id, q=request.form.get("q", "")))
 
 
 @bp.route("/evenements/<id:event_id>/quorum")
 @login_required
 def quorum_panel(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     if not event.is_ag:
         abort(404)
     return render_template("events/_quorum.html", event=event, quorum=checkin.quorum_for(event))
@@ -205,30 +180,27 @@ def quorum_panel(event_id: int):
 @bp.route("/evenements/<id:event_id>/clore", methods=["POST"])
 @editor_required
 def close_sheet(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     if event.starts_dt > clock.now():
         flash("L'événement n'a pas encore eu lieu.", "error")
     else:
-        n = checkin.record_moments(event, current_user)
-        db.session.commit()
-        flash(f"{n} participation(s) notée(s) dans le parcours des coopérateurs.", "success")
+        with transaction() as saved:
+            n = checkin.record_moments(event, current_user)
+        if saved.ok:
+            flash(f"{n} participation(s) notée(s) dans le parcours des coopérateurs.", "success")
     return redirect(url_for("events.show", event_id=event.id))
 
 
 # --- printable documents and exports ----------------------------------------
 
 
-def _scoped_ids() -> set[int]:
-    return set(db.session.scalars(scope(select(Member.id), current_user)))
-
-
 @bp.route("/evenements/<id:event_id>/feuille-de-presence")
 @login_required
 def sheet(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     rows = checkin.sheet(event)
     if not current_user.sees_all_entities:
-        ids = _scoped_ids()
+        ids = visible_member_ids(current_user)
         rows = [r for r in rows if r["member"].id in ids]
     if request.args.get("format") == "csv":
         return _csv(f"feuille-presence-{event.id}.csv",
@@ -240,18 +212,13 @@ def sheet(event_id: int):
 
 
 def _letter_members(event: Event) -> list[Member]:
-    query = (scope(select(Member), current_user)
-             .join(Invitation, Invitation.member_id == Member.id)
-             .where(Invitation.event_id == event.id))
-    if request.args.get("tous") != "1":
-        query = query.where(Invitation.channel == "courrier")
-    return list(db.session.scalars(query.order_by(Member.postal_code, Member.last_name)))
+    return query.letter_members(event, current_user, every_channel=request.args.get("tous") == "1")
 
 
 @bp.route("/evenements/<id:event_id>/courriers")
 @login_required
 def letters(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     return render_template("events/letters.html", event=event, members=_letter_members(event),
                            today=clock.today())
 
@@ -259,7 +226,7 @@ def letters(event_id: int):
 @bp.route("/evenements/<id:event_id>/etiquettes.csv")
 @login_required
 def labels(event_id: int):
-    event = _get(event_id)
+    event = db.get_or_404(Event, event_id)
     rows = [[m.civility, m.first_name, m.last_name, m.address, m.postal_code, m.city]
             for m in _letter_members(event)]
     return _csv(f"etiquettes-{event.id}.csv",
@@ -283,12 +250,10 @@ def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
 @bp.route("/evenements/cycles/<id:series_id>")
 @login_required
 def series(series_id: int):
-    found = db.session.get(EventSeries, series_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(EventSeries, series_id)
     sessions, members = checkin.series_participation(found)
     if not current_user.sees_all_entities:
-        ids = _scoped_ids()
+        ids = visible_member_ids(current_user)
         members = [m for m in members if m["member"].id in ids]
     return render_template("events/series.html", series=found, sessions=sessions,
                            members=members)
@@ -312,12 +277,3 @@ bp.add_app_template_filter(fr.long_date, "event_day")
 def _quorum_fraction(value):
     return quorum.fraction_fr(value)
 
-
-@bp.app_template_global("events_member_events")
-def _member_events(member):
-    return checkin.member_events(member)
-
-
-@bp.app_template_global("events_now")
-def _events_now():
-    return clock.now()

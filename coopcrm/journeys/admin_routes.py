@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from coopcrm import ui
 from coopcrm.auth.access import admin_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -13,6 +14,8 @@ from coopcrm.journeys.forms import MomentTypeForm, NotesForm
 from coopcrm.journeys.models import MomentType
 
 bp = Blueprint("catalogue", __name__)
+
+ui.register_nav(bp, "catalogue.types", "Moments clés", order=100, visible=ui.admins)
 
 
 @bp.route("/admin/moments")

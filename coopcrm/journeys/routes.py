@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
@@ -13,7 +13,7 @@ from coopcrm.extensions import db
 from coopcrm.forms import attach_errors, first_field
 from coopcrm.journeys import services
 from coopcrm.journeys.forms import RECORD_STATUSES, DateForm, MomentForm, NotesForm
-from coopcrm.journeys.models import CHANNELS, MOMENT_STATUSES, Moment, MomentType
+from coopcrm.journeys.models import CHANNELS, Moment, MomentType
 from coopcrm.members.models import TRACKS
 from coopcrm.members.scoping import get_member
 from coopcrm.params import int_arg
@@ -21,27 +21,14 @@ from coopcrm.params import int_arg
 bp = Blueprint("journeys", __name__)
 
 
-# --- what the member page's partial (templates/journeys/_timeline.html) calls ---
+def _timeline_panel(member) -> dict:
+    """The member page's journey: the timeline as of today (Paris) and a blank
+    "Noter un moment" form (done, today, followed by the current user)."""
+    return {"tl": services.timeline(member, clock.today()), "form": _blank_form(member)}
 
 
-@bp.app_template_global("journey_timeline")
-def journey_timeline(member) -> services.Timeline:
-    """The member's timeline as of today (Paris)."""
-    return services.timeline(member, clock.today())
-
-
-@bp.app_template_global("journey_form")
-def journey_form(member) -> MomentForm:
-    """A blank "Noter un moment" form: done, today, followed by the current user."""
-    return _blank_form(member)
-
-
-@bp.record_once
-def _labels(state) -> None:
-    # Globals, not a context processor: imported macros see globals only.
-    state.app.jinja_env.globals.update(
-        moment_channels=CHANNELS, moment_statuses=MOMENT_STATUSES,
-        record_statuses=RECORD_STATUSES, member_tracks=TRACKS)
+ui.register_globals(bp, moment_channels=CHANNELS, member_tracks=TRACKS)
+ui.register_member_panel(bp, "moments", "journeys/_timeline.html", _timeline_panel, order=10)
 
 
 # --- member moments -----------------------------------------------------------

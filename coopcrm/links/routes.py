@@ -7,8 +7,6 @@ link may do is `links.actions`: an unsubscribe link only withdraws.
 
 from __future__ import annotations
 
-from email.utils import parseaddr
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from coopcrm.extensions import csrf
@@ -22,7 +20,7 @@ from coopcrm.links.services import (
     LinkExpired,
     LinkInvalid,
 )
-from coopcrm.links.web import private_link_headers
+from coopcrm.links.web import contact_email, private_link_headers
 from coopcrm.privacy.consents import wording
 
 bp = Blueprint("links", __name__)
@@ -35,13 +33,10 @@ def _coop() -> str:
     return current_app.config["COOP_NAME"]
 
 
-def _contact() -> str:
-    return current_app.config.get("CONTACT_EMAIL") or parseaddr(current_app.config["MAIL_FROM"])[1]
-
-
 def _bad_link(purpose: str, expired: bool):
     template = "links/expired.html" if expired else "links/invalid.html"
-    return render_template(template, purpose=purpose, contact=_contact()), 410 if expired else 404
+    page = render_template(template, purpose=purpose, contact=contact_email())
+    return page, 410 if expired else 404
 
 
 def _route(purpose: str, suffix: str = "") -> str:
@@ -82,7 +77,7 @@ def send_link(token: str, purpose: str):
     outcome = actions.send_preferences_link(member)
     return render_template("links/link_sent.html", first_name=member.first_name,
                            undeliverable=outcome == actions.LINK_UNDELIVERABLE,
-                           already=outcome == actions.LINK_ALREADY_SENT, contact=_contact())
+                           already=outcome == actions.LINK_ALREADY_SENT, contact=contact_email())
 
 
 @bp.route(_route(PREFERENCES), methods=["GET", "POST"], defaults={"purpose": PREFERENCES})

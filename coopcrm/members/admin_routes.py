@@ -1,30 +1,24 @@
 """Reference data pages for admins: entities, residences, colleges."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, url_for
 
+from coopcrm import ui
 from coopcrm.auth.access import admin_required
-from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors, first_field
 from coopcrm.members import lookups, reference
 from coopcrm.members.admin_forms import CollegeForm, EntityForm, ResidenceForm
 from coopcrm.members.models import College, Entity, Residence
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("reference", __name__, url_prefix="/admin")
+ui.register_nav(bp, "reference.index", "Référentiel", order=130, visible=ui.admins)
 
 
 @bp.route("/referentiel")
 @admin_required
 def index():
-    return render_template(
-        "reference/index.html",
-        entities=db.session.scalars(select(Entity).order_by(Entity.code)).all(),
-        residences=db.session.scalars(
-            select(Residence).join(Residence.entity).order_by(Entity.code, Residence.name)
-        ).all(),
-        colleges=lookups.colleges(),
-    )
+    return render_template("reference/index.html", entities=lookups.entities(),
+                           residences=lookups.residences(), colleges=lookups.colleges())
 
 
 @bp.route("/entites/nouvelle", methods=["GET", "POST"], defaults={"entity_id": None})
@@ -44,7 +38,7 @@ def entity(entity_id):
 def residence(residence_id):
     obj = _get(Residence, residence_id)
     form = ResidenceForm(obj=obj)
-    form.fill_choices(db.session.scalars(select(Entity).order_by(Entity.code)).all())
+    form.fill_choices(lookups.entities())
     words = ("Nouvelle résidence", "Modifier la résidence", "Résidence enregistrée.")
     return _save(form, obj, words, lambda: reference.save_residence(
         obj, form.entity_id.data, form.name.data, form.commune.data, form.dwellings.data,
@@ -63,26 +57,16 @@ def college(college_id):
 
 
 def _get(model, id_):
-    if id_ is None:
-        return None
-    obj = db.session.get(model, id_)
-    if obj is None:
-        abort(404)
-    return obj
+    """The row to edit; None on the "new" route (no id)."""
+    return None if id_ is None else db.get_or_404(model, id_)
 
 
 def _save(form, obj, words: tuple[str, str, str], save):
     """Validate, call the service, commit; or show the form with French errors."""
     if form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             save()
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=first_field(form))
-        else:
+        if saved.ok:
             flash(words[2], "success")
             return redirect(url_for("reference.index"))
-    title = words[1] if obj else words[0]
-    return render_template("reference/form.html", form=form, title=title), \
-        422 if form.errors else 200
+    return render_form("reference/form.html", form, title=words[1] if obj else words[0])

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.widgets import DateInput, TextInput
 
 from coopcrm import fr
-from coopcrm.forms import IntegerField, attach_errors, choices, longest, max_length
+from coopcrm.forms import IntegerField, choices, longest, max_length
 from coopcrm.members import validation
 from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, TRACKS, Member
 from coopcrm.params import parse_int
@@ -128,10 +128,6 @@ class MemberForm(FlaskForm):
             for e in entities
             if formdata.get(f"entity_{e.id}")
         }
-
-    def set_errors(self, errors: dict[str, str]) -> dict[str, str]:
-        """Attach service errors to fields; returns those that belong to no field."""
-        return attach_errors(self, errors)
 
 
 class ShareForm(FlaskForm):

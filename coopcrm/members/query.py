@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import Select, and_, exists, select
 
 from coopcrm import clock
+from coopcrm.extensions import db
 from coopcrm.members.models import STATUSES, TRACKS, Member, MemberEntity
 from coopcrm.members.scoping import scope
 from coopcrm.members.text import fold
@@ -166,3 +167,10 @@ def members_query(user, f: MemberFilter, today: date | None = None) -> Select:
 def member_ids_query(user, f: MemberFilter, today: date | None = None) -> Select:
     """Just the ids, for audiences (campaigns, surveys, events)."""
     return scope(select(Member.id), user).where(*f.conditions(today))
+
+
+def name_matches(user, q: str, limit: int = 10) -> list[Member]:
+    """Members the user may see whose folded name contains `q` (a member picker), by name."""
+    return list(db.session.scalars(
+        scope(select(Member), user).where(Member.search_text.like(f"%{fold(q)}%"))
+        .order_by(Member.last_name, Member.first_name).limit(limit)))

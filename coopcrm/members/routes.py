@@ -2,32 +2,29 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
-from coopcrm.auth.models import User
-from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors, first_field
+from coopcrm.forms import attach_errors
 from coopcrm.members import lookups, services, shares
 from coopcrm.members.forms import ConsentForm, MemberForm, ShareForm
-from coopcrm.members.models import (
-    EMAIL_STATUSES,
-    SHARE_KINDS,
-    STATUSES,
-    TRACKS,
-    Member,
-    ShareMovement,
-)
+from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, STATUSES, TRACKS, Member
 from coopcrm.members.query import MemberFilter, members_query
 from coopcrm.members.scoping import get_member
 from coopcrm.pagination import paginate
 from coopcrm.privacy import consents
 from coopcrm.privacy import services as privacy
 from coopcrm.privacy.models import CONSENT_KINDS
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("members", __name__)
+
+# The privacy domain keeps the audit trail; its page and panel are the member's.
+ui.register_member_panel(bp, "historique", "privacy/_member_audit.html",
+                         lambda member: {"audit": privacy.member_audit(member.id, 1, 20)},
+                         order=60)
+ui.register_nav(bp, "members.index", "Coopérateurs", order=20)
 
 
 @bp.route("/membres")
@@ -77,15 +74,11 @@ def add_share(member_id: int):
     member = get_member(current_user, member_id)
     form = ShareForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             shares.record(member, form.kind.data, form.quantity.data, form.occurred_on.data,  # type: ignore[arg-type]  # validated: an int
                           unit_amount=form.unit_amount.data, note=form.note.data or "",
                           user=current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=first_field(form))
-        else:
+        if saved.ok:
             label = SHARE_KINDS[form.kind.data].lower()
             flash(f"Mouvement enregistré ({label} de {form.quantity.data} part(s)).", "success")
             return redirect(url_for("members.show", member_id=member.id, _anchor="parts"))
@@ -101,14 +94,10 @@ def consent(member_id: int, kind: str):
         abort(404)
     form = ConsentForm(prefix=kind)
     if form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             changed = services.set_consent(member, kind, form.granted.data == "oui",
                                            form.source.data, form.wording.data or "", current_user)  # type: ignore[arg-type]  # validated: a str
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=first_field(form))
-        else:
+        if saved.ok:
             label = CONSENT_KINDS[kind]
             flash(f"{label} : consentement enregistré." if changed
                   else f"{label} : aucun changement.", "success" if changed else "info")
@@ -143,26 +132,18 @@ def _member_form(member: Member | None):
         if not links and not fixed:
             errors.setdefault("entities", "Choisissez au moins une entité.")
         if form_ok and not errors:
-            try:
+            with transaction(flash_rest=False) as saved:  # the page shows them with the others
                 if member is None:
                     member = services.create_member(data, current_user)
                 else:
                     services.update_member(member, data, current_user)
-                db.session.commit()
-            except ValidationFailed as failed:
-                db.session.rollback()
-                errors = failed.errors
-            else:
+            if saved.ok:
                 flash("Fiche enregistrée.", "success")
                 return redirect(url_for("members.show", member_id=member.id))
-        errors = form.set_errors(errors)
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "members/form.html", form=form, member=member, entities=entities, links=links,
-        fixed_links=fixed, errors=errors,
-    ), status
-
-
+            errors = saved.errors
+        errors = attach_errors(form, errors)
+    return render_form("members/form.html", form, member=member, entities=entities, links=links,
+                       fixed_links=fixed, errors=errors)
 
 
 def _render_show(member: Member, share_form: ShareForm | None = None,
@@ -178,30 +159,19 @@ def _render_show(member: Member, share_form: ShareForm | None = None,
             consent_forms[kind] = ConsentForm(
                 formdata=None, prefix=kind, granted=current,
                 wording=consents.wording(kind, current_app.config["COOP_NAME"]))
-    movements = list(db.session.scalars(
-        select(ShareMovement).where(ShareMovement.member_id == member.id)
-        .order_by(ShareMovement.occurred_on, ShareMovement.id)
-    ))
-    user_ids = {m.created_by_id for m in movements if m.created_by_id}
-    authors = {}
-    if user_ids:
-        authors = dict(db.session.execute(
-            select(User.id, User.name).where(User.id.in_(user_ids))).all())
-    subscribed = sum(m.quantity for m in movements if m.kind == "subscription")
-    reimbursed = sum(m.quantity for m in movements if m.kind == "reimbursement")
+    register = shares.register(member)
     return render_template(
         "members/show.html",
         member=member,
         tracks=TRACKS,
         statuses=STATUSES,
         email_statuses=EMAIL_STATUSES,
-        movements=movements,
-        authors=authors,
+        movements=register.movements,
+        authors=register.authors,
         share_kinds=SHARE_KINDS,
-        share_totals={"subscribed": subscribed, "reimbursed": reimbursed},
+        share_totals={"subscribed": register.subscribed, "reimbursed": register.reimbursed},
         share_form=share_form,
         consent_kinds=CONSENT_KINDS,
         consent_forms=consent_forms,
         consent_history=services.consent_history(member),
-        audit=privacy.member_audit(member.id, 1, 20),
     )

@@ -30,3 +30,8 @@ def get_member(user, member_id: int) -> Member:
     if member is None:
         raise NotFound()
     return member
+
+
+def visible_member_ids(user) -> set[int]:
+    """The ids of every member the user may see (to filter lists built for the whole group)."""
+    return set(db.session.scalars(scope(select(Member.id), user)))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from coopcrm import clock
+from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members.models import Member, ShareMovement
@@ -26,6 +28,34 @@ def held(member: Member) -> tuple[int, Decimal]:
         count += sign * quantity
         amount += sign * quantity * unit
     return count, amount
+
+
+@dataclass
+class Register:
+    """The member's share register as the member page shows it."""
+
+    movements: list[ShareMovement]
+    authors: dict[int, str]  # user id -> name, for "Saisi par"
+    subscribed: int
+    reimbursed: int
+
+
+def register(member: Member) -> Register:
+    """Every movement of the member, oldest first, with who typed it and the totals."""
+    movements = list(db.session.scalars(
+        select(ShareMovement).where(ShareMovement.member_id == member.id)
+        .order_by(ShareMovement.occurred_on, ShareMovement.id)
+    ))
+    user_ids = {m.created_by_id for m in movements if m.created_by_id}
+    authors: dict[int, str] = {}
+    if user_ids:
+        authors = {id_: name for id_, name in db.session.execute(
+            select(User.id, User.name).where(User.id.in_(user_ids)))}
+    return Register(
+        movements=movements, authors=authors,
+        subscribed=sum(m.quantity for m in movements if m.kind == "subscription"),
+        reimbursed=sum(m.quantity for m in movements if m.kind == "reimbursement"),
+    )
 
 
 def status_for(count: int, had_movements: bool, declared: str = "prospect") -> str:

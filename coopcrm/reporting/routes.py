@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.cycle import due, schedule
 from coopcrm.cycle.editions import status_label
-from coopcrm.extensions import db
 from coopcrm.journeys.courtesy import month_progress
 from coopcrm.members.models import STATUSES, TRACKS
 from coopcrm.reporting import queries
+from coopcrm.views import transaction
 
 bp = Blueprint("reporting", __name__)
+ui.register_nav(bp, "reporting.dashboard", "Tableau de bord", order=10)
 
 
 def _courtesy(today, user):
@@ -25,8 +26,8 @@ def _courtesy(today, user):
 @login_required
 def dashboard():
     now, today = clock.now(), clock.today()
-    if schedule.ensure_editions(now):
-        db.session.commit()  # idempotent: the alert needs this year's editions to exist
+    with transaction():  # idempotent: the alert needs this year's editions to exist
+        schedule.ensure_editions(now)
     upcoming = schedule.next_editions(now)
     reach = {e.id: due.reach(e) for e in upcoming}
     return render_template(

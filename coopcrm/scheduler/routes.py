@@ -2,7 +2,7 @@
 
 from flask import Blueprint, render_template, request
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import admin_required
 from coopcrm.extensions import db
 from coopcrm.pagination import paginate
@@ -10,6 +10,7 @@ from coopcrm.scheduler.models import RUN_STATUSES
 from coopcrm.scheduler.services import job_overview, runs_query
 
 bp = Blueprint("scheduler", __name__)
+ui.register_nav(bp, "scheduler.index", "Planificateur", order=120, visible=ui.admins)
 
 RUNS_PER_PAGE = 50
 

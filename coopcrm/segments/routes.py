@@ -1,17 +1,19 @@
 """Segments: saved member filters, listed with their current size."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from coopcrm import ui
 from coopcrm.auth.access import editor_required
-from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members.query import audience_filter
 from coopcrm.segments import services
 from coopcrm.segments.forms import SegmentNameForm
 from coopcrm.segments.models import Segment
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("segments", __name__)
+ui.register_nav(bp, "segments.index", "Segments", order=30)
 
 
 @bp.route("/segments")
@@ -29,65 +31,48 @@ def new():
     f = audience_filter(request.args)
     form = SegmentNameForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=form.name) as saved:
             segment = services.create(form.name.data, f, current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, *failed.errors.values()]
-        else:
+        if saved.ok:
             flash(f"Segment « {segment.name} » enregistré.", "success")
             return redirect(url_for("segments.index"))
     probe = Segment(filters=f.to_dict())
-    return render_template(
-        "segments/new.html", form=form, f=f, criteria=services.describe(probe.filters),
-        count=services.count(probe, current_user),
-    ), 422 if form.errors else 200
+    return render_form("segments/new.html", form, f=f, criteria=services.describe(probe.filters),
+                       count=services.count(probe, current_user))
 
 
 @bp.route("/segments/<id:segment_id>", endpoint="open")
 @login_required
 def open_segment(segment_id: int):
-    segment = _get(segment_id)
+    segment = db.get_or_404(Segment, segment_id)
     return redirect(url_for("members.index", **segment.filters))
 
 
 @bp.route("/segments/<id:segment_id>/renommer", methods=["GET", "POST"])
 @editor_required
 def rename(segment_id: int):
-    segment = _get(segment_id)
+    segment = db.get_or_404(Segment, segment_id)
     form = SegmentNameForm(obj=segment)
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=form.name) as saved:
             services.rename(segment, form.name.data)  # type: ignore[arg-type]  # validated: a str
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, *failed.errors.values()]
-        else:
+        if saved.ok:
             flash("Segment renommé.", "success")
             return redirect(url_for("segments.index"))
-    return render_template("segments/rename.html", form=form, segment=segment), \
-        422 if form.errors else 200
+    return render_form("segments/rename.html", form, segment=segment)
 
 
 @bp.route("/segments/<id:segment_id>/supprimer", methods=["GET", "POST"])
 @editor_required
 def delete(segment_id: int):
-    segment = _get(segment_id)
+    segment = db.get_or_404(Segment, segment_id)
     if request.method == "POST":
         name = segment.name
-        services.delete(segment)
-        db.session.commit()
-        flash(f"Segment « {name} » supprimé. Les coopérateurs ne sont pas touchés.", "success")
+        with transaction() as saved:
+            services.delete(segment)
+        if saved.ok:
+            flash(f"Segment « {name} » supprimé. Les coopérateurs ne sont pas touchés.", "success")
         return redirect(url_for("segments.index"))
     return render_template("segments/delete.html", segment=segment,
                            count=services.count(segment, current_user),
                            criteria=services.describe(segment.filters))
-
-
-def _get(segment_id: int) -> Segment:
-    segment = db.session.get(Segment, segment_id)
-    if segment is None:
-        abort(404)
-    return segment

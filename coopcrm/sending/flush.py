@@ -74,7 +74,12 @@ from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.sending import bounces, mime, rendering, transports
 from coopcrm.sending.models import OutboxMessage, SharedContext
-from coopcrm.sending.services import ATTACHMENTS, suppression_reason, system_context
+from coopcrm.sending.services import (
+    ATTACHMENTS,
+    INERT_UNSUBSCRIBE,
+    suppression_reason,
+    system_context,
+)
 
 LEASE = timedelta(minutes=15)
 BACKOFF_BASE = timedelta(minutes=1)
@@ -233,7 +238,7 @@ class _Run:
     def links(self, row) -> dict:
         if row.member_id is None:
             if row.context.get("is_test"):  # never a member's live link in a test
-                inert = self.system["base_url"] + "/u/exemple-de-lien"
+                inert = self.system["base_url"] + INERT_UNSUBSCRIBE
                 return {"unsubscribe_url": inert, "preferences_url": ""}
             return {}
         from coopcrm.links.services import message_links  # the links domain owns the tokens

@@ -2,48 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
+from coopcrm import ui
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
-from coopcrm.members.scoping import get_member, scope
+from coopcrm.members.scoping import get_member
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg, parse_int
 from coopcrm.security_headers import email_frame
-from coopcrm.sending import rendering, services
+from coopcrm.sending import query, rendering, services
 from coopcrm.sending.forms import TestSendForm
 from coopcrm.sending.models import STATUSES, OutboxMessage
+from coopcrm.sending.preview import preview_context, render_stored
+from coopcrm.views import transaction
 
 bp = Blueprint("sending", __name__)
-
-
-def _visible_messages():
-    """Messages the user may see: those of members in their entities (all, for group-wide users)."""
-    query = (select(OutboxMessage).outerjoin(Member, Member.id == OutboxMessage.member_id)
-             .options(contains_eager(OutboxMessage.member)))
-    if current_user.sees_all_entities:
-        return query
-    return scope(query, current_user)
 
 
 def _labels() -> dict[str, str]:
     return {key: rendering.get(key).label for key in rendering.template_keys()}
 
 
-@bp.app_context_processor
-def _member_history():
-    def member_messages(member_id: int, limit: int = 20):
-        """The latest messages of a member the page already showed (so already in scope)."""
-        return db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.member_id == member_id)
-            .order_by(OutboxMessage.created_dt.desc(), OutboxMessage.id.desc()).limit(limit)
-        ).all()
-
-    return {"sending_member_messages": member_messages, "sending_statuses": STATUSES}
+ui.register_globals(bp, sending_statuses=STATUSES)
+ui.register_member_panel(bp, "emails", "sending/_member_messages.html",
+                         lambda member: {"messages": query.member_messages(member.id)}, order=50)
+ui.register_nav(bp, "sending.outbox", "Envois", order=80)
 
 
 @bp.route("/envois")
@@ -52,23 +38,16 @@ def outbox():
     status = request.args.get("statut", "")
     template = request.args.get("modele", "")
     q = (request.args.get("q") or "").strip().lower()
-    query = _visible_messages()
-    if status in STATUSES:
-        query = query.where(OutboxMessage.status == status)
     labels = _labels()
-    if template in labels:
-        query = query.where(OutboxMessage.template == template)
-    if q:
-        query = query.where(OutboxMessage.to_address.ilike(f"%{q}%"))
-    query = query.order_by(OutboxMessage.created_dt.desc(), OutboxMessage.id.desc())
-    page = paginate(db.session, query, request.args.get("page", 1, type=int), 50)
+    messages = query.outbox(current_user, status, template if template in labels else "", q)
+    page = paginate(db.session, messages, request.args.get("page", 1, type=int), 50)
     return render_template("sending/outbox.html", page=page, statuses=STATUSES, labels=labels,
                            status=status, template=template, q=q,
                            counts=services.counts_by_status())
 
 
 def _visible_message(message_id: int) -> OutboxMessage:
-    msg = db.session.scalar(_visible_messages().where(OutboxMessage.id == message_id))
+    msg = query.message_seen_by(current_user, message_id)
     if msg is None:
         abort(404)
     return msg
@@ -78,7 +57,7 @@ def _visible_message(message_id: int) -> OutboxMessage:
 @login_required
 def message(message_id: int):
     msg = _visible_message(message_id)
-    rendered = _render_stored(msg)
+    rendered = render_stored(msg)
     return render_template("sending/message.html", msg=msg, rendered=rendered,
                            frame_url=url_for(".message_html", message_id=msg.id),
                            label=_labels().get(msg.template, msg.template))
@@ -88,41 +67,10 @@ def message(message_id: int):
 @login_required
 def message_html(message_id: int):
     """The message's HTML, for the sandboxed frame of its page."""
-    rendered = _render_stored(_visible_message(message_id))
+    rendered = render_stored(_visible_message(message_id))
     if rendered is None:
         abort(404)
     return email_frame(rendered.html)
-
-
-def _render_stored(msg: OutboxMessage):
-    """The message as it was (or will be) sent, links made inert (secret ones too)."""
-    from coopcrm.sending.models import SharedContext
-
-    shared = db.session.get(SharedContext, msg.shared_context_id) if msg.shared_context_id else None
-    context = rendering.inert_secrets(
-        {**services.system_context(), **(shared.data if shared else {}), **msg.context})
-    if msg.bulk:
-        context["unsubscribe_url"] = context["base_url"] + "/u/exemple-de-lien"
-    try:
-        return rendering.render(rendering.get(msg.template), context, subject=msg.subject)
-    except Exception as exc:  # a template changed since: say so instead of a 500
-        current_app.logger.warning("message %s: rendu impossible (%s)", msg.id, exc)
-        return None
-
-
-def _preview_context(template: str, member: Member | None) -> dict:
-    context = {**services.system_context(),
-               **services.clean_context(rendering.samples().get(template, {}))}
-    if member is not None:
-        context["member"] = services.member_context(member)
-    else:
-        context["member"] = {"first_name": "Camille", "last_name": "Exemple", "civility": "",
-                             "full_name": "Camille Exemple"}
-    if rendering.get(template).bulk:
-        base = context["base_url"]
-        context.update(unsubscribe_url=base + "/u/exemple-de-lien",
-                       preferences_url=base + "/p/exemple-de-lien")
-    return context
 
 
 def _previewed() -> tuple[str, Member | None, rendering.Rendered]:
@@ -133,8 +81,9 @@ def _previewed() -> tuple[str, Member | None, rendering.Rendered]:
         abort(404)
     member_id = int_arg("membre")
     member = get_member(current_user, member_id) if member_id else None
-    return template, member, rendering.render(rendering.get(template),
-                                              _preview_context(template, member))
+    email = rendering.get(template)
+    return template, member, rendering.render(
+        email, preview_context(rendering.samples().get(template, {}), member, bulk=email.bulk))
 
 
 @bp.route("/envois/apercu")
@@ -167,9 +116,10 @@ def send_test():
             member = get_member(current_user, parse_int(form.member_id.data))
         except ValueError:
             abort(404)
-    services.send_test(current_user, form.template.data, member=member)
-    db.session.commit()
-    flash(f"Message de test mis en file d'envoi pour {current_user.email} ; "
-          "il part à la prochaine minute.", "success")
+    with transaction() as saved:
+        services.send_test(current_user, form.template.data, member=member)
+    if saved.ok:
+        flash(f"Message de test mis en file d'envoi pour {current_user.email} ; "
+              "il part à la prochaine minute.", "success")
     return redirect(url_for(".preview", modele=form.template.data,
                             membre=member.id if member else None))

@@ -63,6 +63,11 @@ def suppression_reason(email: str | None, email_status: str | None, anonymised: 
     return None
 
 
+# After the base URL, in tests and previews: a member's real link would unsubscribe them.
+INERT_UNSUBSCRIBE = "/u/exemple-de-lien"
+INERT_PREFERENCES = "/p/exemple-de-lien"
+
+
 def system_context() -> dict:
     """Variables every template may use, from the configuration (no per-recipient links)."""
     config = current_app.config

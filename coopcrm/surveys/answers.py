@@ -99,6 +99,15 @@ def parse(survey: Survey, getlist: Callable[[str], list[str]]) -> dict:
     return answers
 
 
+def typed(survey: Survey, getlist: Callable[[str], list[str]]) -> dict:
+    """What a refused form held, as `parse` reads it, to show it again beside its errors."""
+    out: dict = {}
+    for q in survey.questions:
+        got = getlist(field_name(q))
+        out[str(q.id)] = got if q.kind == "multiple" else (got[0] if got else "")
+    return out
+
+
 def _one(q: SurveyQuestion, values: list[str]):
     first = values[0].strip() if values else ""
     if q.kind == "yesno":

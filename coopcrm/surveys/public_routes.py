@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from coopcrm.errors import ValidationFailed
-from coopcrm.extensions import db
 from coopcrm.links.web import private_link_headers
 from coopcrm.surveys import answers
 from coopcrm.surveys.models import YESNO
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("survey_public", __name__)
 
@@ -46,19 +45,12 @@ def answer(token: str):
     errors: dict[str, str] = {}
     values = dict(existing.answers or {}) if existing is not None else {}
     if request.method == "POST":
-        try:
+        with transaction(flash_rest=False) as saved:  # shown beside their questions
             parsed = answers.parse(survey, request.form.getlist)
             answers.submit(link, parsed)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            errors = failed.errors
-            values = {str(q.id): (request.form.getlist(answers.field_name(q))
-                                  if q.kind == "multiple"
-                                  else request.form.get(answers.field_name(q), ""))
-                      for q in survey.questions}
-        else:
+        if saved.ok:
             return redirect(url_for("survey_public.thanks", token=token), code=303)
+        errors, values = saved.errors, answers.typed(survey, request.form.getlist)
     preselected = False
     first = survey.questions[0] if survey.questions else None
     choice = request.args.get("reponse")
@@ -66,12 +58,12 @@ def answer(token: str):
             and choice in YESNO:
         values[str(first.id)] = choice  # shown checked; saved only when the member confirms
         preselected = True
-    return render_template("survey_public/answer.html", survey=survey, values=values,
-                           errors=errors, existing=existing, preselected=preselected,
-                           answered_elsewhere=(survey.anonymous and existing is None
-                                               and link.invitation.answered_dt is not None),
-                           first_name=link.invitation.member.first_name if not survey.anonymous
-                           else ""), 422 if errors else 200
+    return render_form("survey_public/answer.html", survey=survey, values=values,
+                       errors=errors, existing=existing, preselected=preselected,
+                       answered_elsewhere=(survey.anonymous and existing is None
+                                           and link.invitation.answered_dt is not None),
+                       first_name=link.invitation.member.first_name if not survey.anonymous
+                       else "")
 
 
 @bp.route("/s/<token>/merci")

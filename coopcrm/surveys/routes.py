@@ -17,58 +17,37 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
-from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors
 from coopcrm.members.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks
-from coopcrm.members.models import Member
-from coopcrm.members.scoping import get_member, scope
+from coopcrm.members.scoping import get_member
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg
 from coopcrm.segments.models import Segment
 from coopcrm.segments.services import all_segments
 from coopcrm.segments.services import count as segment_count
-from coopcrm.surveys import answers, results, services
+from coopcrm.surveys import answers, query, results, services
 from coopcrm.surveys.forms import QuestionForm, SendForm, SurveyForm
-from coopcrm.surveys.models import Survey, SurveyInvitation, SurveyQuestion
+from coopcrm.surveys.models import Survey, SurveyQuestion
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("surveys", __name__)
 
 
-@bp.app_context_processor
-def _member_surveys():
-    """`member_surveys(member)` for the member page's survey box."""
-
-    def member_surveys(member):
-        return list(db.session.execute(
-            select(SurveyInvitation, Survey).join(Survey, Survey.id == SurveyInvitation.survey_id)
-            .where(SurveyInvitation.member_id == member.id)
-            .order_by(SurveyInvitation.invited_dt.desc())).all())
-
-    return {"member_surveys": member_surveys}
-
-
-def _get(survey_id: int) -> Survey:
-    survey = db.session.get(Survey, survey_id)
-    if survey is None:
-        abort(404)
-    return survey
+ui.register_member_panel(bp, "sondages", "surveys/_member_surveys.html",
+                         lambda member: {"invitations": query.member_invitations(member)},
+                         order=30)
+ui.register_nav(bp, "surveys.index", "Sondages", order=60)
 
 
 def _question(survey: Survey, question_id: int) -> SurveyQuestion:
-    question = db.session.get(SurveyQuestion, question_id)
-    if question is None or question.survey_id != survey.id:
+    """One of the survey's questions; 404 for another survey's."""
+    question = db.get_or_404(SurveyQuestion, question_id)
+    if question.survey_id != survey.id:
         abort(404)
     return question
-
-
-def _form_errors(form, failed: ValidationFailed) -> None:
-    for message in attach_errors(form, failed.errors).values():
-        flash(message, "error")
 
 
 # ---------------------------------------------------------------- list, build
@@ -87,32 +66,28 @@ def index():
 def new():
     form = SurveyForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=None) as saved:
             survey = services.create_survey(form.data, current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            _form_errors(form, failed)
-        else:
+        if saved.ok:
             flash("Sondage créé : ajoutez maintenant ses questions.", "success")
             return redirect(url_for("surveys.show", survey_id=survey.id))
-    return render_template("surveys/edit.html", form=form, survey=None), \
-        422 if form.errors else 200
+    return render_form("surveys/edit.html", form, survey=None)
 
 
 @bp.route("/sondages/modeles/installer", methods=["POST"])
 @editor_required
 def install_templates():
-    services.seed_templates()
-    db.session.commit()
-    flash("Modèles prêts à l'emploi installés.", "success")
+    with transaction() as saved:
+        services.seed_templates()
+    if saved.ok:
+        flash("Modèles prêts à l'emploi installés.", "success")
     return redirect(url_for("surveys.index"))
 
 
 @bp.route("/sondages/<id:survey_id>")
 @login_required
 def show(survey_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     return render_template("surveys/show.html", survey=survey, locked=services.is_locked(survey),
                            reach=results.reach(survey), now=clock.now())
 
@@ -120,27 +95,25 @@ def show(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(survey_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     form = SurveyForm(obj=survey)
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=None) as saved:
             services.update_survey(survey, form.data)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            _form_errors(form, failed)
-        else:
+        if saved.ok:
             flash("Sondage enregistré.", "success")
             return redirect(url_for("surveys.show", survey_id=survey.id))
-    return render_template("surveys/edit.html", form=form, survey=survey), \
-        422 if form.errors else 200
+    return render_form("surveys/edit.html", form, survey=survey)
 
 
 @bp.route("/sondages/<id:survey_id>/dupliquer", methods=["POST"])
 @editor_required
 def duplicate(survey_id: int):
-    copy = services.duplicate(_get(survey_id), current_user)
-    db.session.commit()
+    survey = db.get_or_404(Survey, survey_id)
+    with transaction() as saved:
+        copy = services.duplicate(survey, current_user)
+    if not saved.ok:
+        return redirect(url_for("surveys.show", survey_id=survey.id))
     flash(f"« {copy.title} » créé : vérifiez ses dates puis envoyez-le.", "success")
     return redirect(url_for("surveys.show", survey_id=copy.id))
 
@@ -148,55 +121,41 @@ def duplicate(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/questions/nouvelle", methods=["GET", "POST"])
 @editor_required
 def add_question(survey_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     form = QuestionForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=None) as saved:
             services.add_question(survey, form.data)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            _form_errors(form, failed)
-        else:
+        if saved.ok:
             flash("Question ajoutée.", "success")
             return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
-    return render_template("surveys/question.html", form=form, survey=survey, question=None), \
-        422 if form.errors else 200
+    return render_form("surveys/question.html", form, survey=survey, question=None)
 
 
 @bp.route("/sondages/<id:survey_id>/questions/<id:question_id>", methods=["GET", "POST"])
 @editor_required
 def edit_question(survey_id: int, question_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     question = _question(survey, question_id)
     form = QuestionForm(obj=question)
     if request.method == "GET":
         form.choices.data = "\n".join(question.choices or [])
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=None) as saved:
             services.update_question(question, form.data)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            _form_errors(form, failed)
-        else:
+        if saved.ok:
             flash("Question enregistrée.", "success")
             return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
-    return render_template("surveys/question.html", form=form, survey=survey,
-                           question=question), 422 if form.errors else 200
+    return render_form("surveys/question.html", form, survey=survey, question=question)
 
 
 @bp.route("/sondages/<id:survey_id>/questions/<id:question_id>/deplacer", methods=["POST"])
 @editor_required
 def move_question(survey_id: int, question_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     question = _question(survey, question_id)
-    try:
+    with transaction():
         services.move_question(question, -1 if request.form.get("sens") == "haut" else 1)
-        db.session.commit()
-    except ValidationFailed as failed:
-        db.session.rollback()
-        flash(next(iter(failed.errors.values())), "error")
     return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
 
 
@@ -204,16 +163,12 @@ def move_question(survey_id: int, question_id: int):
           methods=["GET", "POST"])
 @editor_required
 def delete_question(survey_id: int, question_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     question = _question(survey, question_id)
     if request.method == "POST":
-        try:
+        with transaction() as saved:
             services.delete_question(question)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(next(iter(failed.errors.values())), "error")
-        else:
+        if saved.ok:
             flash("Question supprimée.", "success")
         return redirect(url_for("surveys.show", survey_id=survey.id) + "#questions")
     return render_template("surveys/delete_question.html", survey=survey, question=question)
@@ -225,7 +180,7 @@ def delete_question(survey_id: int, question_id: int):
 @bp.route("/sondages/<id:survey_id>/envoyer", methods=["GET", "POST"])
 @editor_required
 def send(survey_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     form = SendForm()
     segments = all_segments()
     form.fill(segments)
@@ -235,13 +190,9 @@ def send(survey_id: int):
         segment = db.session.get(Segment, chosen)
     if request.method == "POST" and request.form.get("confirm") and segment is not None \
             and form.validate_on_submit():
-        try:
+        with transaction() as saved:
             n = services.send_to_segment(survey, segment, current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(next(iter(failed.errors.values())), "error")
-        else:
+        if saved.ok:
             flash(f"{n} invitation(s) mise(s) en file d'envoi. Les coopérateurs déjà invités "
                   "ne reçoivent rien de plus.", "success")
             return redirect(url_for("surveys.show", survey_id=survey.id))
@@ -256,7 +207,7 @@ def send(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/resultats")
 @login_required
 def results_page(survey_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     return render_template("surveys/results.html", survey=survey, reach=results.reach(survey),
                            questions=results.questions(survey),
                            breakdowns=results.breakdowns(survey))
@@ -265,7 +216,7 @@ def results_page(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/reponses.<fmt>")
 @login_required
 def export(survey_id: int, fmt: str):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     name = f"sondage-{survey.id}-reponses"
     if fmt == "csv":
         chunks = csv_chunks(results.export_rows(survey, user=current_user))
@@ -289,25 +240,12 @@ def export(survey_id: int, fmt: str):
 # ---------------------------------------------------------------- by post
 
 
-def _post_invitations(survey: Survey, q: str):
-    stmt = (select(SurveyInvitation).join(Member, Member.id == SurveyInvitation.member_id)
-            .where(SurveyInvitation.survey_id == survey.id))
-    stmt = scope(stmt, current_user)
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(Member.search_text.like(like),
-                              func.lower(Member.last_name).like(like)))
-    else:
-        stmt = stmt.where(SurveyInvitation.channel == "courrier")
-    return stmt.order_by(Member.last_name, Member.first_name, Member.id)
-
-
 @bp.route("/sondages/<id:survey_id>/courrier")
 @login_required
 def by_post(survey_id: int):
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     q = (request.args.get("q") or "").strip()[:100]
-    page = paginate(db.session, _post_invitations(survey, q),
+    page = paginate(db.session, query.post_invitations(survey, current_user, q),
                     request.args.get("page", 1, type=int), 50)
     return render_template("surveys/by_post.html", survey=survey, page=page, q=q)
 
@@ -316,10 +254,8 @@ def by_post(survey_id: int):
 @login_required
 def printable(survey_id: int):
     """One letter per member invited by post (or a blank copy), to print."""
-    survey = _get(survey_id)
-    rows = [] if request.args.get("vierge") else list(
-        db.session.scalars(_post_invitations(survey, "").where(
-            SurveyInvitation.answered_dt.is_(None))))
+    survey = db.get_or_404(Survey, survey_id)
+    rows = [] if request.args.get("vierge") else query.letters_to_print(survey, current_user)
     return render_template("surveys/print.html", survey=survey, rows=rows)
 
 
@@ -327,10 +263,9 @@ def printable(survey_id: int):
 @editor_required
 def key_in(survey_id: int, member_id: int):
     """A referent types in the answers a member sent back by post."""
-    survey = _get(survey_id)
+    survey = db.get_or_404(Survey, survey_id)
     member = get_member(current_user, member_id)
-    invitation = db.session.scalar(select(SurveyInvitation).where(
-        SurveyInvitation.survey_id == survey.id, SurveyInvitation.member_id == member.id))
+    invitation = query.invitation(survey, member)
     if invitation is None:
         abort(404)
     link = answers.paper_link(survey, invitation)
@@ -343,26 +278,12 @@ def key_in(survey_id: int, member_id: int):
               "être saisie ni modifiée.", "error")
         return redirect(url_for("surveys.by_post", survey_id=survey.id))
     if request.method == "POST":
-        try:
+        with transaction(flash_rest=False) as saved:  # shown beside their questions
             parsed = answers.parse(survey, request.form.getlist)
             answers.submit(link, parsed, channel="courrier", user=current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            errors = failed.errors
-            values = _raw_values(survey)
-        else:
+        if saved.ok:
             flash(f"Réponse de {member.full_name} enregistrée (courrier).", "success")
             return redirect(url_for("surveys.by_post", survey_id=survey.id))
-    return render_template("surveys/key_in.html", survey=survey, member=member,
-                           invitation=invitation, errors=errors, values=values), \
-        422 if errors else 200
-
-
-def _raw_values(survey: Survey) -> dict:
-    """What was typed, to show it again next to the errors."""
-    out = {}
-    for q in survey.questions:
-        got = request.form.getlist(answers.field_name(q))
-        out[str(q.id)] = got if q.kind == "multiple" else (got[0] if got else "")
-    return out
+        errors, values = saved.errors, answers.typed(survey, request.form.getlist)
+    return render_form("surveys/key_in.html", survey=survey, member=member,
+                       invitation=invitation, errors=errors, values=values)

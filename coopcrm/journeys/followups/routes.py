@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, ui
 from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
@@ -25,6 +25,8 @@ from coopcrm.members.models import TRACKS
 from coopcrm.params import int_arg
 
 bp = Blueprint("followups", __name__)
+ui.register_nav(bp, "followups.courtesy", "Visites", order=40)
+ui.register_nav(bp, "followups.rules", "Relances", order=110, visible=ui.admins)
 
 
 # --- courtesy visits -------------------------------------------------------------

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from coopcrm import clock
+from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.members import exporter, lookups
 from coopcrm.members.importing import uploads
@@ -31,6 +31,7 @@ from coopcrm.members.importing.service import import_members
 from coopcrm.members.query import audience_filter
 
 bp = Blueprint("imports", __name__)
+ui.register_nav(bp, "imports.upload", "Importer", order=90, visible=ui.editors)
 
 
 def _entity_choices():

@@ -1,0 +1,74 @@
+"""What every view shares: the transaction of a request that writes, and the form's answer.
+
+A view calls its services inside `transaction()`: the block's work is committed,
+or, when a service refuses (ValidationFailed), rolled back and its French
+messages shown, on the form's fields or as flashed errors. `render_form` answers
+422 when the form it shows carries errors, 200 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import flash, render_template
+
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.forms import attach_errors, first_field
+
+FIRST_FIELD: Any = object()  # the default fallback: the form's first visible field
+
+
+@dataclass
+class Outcome:
+    """How the block ended: `ok` once committed; else the service's `errors` and the
+    `rest` of them that no field of the form took."""
+
+    ok: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+    rest: dict[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def transaction(form=None, *, fallback=FIRST_FIELD, aliases: Mapping[str, str] | None = None,
+                flash_rest: bool = True) -> Iterator[Outcome]:
+    """Commit what the block wrote; on ValidationFailed roll back and show its messages.
+
+    With a form, a message goes on the field of its key (or of `aliases[key]`), one no
+    field takes on `fallback` (the form's first field unless told; None: no fallback).
+    The messages left over (all of them without a form) are flashed as errors, or, with
+    `flash_rest=False`, left in `outcome.rest` for the page to show. Any other exception
+    goes through untouched (the request's teardown discards the session).
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except ValidationFailed as failed:
+        db.session.rollback()
+        outcome.errors = dict(failed.errors)
+        outcome.rest = outcome.errors
+        if form is not None:
+            outcome.rest = attach_errors(
+                form, failed.errors, aliases=aliases,
+                fallback=first_field(form) if fallback is FIRST_FIELD else fallback)
+        if flash_rest:
+            for message in outcome.rest.values():
+                flash(message, "error")
+    else:
+        outcome.ok = True
+
+
+def render_form(template: str, form=None, **context) -> tuple[str, int]:
+    """The page of `form` (passed as `form`): 422 when it has errors, else 200.
+
+    `errors`, when the page is given them, are messages no field took (or those of a
+    page without a WTForms form): they count as errors too.
+    """
+    failed = bool(form is not None and form.errors) or bool(context.get("errors"))
+    if form is not None:
+        context["form"] = form
+    return render_template(template, **context), 422 if failed else 200
