@@ -25,8 +25,8 @@ from coopcrm import clock
 NBSP = "\u00a0"  # no-break space
 NNBSP = "\u202f"  # narrow no-break space
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 _Moment = dt.date | dt.datetime | str | None
@@ -84,7 +84,13 @@ def long_date(value: _Moment, empty: str = "") -> str:
         return empty
     d = _day(moment)
     day = f"{d.day}er" if d.day == 1 else str(d.day)
-    return f"{_DAYS[d.weekday()]} {day} {_MONTHS[d.month - 1]} {d.year}"
+    return f"{_DAYS[d.weekday()]} {day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def month_year(value: dt.date | dt.datetime) -> str:
+    """'mars 2027': the month of `value` (Paris time) and its year."""
+    d = _day(_moment(value))  # type: ignore[arg-type]  # a date or datetime is never None
+    return f"{MONTHS[d.month - 1]} {d.year}"
 
 
 def time(value: dt.datetime, space: str = NBSP) -> str:

@@ -97,3 +97,8 @@ def test_numbers_and_percentages():
 def test_jinja_filters_come_from_here():
     assert fr.page_filters()["date_fr"] is fr.date
     assert fr.email_filters()["date_fr"] is fr.long_date
+
+
+def test_month_and_year_of_a_day_or_an_instant_in_paris():
+    assert fr.month_year(date(2027, 3, 31)) == "mars 2027"
+    assert fr.month_year(datetime(2027, 3, 31, 22, 30, tzinfo=UTC)) == "avril 2027"

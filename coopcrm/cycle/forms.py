@@ -6,10 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
 
+from coopcrm import fr
 from coopcrm.cycle.editions import MAX_CTAS, MAX_SECTIONS
-
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
 
 
 class ContentForm(FlaskForm):
@@ -62,7 +60,7 @@ class IssueForm(ContentForm):
     theme = StringField("Thème")
     send_day = StringField("Jour")
     send_month = SelectField("Mois", choices=[SelectChoice(str(i), m)
-                                              for i, m in enumerate(MONTHS, start=1)],
+                                              for i, m in enumerate(fr.MONTHS, start=1)],
                              validate_choice=False)
     send_hour = StringField("Heure")
     send_minute = StringField("Minutes")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coopcrm import clock, ui
+from coopcrm import clock, fr, ui
 from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.cycle import content as content_mod
 from coopcrm.cycle import due, schedule
 from coopcrm.cycle import editions as svc
-from coopcrm.cycle.forms import MONTHS, ActionForm, ContentForm, IssueForm
+from coopcrm.cycle.forms import ActionForm, ContentForm, IssueForm
 from coopcrm.cycle.models import Edition, NewsletterIssue
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
@@ -52,7 +52,7 @@ def index():
     past = schedule.past_editions()
     counts = {e.id: due.edition_counts(e) for e in past}
     return render_template("cycle/index.html", rows=rows, past=past, counts=counts,
-                           status_label=svc.status_label, months=MONTHS, now=now,
+                           status_label=svc.status_label, months=fr.MONTHS, now=now,
                            form=ActionForm())
 
 
