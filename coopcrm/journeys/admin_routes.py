@@ -6,12 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from coopcrm import ui
 from coopcrm.auth.access import admin_required
-from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors, first_field
 from coopcrm.journeys import catalogue
 from coopcrm.journeys.forms import MomentTypeForm, NotesForm
 from coopcrm.journeys.models import MomentType
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("catalogue", __name__)
 
@@ -29,13 +28,9 @@ def types():
 def add_type():
     form = MomentTypeForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             added = catalogue.add_type(form.label.data, form.track.data, form.repeatable.data)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=first_field(form))
-        else:
+        if saved.ok:
             flash(f"Type de moment « {added.label} » ajouté en fin de parcours.", "success")
             return redirect(url_for("catalogue.types"))
     flash("Le type de moment n'a pas été ajouté : corrigez le formulaire.", "error")
@@ -45,28 +40,23 @@ def add_type():
 @bp.route("/admin/moments/<id:type_id>/modifier", methods=["GET", "POST"])
 @admin_required
 def edit_type(type_id: int):
-    moment_type = _get(type_id)
+    moment_type = db.get_or_404(MomentType, type_id)
     form = MomentTypeForm(obj=moment_type)
     if form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             catalogue.update_type(moment_type, form.label.data, form.track.data,  # type: ignore[arg-type]  # posted: a str
                                   form.position.data, form.repeatable.data)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=first_field(form))
-        else:
+        if saved.ok:
             flash(f"Type de moment « {moment_type.label} » enregistré.", "success")
             return redirect(url_for("catalogue.types"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("catalogue/edit.html", moment_type=moment_type, form=form,
-                           used=catalogue.in_use(moment_type)), status
+    return render_form("catalogue/edit.html", form, moment_type=moment_type,
+                       used=catalogue.in_use(moment_type))
 
 
 @bp.route("/admin/moments/<id:type_id>/activation", methods=["POST"])
 @admin_required
 def toggle_type(type_id: int):
-    moment_type = _get(type_id)
+    moment_type = db.get_or_404(MomentType, type_id)
     active = request.form.get("active") == "1"
     catalogue.set_active(moment_type, active)
     db.session.commit()
@@ -81,7 +71,7 @@ def toggle_type(type_id: int):
 @bp.route("/admin/moments/<id:type_id>/deplacer", methods=["POST"])
 @admin_required
 def move_type(type_id: int):
-    moment_type = _get(type_id)
+    moment_type = db.get_or_404(MomentType, type_id)
     track = request.form.get("track")
     if track not in ("accession", "locatif"):
         abort(400)
@@ -94,29 +84,19 @@ def move_type(type_id: int):
 @bp.route("/admin/moments/<id:type_id>/supprimer", methods=["GET", "POST"])
 @admin_required
 def delete_type(type_id: int):
-    moment_type = _get(type_id)
+    moment_type = db.get_or_404(MomentType, type_id)
     used = catalogue.in_use(moment_type)
     form = NotesForm()
     if form.validate_on_submit():
         label = moment_type.label
-        try:
+        with transaction() as saved:
             catalogue.delete_type(moment_type)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(failed.first_message, "error")
-        else:
+        if saved.ok:
             flash(f"Type de moment « {label} » supprimé.", "success")
         return redirect(url_for("catalogue.types"))
     return render_template("catalogue/delete.html", moment_type=moment_type, used=used,
                            form=form)
 
-
-def _get(type_id: int) -> MomentType:
-    moment_type = db.session.get(MomentType, type_id)
-    if moment_type is None:
-        abort(404)
-    return moment_type
 
 
 def _render_types(form: MomentTypeForm):

@@ -10,13 +10,13 @@ from coopcrm.auth.access import editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors, first_field
 from coopcrm.journeys import services
 from coopcrm.journeys.forms import RECORD_STATUSES, DateForm, MomentForm, NotesForm
 from coopcrm.journeys.models import CHANNELS, Moment, MomentType
 from coopcrm.members.models import TRACKS
 from coopcrm.members.scoping import get_member
 from coopcrm.params import int_arg
+from coopcrm.views import render_form, transaction
 
 bp = Blueprint("journeys", __name__)
 
@@ -55,7 +55,7 @@ def record(member_id: int):
     form = MomentForm()
     form.fill_choices(member.track)
     if form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             moment = services.record(
                 member,
                 _moment_type(form.type_id.data),
@@ -66,11 +66,7 @@ def record(member_id: int):
                 notes=form.notes.data or "",
                 user=current_user,
             )
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=first_field(form))
-        else:
+        if saved.ok:
             when = fr.date(moment.occurs_on)
             if moment.status == "done":
                 flash(f"Moment noté : « {moment.type.label} », réalisé le {when}.", "success")
@@ -89,13 +85,9 @@ def complete(member_id: int, moment_id: int):
     form = NotesForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with transaction() as saved:
         services.complete(moment, clock.today(), current_user, notes=form.notes.data)
-        db.session.commit()
-    except ValidationFailed as failed:
-        db.session.rollback()
-        flash(failed.first_message, "error")
-    else:
+    if saved.ok:
         flash(f"« {moment.type.label} » marqué comme réalisé aujourd'hui.", "success")
     return _back(member)
 
@@ -107,13 +99,9 @@ def cancel(member_id: int, moment_id: int):
     member, moment = _moment(member_id, moment_id)
     form = NotesForm()
     if form.validate_on_submit():
-        try:
+        with transaction() as saved:
             services.cancel(moment, current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(failed.first_message, "error")
-        else:
+        if saved.ok:
             flash(f"« {moment.type.label} » du {fr.date(moment.occurs_on)} annulé.", "success")
         return _back(member)
     if moment.status != "planned":
@@ -131,18 +119,12 @@ def reschedule(member_id: int, moment_id: int):
         return _back(member)
     form = DateForm(occurs_on=moment.occurs_on)
     if form.validate_on_submit():
-        try:
+        with transaction(form) as saved:
             services.reschedule(moment, form.occurs_on.data, current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            attach_errors(form, failed.errors, fallback=first_field(form))
-        else:
+        if saved.ok:
             flash(f"« {moment.type.label} » reporté au {fr.date(moment.occurs_on)}.", "success")
             return _back(member)
-    status = 422 if form.is_submitted() else 200
-    return render_template("journeys/reschedule.html", member=member, moment=moment,
-                           form=form), status
+    return render_form("journeys/reschedule.html", form, member=member, moment=moment)
 
 
 # --- helpers ------------------------------------------------------------------

@@ -10,7 +10,6 @@ from coopcrm.auth.access import admin_required, editor_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
-from coopcrm.forms import attach_errors
 from coopcrm.journeys import courtesy as visits
 from coopcrm.journeys.followups import services as followups
 from coopcrm.journeys.followups.forms import (
@@ -23,6 +22,7 @@ from coopcrm.journeys.followups.forms import (
 from coopcrm.journeys.models import FOLLOWUP_ACTIONS, FOLLOWUP_STATUSES, FollowUpRule
 from coopcrm.members.models import TRACKS
 from coopcrm.params import int_arg
+from coopcrm.views import Outcome, render_form, transaction
 
 bp = Blueprint("followups", __name__)
 ui.register_nav(bp, "followups.courtesy", "Visites", order=40)
@@ -50,14 +50,11 @@ def plan():
     raw_ids = request.form.getlist("member_ids")
     ids = [i for i in (posted_int(v) for v in raw_ids) if i is not None and i > 0]
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=None, flash_rest=False) as saved:
             owner = _owner(form.owner_id.data)
             planned = visits.plan_visits(ids, form.occurs_on.data, owner, current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            _attach(form, failed.errors)
-        else:
+        _keep_other_errors(form, saved)
+        if saved.ok:
             day = form.occurs_on.data
             flash(f"{len(planned)} visite(s) de courtoisie planifiée(s) le {fr.date(day)}.",
                   "success")
@@ -72,13 +69,9 @@ def plan():
 def target():
     form = TargetForm()
     if form.validate_on_submit():
-        try:
+        with transaction() as saved:
             value = visits.set_monthly_target(posted_int(form.target.data))
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            flash(next(iter(failed.errors.values())), "error")
-        else:
+        if saved.ok:
             flash(f"Objectif mensuel : {value} visites.", "success")
     return redirect(url_for("followups.courtesy"))
 
@@ -97,19 +90,11 @@ def _render_courtesy(plan_form: PlanForm, target_form: TargetForm, selected=froz
     residences, entities = visits.residences_and_entities(current_user)
     return render_template(
         "followups/courtesy.html", page=page, form=plan_form, target_form=target_form,
-        done=done, planned=planned, target=goal, month_label=_month_label(today),
+        done=done, planned=planned, target=goal, month_label=fr.month_year(today),
         planned_visits=visits.planned_this_month(today, current_user),
         residences=residences, entities=entities, filters=filters, selected=selected,
         visit_type=visits.visit_type(),
     )
-
-
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
-
-
-def _month_label(day) -> str:
-    return f"{MONTHS[day.month - 1]} {day.year}"
 
 
 # --- follow-up rules (admin) -----------------------------------------------------------
@@ -132,24 +117,20 @@ def new_rule():
 @bp.route("/admin/relances/<id:rule_id>/modifier", methods=["GET", "POST"])
 @admin_required
 def edit_rule(rule_id: int):
-    return _edit(_get(rule_id))
+    return _edit(db.get_or_404(FollowUpRule, rule_id))
 
 
 @bp.route("/admin/relances/<id:rule_id>/activation", methods=["POST"])
 @admin_required
 def toggle_rule(rule_id: int):
-    rule = _get(rule_id)
+    rule = db.get_or_404(FollowUpRule, rule_id)
     form = TargetForm()  # CSRF only
     if not form.validate_on_submit():
         abort(400)
     active = request.form.get("active") == "1"
-    try:
+    with transaction() as saved:
         cancelled = followups.set_active(rule, active)
-        db.session.commit()
-    except ValidationFailed as failed:
-        db.session.rollback()
-        flash(next(iter(failed.errors.values())), "error")
-    else:
+    if saved.ok:
         if active:
             flash(f"« {rule.label} » est active : elle s'applique aux prochains moments notés.",
                   "success")
@@ -171,27 +152,16 @@ def _edit(rule: FollowUpRule | None):
                 getattr(form, name).data = "" if value is None else str(value)
     form.fill_choices()
     if form.validate_on_submit():
-        try:
+        with transaction(form, fallback=None, flash_rest=False) as outcome:
             saved = followups.save_rule(rule, form.to_input(), current_user)
-            db.session.commit()
-        except ValidationFailed as failed:
-            db.session.rollback()
-            _attach(form, failed.errors)
-        else:
+        _keep_other_errors(form, outcome)
+        if outcome.ok:
             flash(f"Règle « {saved.label} » enregistrée.", "success")
             return redirect(url_for("followups.rules"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("followups/edit.html", form=form, rule=rule), status
+    return render_form("followups/edit.html", form, rule=rule)
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _get(rule_id: int) -> FollowUpRule:
-    rule = db.session.get(FollowUpRule, rule_id)
-    if rule is None:
-        abort(404)
-    return rule
 
 
 def _owner(value) -> User | None:
@@ -204,7 +174,6 @@ def _owner(value) -> User | None:
     return owner
 
 
-def _attach(form, errors: dict[str, str]) -> None:
-    """Service errors onto the form's fields; unknown keys are kept in `form.other_errors`."""
-    form.other_errors = [*getattr(form, "other_errors", []),
-                         *attach_errors(form, errors).values()]
+def _keep_other_errors(form, outcome: Outcome) -> None:
+    """The service's messages no field took, kept in `form.other_errors` for the page."""
+    form.other_errors = [*getattr(form, "other_errors", []), *outcome.rest.values()]
