@@ -13,9 +13,13 @@ from coopcrm.cycle.models import EDITION_STATUSES, Edition, NewsletterIssue
 from coopcrm.cycle.schedule import send_dt
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.models import text_limit
+from coopcrm.params import parse_int
 
 MAX_SECTIONS = 4
 MAX_CTAS = 3
+# Sections and links are JSON, with no column length to read: their limits live here.
+HEADING_MAX, CTA_LABEL_MAX, CTA_URL_MAX = 200, 100, 500
 _HTML_MAX = 20_000
 FROZEN_MESSAGE = "Cette édition est déjà partie : son contenu ne peut plus être modifié."
 
@@ -26,22 +30,22 @@ def validate_content(data: dict) -> dict:
     errors = {}
     if not content["title"]:
         errors["title"] = "Donnez un titre à la lettre."
-    elif len(content["title"]) > 200:
-        errors["title"] = "Le titre est trop long (200 caractères au plus)."
-    if len(content["teaser"]) > 300:
-        errors["teaser"] = "L'accroche est trop longue (300 caractères au plus)."
+    elif len(content["title"]) > (limit := text_limit(Edition, "title")):
+        errors["title"] = f"Le titre est trop long ({limit} caractères au plus)."
+    if len(content["teaser"]) > (limit := text_limit(Edition, "teaser")):
+        errors["teaser"] = f"L'accroche est trop longue ({limit} caractères au plus)."
     if len(content["intro_html"]) > _HTML_MAX:
         errors["intro_html"] = "L'introduction est trop longue."
     if content["image_url"] and not is_http_url(content["image_url"]):
         errors["image_url"] = "L'adresse de l'image doit commencer par https:// (ou http://)."
-    elif len(content["image_url"]) > 500:
+    elif len(content["image_url"]) > text_limit(Edition, "image_url"):
         errors["image_url"] = "L'adresse de l'image est trop longue."
     if len(content["sections"]) > MAX_SECTIONS:
         errors["sections"] = f"{MAX_SECTIONS} rubriques au plus."
     for i, section in enumerate(content["sections"][:MAX_SECTIONS], start=1):
-        if len(section["heading"]) > 200:
+        if len(section["heading"]) > HEADING_MAX:
             errors[f"section{i}_heading"] = ("Le titre de la rubrique est trop long "
-                                             "(200 caractères au plus).")
+                                             f"({HEADING_MAX} caractères au plus).")
         if len(section["body_html"]) > _HTML_MAX:
             errors[f"section{i}_body"] = "Le texte de la rubrique est trop long."
     if len(content["ctas"]) > MAX_CTAS:
@@ -49,9 +53,10 @@ def validate_content(data: dict) -> dict:
     for i, cta in enumerate(content["ctas"][:MAX_CTAS], start=1):
         if not cta["label"]:
             errors[f"cta{i}_label"] = "Donnez le texte du lien."
-        elif len(cta["label"]) > 100:
-            errors[f"cta{i}_label"] = "Le texte du lien est trop long (100 caractères au plus)."
-        if not is_http_url(cta["url"]) or len(cta["url"]) > 500:
+        elif len(cta["label"]) > CTA_LABEL_MAX:
+            errors[f"cta{i}_label"] = ("Le texte du lien est trop long "
+                                       f"({CTA_LABEL_MAX} caractères au plus).")
+        if not is_http_url(cta["url"]) or len(cta["url"]) > CTA_URL_MAX:
             errors[f"cta{i}_url"] = "L'adresse du lien doit commencer par https:// (ou http://)."
     if errors:
         raise ValidationFailed(errors)
@@ -103,15 +108,16 @@ def _back_to_draft(edition: Edition, user) -> Edition:
 
 
 def _int(data: dict, name: str, low: int, high: int, label: str, errors: dict) -> int | None:
-    raw = data.get(name)
+    """data[name] as a whole number in [low, high], or None with a French error for `label`."""
     try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
+        value = parse_int(data.get(name), low=0)
+    except ValueError:
+        value = None
+    if value is None:
         errors[name] = f"Indiquez {label}."
-        return None
-    if not low <= value <= high:
+    elif not low <= value <= high:
         errors[name] = f"{label[0].upper()}{label[1:]} doit être entre {low} et {high}."
-        return None
+        value = None
     return value
 
 
@@ -141,8 +147,8 @@ def update_issue(issue: NewsletterIssue, data: dict, user) -> NewsletterIssue:
     except ValidationFailed as exc:
         errors.update(exc.errors)
     theme = (data.get("theme") or issue.theme or "").strip()
-    if len(theme) > 200:
-        errors["theme"] = "Le thème est trop long (200 caractères au plus)."
+    if len(theme) > (limit := text_limit(NewsletterIssue, "theme")):
+        errors["theme"] = f"Le thème est trop long ({limit} caractères au plus)."
     if errors:
         raise ValidationFailed(errors)
     moved = any(getattr(issue, k) != v for k, v in timing.items())

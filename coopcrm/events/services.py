@@ -21,6 +21,7 @@ from coopcrm.links import services as links
 from coopcrm.members.models import Member, MemberEntity
 from coopcrm.members.scoping import scope
 from coopcrm.members.text import fold
+from coopcrm.models import text_limit, too_long
 
 MIN_NOTICE_DAYS = 7  # any event: members need time to organise
 CONVOCATION_DELAY = {1: 15, 2: 10}  # AG: days between convocation and AG, by convocation
@@ -78,8 +79,8 @@ def check(data: EventData, event: Event | None = None) -> dict[str, str]:
     title = (data.title or "").strip()
     if not title:
         errors["title"] = "Donnez un titre à l'événement."
-    elif len(title) > 200:
-        errors["title"] = "200 caractères au maximum."
+    elif len(title) > (limit := text_limit(Event, "title")):
+        errors["title"] = too_long(limit)
     if data.starts_dt is None:
         errors["starts_dt"] = "Indiquez la date et l'heure de début."
     if data.ends_dt is None:

@@ -16,8 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
@@ -156,9 +159,18 @@ class Member(Audited, TimestampMixin, Model):
     def full_name(self) -> str:
         return " ".join(p for p in (self.civility, self.first_name, self.last_name) if p)
 
-    @property
+    @hybrid_property
     def has_deliverable_email(self) -> bool:
+        """An address we may write to: present and neither bounced nor unsubscribed.
+
+        The one definition of a deliverable email, in Python and (below) in SQL.
+        """
         return bool(self.email) and self.email_status == "valid"
+
+    @has_deliverable_email.inplace.expression
+    @classmethod
+    def _has_deliverable_email_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.email.is_not(None), cls.email != "", cls.email_status == "valid")
 
     @property
     def entities(self):

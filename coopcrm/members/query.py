@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, exists, select
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -130,7 +130,7 @@ class MemberFilter:
         if self.signed_to:
             c.append(Member.reservation_signed_on <= self.signed_to)
         if self.deliverable:
-            ok = and_(Member.email.is_not(None), Member.email != "", Member.email_status == "valid")
+            ok = Member.has_deliverable_email
             c.append(ok if YES_NO[self.deliverable] else ~ok)
         if self.newsletter:
             c.append(Member.newsletter_consent.is_(YES_NO[self.newsletter]))

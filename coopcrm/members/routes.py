@@ -9,9 +9,17 @@ from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
 from coopcrm.members import lookups, services, shares
 from coopcrm.members.forms import ConsentForm, MemberForm, ShareForm
-from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, STATUSES, TRACKS, Member
+from coopcrm.members.models import (
+    EMAIL_STATUSES,
+    SHARE_KINDS,
+    STATUSES,
+    TRACKS,
+    Member,
+    MemberEntity,
+)
 from coopcrm.members.query import MemberFilter, members_query
 from coopcrm.members.scoping import get_member
+from coopcrm.models import text_limit
 from coopcrm.pagination import paginate
 from coopcrm.privacy import consents
 from coopcrm.privacy import services as privacy
@@ -143,7 +151,8 @@ def _member_form(member: Member | None):
             errors = saved.errors
         errors = attach_errors(form, errors)
     return render_form("members/form.html", form, member=member, entities=entities, links=links,
-                       fixed_links=fixed, errors=errors)
+                       fixed_links=fixed, errors=errors,
+                       reference_max=text_limit(MemberEntity, "reference"))
 
 
 def _render_show(member: Member, share_form: ShareForm | None = None,

@@ -26,7 +26,7 @@ def _grouped(column, user) -> dict:
 def member_counts(user) -> dict:
     """Members the user may see: total, by status, by track, by entity, reachable by email."""
     visible = scope(select(Member.id), user)
-    deliverable = [Member.email.is_not(None), Member.email != "", Member.email_status == "valid"]
+    deliverable = Member.has_deliverable_email
     by_entity = (select(Entity.name, func.count(MemberEntity.member_id))
                  .join(MemberEntity, MemberEntity.entity_id == Entity.id)
                  .join(Member, Member.id == MemberEntity.member_id)
@@ -39,8 +39,8 @@ def member_counts(user) -> dict:
         "by_status": _grouped(Member.status, user),
         "by_track": _grouped(Member.track, user),
         "by_entity": [(name, n) for name, n in db.session.execute(by_entity)],
-        "deliverable": _count(visible.where(*deliverable)),
-        "reachable": _count(visible.where(*deliverable, Member.newsletter_consent.is_(True))),
+        "deliverable": _count(visible.where(deliverable)),
+        "reachable": _count(visible.where(deliverable, Member.newsletter_consent.is_(True))),
     }
 
 

@@ -27,6 +27,7 @@ from coopcrm.links import services as links
 from coopcrm.surveys import services
 from coopcrm.surveys.models import (
     SCALE,
+    TEXT_ANSWER_MAX,
     YESNO,
     Survey,
     SurveyInvitation,
@@ -34,7 +35,6 @@ from coopcrm.surveys.models import (
     SurveyResponse,
 )
 
-SHORT_MAX, LONG_MAX = 300, 5000
 REQUIRED = "Merci de répondre à cette question."
 
 
@@ -129,7 +129,7 @@ def _one(q: SurveyQuestion, values: list[str]):
         if first not in {str(n) for n in SCALE}:
             raise ValueError("Choisissez une note de 1 à 5.")
         return int(first)
-    limit = SHORT_MAX if q.kind == "short" else LONG_MAX
+    limit = q.answer_max or TEXT_ANSWER_MAX["long"]
     text = "\n".join(values).replace("\r\n", "\n").replace("\x00", "").strip()
     if len(text) > limit:
         raise ValueError(f"Votre réponse dépasse {limit} caractères : raccourcissez-la.")

@@ -9,11 +9,13 @@ from wtforms.validators import NumberRange, Optional
 
 from coopcrm.forms import IntegerField, coerce_id
 from coopcrm.members.forms import FrenchDateField
-from coopcrm.surveys.models import KINDS
+from coopcrm.models import text_limit
+from coopcrm.surveys.models import KINDS, Survey
 
 
 class SurveyForm(FlaskForm):
-    title = StringField("Titre")
+    # The limit is checked by the service; the browser only reads it from the column.
+    title = StringField("Titre", render_kw={"maxlength": text_limit(Survey, "title")})
     intro = TextAreaField("Introduction (en haut du questionnaire et dans l'email)")
     thanks = TextAreaField("Message de remerciement (après la réponse)")
     opens_on = FrenchDateField("Ouverture", validators=[Optional()])

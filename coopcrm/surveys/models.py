@@ -37,6 +37,8 @@ KINDS = {
 CHOICE_KINDS = ("single", "multiple")
 YESNO = {"oui": "Oui", "non": "Non"}
 SCALE = (1, 2, 3, 4, 5)
+# Longest free-text answer by kind: the answer check and the form controls read it here.
+TEXT_ANSWER_MAX = {"short": 300, "long": 5000}
 ANSWER_CHANNELS = {"email": "Lien personnel", "courrier": "Courrier"}
 
 
@@ -102,6 +104,11 @@ class SurveyQuestion(IdMixin, Model):
     @property
     def kind_label(self) -> str:
         return KINDS.get(self.kind, self.kind)
+
+    @property
+    def answer_max(self) -> int | None:
+        """The longest answer a free-text question takes; None for a closed one."""
+        return TEXT_ANSWER_MAX.get(self.kind)
 
     @property
     def options(self) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ from coopcrm.journeys.models import MomentType
 from coopcrm.links import services as links
 from coopcrm.links.models import MemberToken
 from coopcrm.members.models import Member
+from coopcrm.models import text_limit, too_long
 from coopcrm.sending import services as sending
 from coopcrm.surveys.models import CHOICE_KINDS, KINDS, Survey, SurveyInvitation, SurveyQuestion
 
@@ -31,7 +32,8 @@ PATH = "/s/"
 # A survey with no closing date (a standing satisfaction survey): each link lives this long.
 OPEN_ENDED_LINK_DAYS = 60
 MOMENT_TYPE_CODE = "reponse_sondage"
-TITLE_MAX, TEXT_MAX, CHOICE_MAX, CHOICES_MAX = 200, 5000, 200, 30
+# The title's limit is its column's; the others are Text/JSON columns with no length of their own.
+TEXT_MAX, LABEL_MAX, CHOICE_MAX, CHOICES_MAX = 5000, 1000, 200, 30
 ETAT_DES_LIEUX = "etat_des_lieux"
 ETAT_DES_LIEUX_QUESTIONS = (
     "Savez-vous que vous êtes coopérateur au sein de la Coopérative et que vous détenez ou "
@@ -214,11 +216,11 @@ def _check_survey(data: dict) -> dict:
     title = " ".join((data.get("title") or "").split())
     if not title:
         errors["title"] = "Donnez un titre au sondage."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = f"{TITLE_MAX} caractères au maximum."
+    elif len(title) > (limit := text_limit(Survey, "title")):
+        errors["title"] = too_long(limit)
     for name in ("intro", "thanks"):
         if len(data.get(name) or "") > TEXT_MAX:
-            errors[name] = f"{TEXT_MAX} caractères au maximum."
+            errors[name] = too_long(TEXT_MAX)
     opens, closes = data.get("opens_on"), data.get("closes_on")
     if opens and closes and closes < opens:
         errors["closes_on"] = "La clôture doit suivre l'ouverture."
@@ -270,8 +272,8 @@ def _check_question(data: dict) -> dict:
     label = (data.get("label") or "").strip()
     if not label:
         errors["label"] = "Écrivez la question."
-    elif len(label) > 1000:
-        errors["label"] = "1000 caractères au maximum."
+    elif len(label) > LABEL_MAX:
+        errors["label"] = too_long(LABEL_MAX)
     choices = []
     raw = data.get("choices") or ""
     lines = raw.splitlines() if isinstance(raw, str) else list(raw)
@@ -344,7 +346,8 @@ def move_question(question: SurveyQuestion, direction: int) -> bool:
 def duplicate(survey: Survey, user=None, title: str | None = None) -> Survey:
     """A new draft with the same settings and questions (no dates, no invitations)."""
     base = title or (survey.title if survey.is_template else f"Copie de {survey.title}")
-    copy = Survey(title=base[:TITLE_MAX], intro=survey.intro, thanks=survey.thanks,
+    base = base[:text_limit(Survey, "title")]
+    copy = Survey(title=base, intro=survey.intro, thanks=survey.thanks,
                   anonymous=survey.anonymous, reminder_delay_days=survey.reminder_delay_days,
                   reminder_max=survey.reminder_max,
                   created_by_id=user.id if user is not None else None)

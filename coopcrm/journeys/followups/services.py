@@ -29,6 +29,7 @@ from coopcrm.journeys.models import (
     MomentType,
 )
 from coopcrm.members.models import TRACKS
+from coopcrm.models import text_limit, too_long
 
 SEND_AT = time(9, 0)  # follow-ups fall due at 09:00 Paris time on their day
 DELAY_MAX = 3660
@@ -80,8 +81,8 @@ def save_rule(rule: FollowUpRule | None, data: RuleInput, user=None) -> FollowUp
     label = (data.label or "").strip()
     if not label:
         errors["label"] = "Donnez un nom à la règle."
-    elif len(label) > 200:
-        errors["label"] = "200 caractères au maximum."
+    elif len(label) > (limit := text_limit(FollowUpRule, "label")):
+        errors["label"] = too_long(limit)
     trigger = db.session.get(MomentType, data.trigger_type_id) if data.trigger_type_id else None
     if trigger is None:
         errors["trigger_type_id"] = "Choisissez le moment qui déclenche la relance."
