@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     params.init_app(app)  # before the blueprints: their routes use <id:…>
     _init_extensions(app)
     _register_blueprints(app)
+    logs.remember_private_paths(app.url_map.iter_rules())  # no link token in a log line
 
     from coopcrm import errorpages, security_headers, templating, ui
 

@@ -8,7 +8,9 @@ logger, message. The level comes from COOPCRM_LOG_LEVEL (default INFO).
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import click
@@ -66,12 +68,60 @@ class Formatter(logging.Formatter):
         return super().formatMessage(record)
 
 
+# Static beginnings of the paths that carry a secret in their first variable part: a
+# member's personal link (/s/<token>, /u/<token>…) or a password-reset link. Filled by
+# remember_private_paths() from the app's own routes, so a new link page is covered.
+_private_prefixes: set[str] = set()
+_private_pattern: re.Pattern[str] | None = None
+HIDDEN = "…"
+
+
+def remember_private_paths(rules: Iterable) -> None:
+    """Learn, from the app's URL rules, the paths whose `token` part must not be logged.
+
+    A link token in a log line would let whoever reads the logs (a host's support, a
+    backup) open a member's survey, RSVP or preferences, or reset a password.
+    """
+    global _private_pattern
+    for rule in rules:
+        if "token" in rule.arguments:
+            prefix, _, _rest = rule.rule.partition("<")
+            _private_prefixes.add(prefix)
+    _private_pattern = re.compile(
+        "(" + "|".join(re.escape(p) for p in sorted(_private_prefixes, key=len, reverse=True))
+        + r')[^/?#\s"]+') if _private_prefixes else None
+
+
+def hide_tokens(text: str) -> str:
+    """`text` (a request line, a path, a referer) with every link token replaced by …."""
+    if _private_pattern is None:
+        return text
+    return _private_pattern.sub(lambda m: m.group(1) + HIDDEN, text)
+
+
+class HideTokens(logging.Filter):
+    """Hides link tokens in the arguments of every record: gunicorn's access atoms (a
+    mapping) and werkzeug's request lines (a tuple) alike."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, Mapping):
+            record.args = {k: hide_tokens(v) if isinstance(v, str) else v
+                           for k, v in args.items()}
+        elif isinstance(args, tuple):
+            record.args = tuple(hide_tokens(v) if isinstance(v, str) else v for v in args)
+        if isinstance(record.msg, str):
+            record.msg = hide_tokens(record.msg)
+        return True
+
+
 class _Handler(logging.StreamHandler):
     """Our stderr handler, recognisable so that setup() never stacks a second one."""
 
     def __init__(self):
         super().__init__(sys.stderr)
         self.setFormatter(Formatter())
+        self.addFilter(HideTokens())
 
 
 def setup(level: int) -> None:
@@ -102,8 +152,9 @@ def dict_config(level: int) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"coopcrm": {"()": "coopcrm.logs.Formatter", "fmt": FORMAT}},
+        "filters": {"tokens": {"()": "coopcrm.logs.HideTokens"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "coopcrm",
-                                "stream": "ext://sys.stderr"}},
+                                "filters": ["tokens"], "stream": "ext://sys.stderr"}},
         "root": {"level": name, "handlers": ["stderr"]},
         "loggers": {
             "gunicorn.error": {"level": name, "handlers": [], "propagate": True},

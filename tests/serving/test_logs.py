@@ -59,3 +59,39 @@ def test_gunicorn_config_sends_its_loggers_through_ours():
         assert config["loggers"][name] == {"level": "WARNING", "handlers": [],
                                            "propagate": True}
     assert config["formatters"]["coopcrm"]["()"] == "coopcrm.logs.Formatter"
+
+
+def test_every_link_page_puts_its_token_first(app):
+    """The log filter hides what follows a link page's static prefix: the token must come
+    first, or a new page would leak it."""
+    rules = [r for r in app.url_map.iter_rules() if "token" in r.arguments]
+    assert len(rules) >= 6
+    for rule in rules:
+        assert "<" not in rule.rule.partition("<token>")[0], rule.rule
+        assert rule.rule.partition("<")[2].startswith("token>"), rule.rule
+
+
+@pytest.mark.parametrize("line, shown", [
+    ('"GET /s/Ab3_x-9.QQ HTTP/1.1"', '"GET /s/… HTTP/1.1"'),
+    ('"POST /e/tok123/evenement.ics HTTP/1.1"', '"POST /e/…/evenement.ics HTTP/1.1"'),
+    ('"GET /u/a.b.c?x=1 HTTP/1.1"', '"GET /u/…?x=1 HTTP/1.1"'),
+    ("https://crm.coop.example/crm/pr/zzz", "https://crm.coop.example/crm/pr/…"),
+    ('"GET /mot-de-passe-oublie/secret HTTP/1.1"', '"GET /mot-de-passe-oublie/… HTTP/1.1"'),
+    ('"GET /membres/12 HTTP/1.1"', '"GET /membres/12 HTTP/1.1"'),
+    ('"GET /static/js/app.js HTTP/1.1"', '"GET /static/js/app.js HTTP/1.1"'),
+])
+def test_tokens_are_hidden_in_request_lines_and_referers(app, line, shown):
+    assert logs.hide_tokens(line) == shown
+
+
+def test_the_filter_rewrites_gunicorn_atoms_and_werkzeug_arguments(app):
+    hide = logs.HideTokens()
+    access = record("%(r)s %(f)s", {"r": "GET /s/SECRET HTTP/1.1", "f": "https://x/p/SECRET2",
+                                    "s": "200"})
+    assert hide.filter(access)
+    assert "SECRET" not in access.getMessage() and "/s/…" in access.getMessage()
+    dev = record('"%s" %s %s', "GET /e/SECRET HTTP/1.1", "200", "-", name="werkzeug")
+    assert hide.filter(dev)
+    assert dev.getMessage() == '"GET /e/… HTTP/1.1" 200 -'
+    assert any(isinstance(f, logs.HideTokens) for f in logs._Handler().filters)
+    assert logs.dict_config(logging.INFO)["handlers"]["stderr"]["filters"] == ["tokens"]

@@ -85,6 +85,16 @@ def test_the_login_page_answers_and_the_access_log_has_its_line(plain):
     assert LINE_START.match(server.wait_for_line(r"gunicorn\.error Listening at: http://127"))
 
 
+def test_a_link_token_never_reaches_the_access_log(plain):
+    server, port = plain
+    probe = uuid.uuid4().hex
+    resp = get(port, f"/s/{probe}", {"Referer": f"https://mail.example/u/{probe}x"})
+    assert resp.status in (200, 404)
+    line = server.wait_for_line(r'gunicorn\.access .*"GET /s/… HTTP/1\.1"')
+    assert probe not in line and '"https://mail.example/u/…"' in line
+    assert not any(probe in seen for seen in server.lines)
+
+
 def test_two_workers_are_started(plain):
     server, _port = plain
     server.wait_for_line(r"Using worker: gthread")
