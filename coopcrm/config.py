@@ -321,6 +321,17 @@ def problems(environ: dict[str, str] | None = None) -> list[str]:
                          f"{base_url}), fixez une clé longue et secrète.")
         elif len(environ["COOPCRM_SECRET_KEY"].strip()) < 32:
             found.append("COOPCRM_SECRET_KEY est trop courte : au moins 32 caractères.")
+        try:
+            behind = flag(environ.get("COOPCRM_BEHIND_PROXY", ""))
+        except ValueError:
+            behind = True  # already reported as an unreadable value
+        if urlsplit(base_url).scheme == "https" and not behind:
+            # coopcrm serve speaks plain http: an https address means a proxy in front.
+            # Without the setting every client is the proxy's address, and the sign-in
+            # throttle, counting failures per address, would lock everyone out at once.
+            found.append("COOPCRM_BASE_URL est en https, donc derrière un proxy (nginx) : "
+                         "fixez COOPCRM_BEHIND_PROXY=1, sinon tous les clients ont l'adresse "
+                         "du proxy et le blocage des connexions les bloquerait tous ensemble.")
     return found
 
 

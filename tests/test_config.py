@@ -98,7 +98,17 @@ def test_production_needs_a_secret_key():
     assert config.problems({"COOPCRM_BASE_URL": "http://127.0.0.1:5000"}) == []
     assert config.problems({"COOPCRM_BASE_URL": "https://vie.coop.example"})
     assert config.problems({"COOPCRM_BASE_URL": "https://vie.coop.example",
-                            "COOPCRM_SECRET_KEY": "x" * 48}) == []
+                            "COOPCRM_SECRET_KEY": "x" * 48, "COOPCRM_BEHIND_PROXY": "1"}) == []
+
+
+def test_an_https_address_needs_the_proxy_setting():
+    """coopcrm serve speaks http: https means nginx in front, whose address every client
+    would share without COOPCRM_BEHIND_PROXY (and the sign-in throttle would lock all)."""
+    key = {"COOPCRM_SECRET_KEY": "x" * 48}
+    [problem] = config.problems({"COOPCRM_BASE_URL": "https://vie.coop.example", **key})
+    assert "COOPCRM_BEHIND_PROXY=1" in problem
+    assert config.problems({"COOPCRM_BASE_URL": "http://crm.coop.example", **key}) == []
+    assert config.problems({"COOPCRM_BASE_URL": "https://localhost:5000"}) == []
 
 
 def test_postgresql_connections_give_up_in_seconds():
