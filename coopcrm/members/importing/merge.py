@@ -34,6 +34,7 @@ def fold_lines(rows: list[Row], labels: dict[str, str]) -> list[Row]:
     for row in rows:
         if row.errors:
             continue
+        key: tuple[str, int | str]
         if row.member_id is not None:
             key = ("member", row.member_id)
         elif row.email is not None:
@@ -72,14 +73,14 @@ def refuse_together(same: list[Row], labels: dict[str, str]) -> None:
 
 def _merge(same: list[Row], labels: dict[str, str]) -> None:
     lead, *others = same
-    seen = {}
+    seen: dict[int, Row] = {}  # entity id -> the first line in it
     for row in same:
-        if row.entity.id in seen:
-            other = seen[row.entity.id]
+        if row.known_entity.id in seen:
+            other = seen[row.known_entity.id]
             for r, o in ((row, other), (other, row)):
                 r.error(labels["reference"],
                         f"Cette ligne et la ligne {o.line} désignent le même coopérateur.")
-        seen.setdefault(row.entity.id, row)
+        seen.setdefault(row.known_entity.id, row)
     if any(r.errors for r in same):
         return
     for other in others:

@@ -91,7 +91,8 @@ def _header(cells: list[str]) -> tuple[list[str], list[str | None], list[str]]:
         raise ImportFileError(
             "La première ligne doit être la ligne d'en-tête (nom, prenom, email…).")
     columns: list[str | None] = []
-    unknown, seen = [], {}
+    unknown: list[str] = []
+    seen: dict[str, int] = {}  # canonical column -> its position
     for position, name in enumerate(header, start=1):
         key = canonical(name)
         if key not in COLUMNS:

@@ -68,9 +68,16 @@ class Row:
         self.errors.append((column, message))
 
     @property
+    def known_entity(self) -> Entity:
+        """The entity of a line without errors (parsing gives each line one, or an error)."""
+        assert self.entity is not None, f"line {self.line} has no entity"
+        return self.entity
+
+    @property
     def links(self) -> list[tuple[Entity, str | None]]:
         """(entity, reference) of this line and of the lines merged into it."""
-        return [(self.entity, self.reference), *((r.entity, r.reference) for r in self.merged)]
+        return [(self.known_entity, self.reference),
+                *((r.known_entity, r.reference) for r in self.merged)]
 
 
 class RowParser:

@@ -202,7 +202,7 @@ def _lookups(user, entity_code: str | None) -> tuple[Lookups, str | None]:
         for rid, entity_id, name in db.session.execute(
             select(Residence.id, Residence.entity_id, Residence.name))
     }
-    colleges = {}
+    colleges: dict[str, int] = {}
     for cid, code, name in db.session.execute(select(College.id, College.code, College.name)):
         colleges.setdefault(fold(name), cid)
         colleges[fold(code)] = cid
@@ -254,7 +254,7 @@ def _match(rows: list[Row], labels: dict[str, str]) -> None:
     for row in rows:
         if row.reference is not None and row.entity is not None:
             by_entity[row.entity.id].append(row.reference)
-    referenced = {}
+    referenced: dict[tuple[int, str | None], int] = {}  # (entity id, reference) -> member id
     for entity_id, references in by_entity.items():
         for chunk in _chunks(references):
             referenced.update(
@@ -285,7 +285,9 @@ def _match(rows: list[Row], labels: dict[str, str]) -> None:
 
 def _load(member_ids: list[int]) -> tuple[dict, dict, set]:
     """Existing members' columns, their links {entity id: reference}, and who has shares."""
-    members, links, with_shares = {}, defaultdict(dict), set()
+    members: dict[int, dict] = {}
+    links: defaultdict[int, dict[int, str | None]] = defaultdict(dict)
+    with_shares: set[int] = set()
     columns = [getattr(Member, c) for c in _LOADED]
     for chunk in _chunks(member_ids):
         found = db.session.execute(select(Member.id, *columns).where(_among(Member.id, chunk)))
@@ -329,7 +331,7 @@ def _plan(rows: list[Row], labels: dict[str, str], lookups: Lookups, report: Imp
 def _subscription(row: Row, signed_on: date | None, lookups: Lookups) -> dict | None:
     if not row.parts:
         return None
-    unit = row.unit_amount or row.entity.share_unit_amount or Decimal("16.00")
+    unit = row.unit_amount or row.known_entity.share_unit_amount or Decimal("16.00")
     on = row.subscribed_on
     if on is None:
         on = signed_on if signed_on is not None and signed_on <= lookups.today else lookups.today
@@ -387,7 +389,7 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
         # linking them here would pull another entity's member into this user's view.
         row.error(labels["email"], f"L'email {row.email} est celui d'un coopérateur suivi par "
                                    "une autre entité : un administrateur peut le rattacher à "
-                                   f"{row.entity.code}.")
+                                   f"{row.known_entity.code}.")
         return
     link_changes = []
     for entity, reference in row.links:
@@ -453,6 +455,7 @@ def _plan_update(row: Row, current: dict, links: dict, had: bool, plan, lookups:
         audit[f"reference {codes[entity_id]}"] = [links.get(entity_id), reference]
     if share:
         audit["parts"] = [0, share["quantity"]]
+    assert row.member_id is not None  # _plan updates matched lines only
     plan.updates.append(write.Update(row.member_id, changes, link_changes, share,
                                               consents, audit, visible))
 

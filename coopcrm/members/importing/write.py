@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import ColumnElement, bindparam, insert, text, update
 
 from coopcrm.extensions import db
 from coopcrm.members.models import Entity, Member, MemberEntity, ShareMovement
@@ -59,7 +59,10 @@ def write(plan: Plan, filename: str, user=None) -> list[int]:
     user_id = user.id if user is not None else None
     ids = _insert_members(conn, [c.values for c in plan.creates])
 
-    links, link_updates, shares, consents = [], [], [], []
+    links: list[dict] = []
+    link_updates: list[dict] = []
+    shares: list[dict] = []
+    consents: list[dict] = []
     for mid, create in zip(ids, plan.creates, strict=True):
         links.extend({"member_id": mid, "entity_id": entity_id, "reference": reference}
                      for entity_id, reference in create.links)
@@ -172,7 +175,7 @@ def _update_members(conn, plan: Plan) -> None:
         keys = tuple(sorted(changes))
         groups[keys].append({"b_id": upd.member_id, **{f"b_{k}": v for k, v in changes.items()}})
     for keys, params in groups.items():
-        values = {k: bindparam(f"b_{k}") for k in keys}
+        values: dict[str, ColumnElement] = {k: bindparam(f"b_{k}") for k in keys}
         if "updated_dt" not in values:
             # Only derived columns drift (not shown as an update): keep updated_dt, which the
             # column's onupdate would otherwise move to now.
