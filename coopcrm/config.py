@@ -341,7 +341,7 @@ def effective(config: dict) -> list[tuple[str, str]]:
     for s in SETTINGS:
         value = config.get(s.key)
         if s.key == "MAX_CONTENT_LENGTH":
-            value = value // (1024 * 1024)
+            value = config[s.key] // (1024 * 1024)  # always set (bytes), shown in MB
         if isinstance(value, list):
             shown = f"{len(value)} clé(s)" if s.secret else ", ".join(value)
         elif s.secret and value:

@@ -60,6 +60,7 @@ class MemberFilter:
             if raw in (None, ""):
                 continue
             raw = str(raw).strip()
+            value: int | date | str | None
             try:
                 if field.name in NUMBERS:
                     value = parse_int(raw, *NUMBERS[field.name])

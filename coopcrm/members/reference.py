@@ -11,7 +11,8 @@ from coopcrm.extensions import db
 from coopcrm.members.models import College, Entity, Residence
 
 
-def save_entity(entity: Entity | None, code: str, name: str, share_unit_amount: Decimal) -> Entity:
+def save_entity(entity: Entity | None, code: str | None, name: str | None,
+                share_unit_amount: Decimal) -> Entity:
     """Create (entity None) or update an entity; the code is unique."""
     code, name = (code or "").strip().upper(), (name or "").strip()
     errors = _required(code=code, name=name)
@@ -28,8 +29,8 @@ def save_entity(entity: Entity | None, code: str, name: str, share_unit_amount: 
     return entity
 
 
-def save_residence(residence: Residence | None, entity_id: int | None, name: str, commune: str,
-                   dwellings: int | None, delivery_date) -> Residence:
+def save_residence(residence: Residence | None, entity_id: int | None, name: str | None,
+                   commune: str | None, dwellings: int | None, delivery_date) -> Residence:
     """Create or update a residence; its name is unique within its entity."""
     name, commune = (name or "").strip(), (commune or "").strip()
     errors = _required(name=name)
@@ -55,8 +56,8 @@ def save_residence(residence: Residence | None, entity_id: int | None, name: str
     return residence
 
 
-def save_college(college: College | None, code: str, name: str, vote_weight: Decimal,
-                 position: int | None) -> College:
+def save_college(college: College | None, code: str | None, name: str | None,
+                 vote_weight: Decimal, position: int | None) -> College:
     """Create or update a voting college; the code is unique."""
     code, name = (code or "").strip().lower(), (name or "").strip()
     errors = _required(code=code, name=name)

@@ -57,7 +57,6 @@ def day(value, *, allow_future: bool = True, today: date | None = None) -> date 
         parsed = value
     else:
         text = str(value).strip()
-        parsed = None
         for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y",
                     "%Y-%m-%d %H:%M:%S"):
             try:
@@ -65,7 +64,7 @@ def day(value, *, allow_future: bool = True, today: date | None = None) -> date 
                 break
             except ValueError:
                 continue
-        if parsed is None:
+        else:  # no format matched
             raise FieldError(f"« {text} » n'est pas une date valide (attendu JJ/MM/AAAA).")
     if parsed < EARLIEST:
         raise FieldError(f"La date {fr.date(parsed)} est invraisemblable.")
