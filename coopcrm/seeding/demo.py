@@ -114,6 +114,7 @@ def one_transaction() -> Iterator[None]:
     db.session.remove()
     conn = db.engine.connect()
     raw = conn.connection.driver_connection
+    assert raw is not None  # a live connection, checked out just above
     sqlite = conn.dialect.name == "sqlite"
     saved_level = raw.isolation_level if sqlite else None
     outer = conn.begin()
@@ -122,7 +123,10 @@ def one_transaction() -> Iterator[None]:
         # then commit everything): take transaction control and BEGIN ourselves.
         raw.isolation_level = None
         conn.exec_driver_sql("BEGIN")
-    db.session.registry.set(Session(bind=conn, join_transaction_mode="create_savepoint"))
+    joined = Session(bind=conn, join_transaction_mode="create_savepoint")
+    # A plain Session, not the registry's flask_sqlalchemy one: that one's get_bind picks the
+    # engine, not this connection, and would leave the outer transaction aside.
+    db.session.registry.set(joined)  # type: ignore[arg-type]
     try:
         yield
         db.session.flush()
@@ -196,7 +200,7 @@ def _residences(entities: dict[str, Entity], today: date) -> list[Place]:
         pairs.append((residence, row, delivery))
     db.session.flush()
     return [Place(id=r.id, entity=row["entity"], name=r.name, commune=r.commune,
-                  postal_code=row["postal_code"], street=row["street"], dwellings=r.dwellings,
+                  postal_code=row["postal_code"], street=row["street"], dwellings=row["dwellings"],
                   delivery=delivery, kind=row["kind"]) for r, row, delivery in pairs]
 
 
