@@ -101,12 +101,13 @@ def user_new():
     if form.is_submitted():
         form_ok = form.validate()
         entities = _entities(form.entities.data)
-        errors = services.check_new_user(form.email.data, form.name.data, form.password.data,
-                                         form.role.data, entities, form.all_entities.data)
+        errors = services.check_new_user(form.email.data or "", form.name.data or "",
+                                         form.password.data or "", form.role.data, entities,
+                                         form.all_entities.data)
         if form_ok and not errors:
             with transaction(form, fallback=form.name) as saved:
-                user = services.create_user(form.email.data, form.name.data.strip(),
-                                            form.password.data, form.role.data,
+                user = services.create_user(form.email.data or "", (form.name.data or "").strip(),
+                                            form.password.data or "", form.role.data,
                                             [] if form.all_entities.data else entities,
                                             form.all_entities.data)
             if saved.ok:
@@ -123,7 +124,7 @@ def user_edit(user_id: int):
     form = _user_form(user)
     if form.validate_on_submit():
         with transaction(form, fallback=form.name) as saved:
-            services.update_user(user, acting=current_user, name=form.name.data,  # type: ignore[arg-type]  # validated: a str
+            services.update_user(user, acting=current_user, name=form.name.data or "",
                                  role=form.role.data, entities=_entities(form.entities.data),
                                  all_entities=form.all_entities.data,
                                  password=form.password.data or None,

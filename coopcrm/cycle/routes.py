@@ -41,7 +41,7 @@ def index():
     # Idempotent: the page always shows this year's and next year's editions.
     with transaction():
         schedule.ensure_editions(now)
-    rows = []
+    rows: list[dict] = []  # issue, its pending edition, its reach
     for issue in schedule.issues():
         upcoming = schedule.pending_edition(issue)
         rows.append({"issue": issue, "edition": upcoming,

@@ -44,7 +44,7 @@ def edit_type(type_id: int):
     form = MomentTypeForm(obj=moment_type)
     if form.validate_on_submit():
         with transaction(form) as saved:
-            catalogue.update_type(moment_type, form.label.data, form.track.data,  # type: ignore[arg-type]  # posted: a str
+            catalogue.update_type(moment_type, form.label.data, form.track.data,
                                   form.position.data, form.repeatable.data)
         if saved.ok:
             flash(f"Type de moment « {moment_type.label} » enregistré.", "success")

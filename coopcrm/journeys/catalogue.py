@@ -39,7 +39,7 @@ def in_use(moment_type: MomentType) -> int:
         select(func.count()).select_from(Moment).where(Moment.type_id == moment_type.id)) or 0
 
 
-def add_type(label: str, track: str, repeatable: bool = False) -> MomentType:
+def add_type(label: str | None, track: str, repeatable: bool = False) -> MomentType:
     """A new active type, placed at the end of its journey."""
     label = _check(label, track, None)
     position = (db.session.scalar(
@@ -53,7 +53,7 @@ def add_type(label: str, track: str, repeatable: bool = False) -> MomentType:
     return moment_type
 
 
-def update_type(moment_type: MomentType, label: str, track: str, position: int | None,
+def update_type(moment_type: MomentType, label: str | None, track: str, position: int | None,
                 repeatable: bool) -> MomentType:
     """Rename, re-track (only while unused), reposition, make (non-)repeatable."""
     label = _check(label, track, moment_type)
@@ -65,9 +65,10 @@ def update_type(moment_type: MomentType, label: str, track: str, position: int |
         errors["position"] = "Indiquez une position entre 0 et 100 000."
     if errors:
         raise ValidationFailed(errors)
+    assert position is not None  # refused above
     moment_type.label = label
     moment_type.track = track
-    moment_type.position = position  # type: ignore[assignment]  # None refused above
+    moment_type.position = position
     moment_type.repeatable = bool(repeatable)
     db.session.flush()
     return moment_type
@@ -111,7 +112,7 @@ def _overlapping(track: str) -> tuple[str, ...]:
     return ("accession", "locatif", "both") if track == "both" else (track, "both")
 
 
-def _check(label: str, track: str, current: MomentType | None) -> str:
+def _check(label: str | None, track: str, current: MomentType | None) -> str:
     errors = {}
     label = " ".join((label or "").split())
     if not label:

@@ -55,7 +55,7 @@ def rename(segment_id: int):
     form = SegmentNameForm(obj=segment)
     if form.validate_on_submit():
         with transaction(form, fallback=form.name) as saved:
-            services.rename(segment, form.name.data)  # type: ignore[arg-type]  # validated: a str
+            services.rename(segment, form.name.data)
         if saved.ok:
             flash("Segment renommé.", "success")
             return redirect(url_for("segments.index"))

@@ -35,7 +35,7 @@ def count(segment: Segment, user) -> int:
         select(func.count()).select_from(member_ids(segment, user).subquery())) or 0
 
 
-def create(name: str, f: MemberFilter, user) -> Segment:
+def create(name: str | None, f: MemberFilter, user) -> Segment:
     """Save the filter under a name (unique, case-insensitive)."""
     name = _checked_name(name)
     segment = Segment(name=name, filters=f.to_dict(), created_by_id=user.id if user else None)
@@ -44,7 +44,7 @@ def create(name: str, f: MemberFilter, user) -> Segment:
     return segment
 
 
-def rename(segment: Segment, name: str) -> Segment:
+def rename(segment: Segment, name: str | None) -> Segment:
     segment.name = _checked_name(name, segment)
     db.session.flush()
     return segment
@@ -55,7 +55,7 @@ def delete(segment: Segment) -> None:
     db.session.flush()
 
 
-def _checked_name(name: str, segment: Segment | None = None) -> str:
+def _checked_name(name: str | None, segment: Segment | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed({"name": "Donnez un nom au segment."})

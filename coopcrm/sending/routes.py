@@ -113,9 +113,12 @@ def send_test():
     member = None
     if form.member_id.data:
         try:
-            member = get_member(current_user, parse_int(form.member_id.data))
+            member_id = parse_int(form.member_id.data)
         except ValueError:
             abort(404)
+        if member_id is None:  # only spaces: no such member either
+            abort(404)
+        member = get_member(current_user, member_id)
     with transaction() as saved:
         services.send_test(current_user, form.template.data, member=member)
     if saved.ok:

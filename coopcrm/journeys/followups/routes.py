@@ -44,7 +44,8 @@ def courtesy():
 @editor_required
 def plan():
     if request.method == "GET":  # the pager of a page re-shown after an error
-        return redirect(url_for("followups.courtesy", **request.args))
+        query: dict = request.args.to_dict()  # first values, as **request.args gave them
+        return redirect(url_for("followups.courtesy", **query))
     form = PlanForm()
     form.owner_id.choices = owner_choices()
     raw_ids = request.form.getlist("member_ids")
