@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Literal
 
 import click
 
@@ -56,8 +57,9 @@ class Formatter(logging.Formatter):
     line breaks stops it from forging log lines. Tracebacks stay multi-line.
     """
 
-    def __init__(self, fmt: str = FORMAT, datefmt: str | None = None, style: str = "%"):
-        super().__init__(fmt, datefmt, style)  # type: ignore[arg-type]
+    def __init__(self, fmt: str = FORMAT, datefmt: str | None = None,
+                 style: Literal["%", "{", "$"] = "%"):
+        super().__init__(fmt, datefmt, style)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return datetime.fromtimestamp(record.created).astimezone().isoformat(

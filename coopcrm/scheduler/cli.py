@@ -12,6 +12,7 @@ from datetime import datetime
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask.globals import app_ctx
 
 from coopcrm import clock, fr, logs
 
@@ -120,7 +121,7 @@ def scheduler_command(poll):
     _load_jobs()  # before waiting as a standby: a broken job list fails now, not on takeover
     logs.setup(logs.parse_level(current_app.config.get("LOG_LEVEL")))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick otherwise
-    app = current_app._get_current_object()
+    app = app_ctx.app  # the application itself, not the current_app proxy, for its threads
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -303,8 +303,8 @@ class SMTPConnection:
         try:
             yield
         except smtplib.SMTPRecipientsRefused as exc:
-            code, msg = next(iter(exc.recipients.values()))
-            raise _failure(code, _text(msg), about_recipient=True) from exc
+            code, reply = next(iter(exc.recipients.values()))
+            raise _failure(code, _text(reply), about_recipient=True) from exc
         except smtplib.SMTPSenderRefused as exc:
             raise _failure(exc.smtp_code, _text(exc.smtp_error), about_recipient=False) from exc
         except smtplib.SMTPDataError as exc:

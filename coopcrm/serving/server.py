@@ -166,7 +166,8 @@ def serve(host, port, workers):
         if os.getpid() != master:
             raise  # a worker leaving: gunicorn's business, not ours
         if exc.code not in (0, None):
-            error = StartupError(f"Le serveur web s'est arrêté sur une erreur (code {exc.code}) : "
-                                 "voir le journal ci-dessus.")
-            error.exit_code = exc.code if isinstance(exc.code, int) else 1
-            raise error from None
+            # The one French line, then gunicorn's own exit code: click's Exit carries a code
+            # of its own (a ClickException's exit_code is its class's).
+            StartupError(f"Le serveur web s'est arrêté sur une erreur (code {exc.code}) : "
+                         "voir le journal ci-dessus.").show()
+            raise click.exceptions.Exit(exc.code if isinstance(exc.code, int) else 1) from None
