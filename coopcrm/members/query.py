@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnExpressionArgument, Select, exists, select
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -104,7 +104,7 @@ class MemberFilter:
     def conditions(self, today: date | None = None) -> list:
         """SQL conditions over Member for every filter set."""
         today = today or clock.today()
-        c = []
+        c: list[ColumnExpressionArgument[bool]] = []  # a hybrid (deliverable email) among columns
         if self.q:
             for word in fold(self.q).split():
                 c.append(Member.search_text.contains(word, autoescape=True))
