@@ -1,11 +1,11 @@
-"""Fixtures: one app per run on SQLite or PostgreSQL, clean tables per test.
+"""Fixtures: one app per run on SQLite or PostgreSQL, clean tables and config per test.
 
 COOPCRM_TEST_DATABASE_URL selects PostgreSQL (CI's second pass); unset, the
 suite runs on a SQLite file in a temporary directory.
 
 Fixtures every folder uses are here or in the plugins below (the SMTP sink,
 the CLI runner, the clock); a folder's conftest keeps only what is its own,
-and no test imports a conftest.
+and no test imports a conftest (tests/test_suite_conventions.py checks both).
 Objects come from tests/factories/, throwaway databases from tests/databases.py.
 """
 
@@ -72,9 +72,13 @@ def _fresh_request_globals(sender, **_extra):
 
 @pytest.fixture(autouse=True)
 def _clean(app):
-    """Every test starts with empty tables, a running clock and an app context (a `clock`
-    mark then freezes it: tests/plugins/clock.py)."""
+    """Every test starts with empty tables, the app's own config, a running clock and an
+    app context (a `clock` mark then freezes it: tests/plugins/clock.py)."""
     clock.set_now(None)
+    # A test may change the config (a sender, a limit) without putting it back: the
+    # next one must not inherit it. Values are copied one level deep, enough for the
+    # dicts and lists the settings hold.
+    config = {key: _copied(value) for key, value in app.config.items()}
     ctx = app.app_context()
     ctx.push()
     # Test-client requests reuse this app context, hence its `g`: without this,
@@ -90,8 +94,14 @@ def _clean(app):
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
     request_started.disconnect(_fresh_request_globals, app)
+    app.config.clear()
+    app.config.update(config)
     ctx.pop()
     clock.set_now(None)
+
+
+def _copied(value):
+    return value.copy() if isinstance(value, dict | list | set) else value
 
 
 @pytest.fixture
