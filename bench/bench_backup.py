@@ -16,39 +16,17 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
+
+from tests.databases import throwaway_database
 
 SIZES = [int(n) for n in os.environ.get("COOPCRM_BENCH_BACKUP_MEMBERS", "2000,100000").split(",")]
 COOPCRM = str(Path(sys.executable).parent / "coopcrm")
-
-
-@contextmanager
-def _database(base_url: str | None, tmp: Path, name: str):
-    """A URL to an empty database (own prefix: bench/_databases names them coopcrm_bench_*)."""
-    if not base_url:
-        yield "sqlite:///" + str(tmp / f"{name}.db")
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from coopcrm.config import _database_url
-
-    dbname = f"h_backup_bench_{name}_{secrets.token_hex(4)}"
-    admin = create_engine(_database_url(base_url, ""), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
-    try:
-        yield make_url(base_url).set(database=dbname).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-        admin.dispose()
+PREFIX = "h_backup_bench"  # its databases, told apart from the other benches' on a shared server
 
 
 def _coopcrm(url: str, tmp: Path, *args: str) -> tuple[float, str]:
@@ -81,8 +59,8 @@ def _counts(url: str) -> dict:
 
 
 def _one_size(base_url: str | None, tmp: Path, members: int) -> dict:
-    with _database(base_url, tmp, f"src{members}") as source, \
-            _database(base_url, tmp, f"dst{members}") as target:
+    with throwaway_database(tmp, f"src{members}", server=base_url, prefix=PREFIX) as source, \
+            throwaway_database(tmp, f"dst{members}", server=base_url, prefix=PREFIX) as target:
         _coopcrm(source, tmp, "db", "upgrade")
         _coopcrm(source, tmp, "seed", "reference")
         seed_s, _ = _coopcrm(source, tmp, "seed", "demo", "--members", str(members))

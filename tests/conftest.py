@@ -1,7 +1,12 @@
-"""Fixtures: one app per run on SQLite or PostgreSQL, clean tables per test.
+"""Fixtures: one app per run on SQLite or PostgreSQL, clean tables and config per test.
 
 COOPCRM_TEST_DATABASE_URL selects PostgreSQL (CI's second pass); unset, the
 suite runs on a SQLite file in a temporary directory.
+
+Fixtures every folder uses are here or in the plugins below (the SMTP sink,
+the CLI runner, the clock); a folder's conftest keeps only what is its own,
+and no test imports a conftest (tests/test_suite_conventions.py checks both).
+Objects come from tests/factories/, throwaway databases from tests/databases.py.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from werkzeug.serving import make_server
 from coopcrm import clock, create_app
 from coopcrm.extensions import db
 from tests import factories
+from tests.databases import with_driver
 from tests.helpers import PASSWORD, login
+
+pytest_plugins = ["tests.plugins.smtp", "tests.plugins.cli", "tests.plugins.clock"]
 
 NO_SESSION_LIMITS = {"SESSION_IDLE_MINUTES": 10**7, "SESSION_MAX_HOURS": 10**6}
 
@@ -34,7 +42,7 @@ def app(tmp_path_factory):
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": _with_driver(url),
+            "SQLALCHEMY_DATABASE_URI": with_driver(url),
             "SERVER_NAME": None,
             "BASE_URL": "http://127.0.0.1",
             "SECRET_KEY": "test-secret-key-not-for-production",
@@ -57,12 +65,6 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
-def _with_driver(url: str) -> str:
-    from coopcrm.config import _database_url
-
-    return _database_url(url, "")
-
-
 def _fresh_request_globals(sender, **_extra):
     for name in ("_login_user", "csrf_token"):
         g.pop(name, None)
@@ -70,8 +72,13 @@ def _fresh_request_globals(sender, **_extra):
 
 @pytest.fixture(autouse=True)
 def _clean(app):
-    """Every test starts with empty tables, a running clock and an app context."""
+    """Every test starts with empty tables, the app's own config, a running clock and an
+    app context (a `clock` mark then freezes it: tests/plugins/clock.py)."""
     clock.set_now(None)
+    # A test may change the config (a sender, a limit) without putting it back: the
+    # next one must not inherit it. Values are copied one level deep, enough for the
+    # dicts and lists the settings hold.
+    config = {key: _copied(value) for key, value in app.config.items()}
     ctx = app.app_context()
     ctx.push()
     # Test-client requests reuse this app context, hence its `g`: without this,
@@ -87,8 +94,14 @@ def _clean(app):
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
     request_started.disconnect(_fresh_request_globals, app)
+    app.config.clear()
+    app.config.update(config)
     ctx.pop()
     clock.set_now(None)
+
+
+def _copied(value):
+    return value.copy() if isinstance(value, dict | list | set) else value
 
 
 @pytest.fixture
@@ -109,6 +122,13 @@ def referent():
 @pytest.fixture
 def logged_in(client, referent):
     login(client, referent)
+    return client
+
+
+@pytest.fixture
+def as_admin(client, admin):
+    """The test client, signed in as an administrator."""
+    login(client, admin)
     return client
 
 

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import CheckConstraint, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import CheckConstraint, inspect
 
 from coopcrm import create_app
 from coopcrm.extensions import db
+from tests.databases import server_url, throwaway_database, with_driver
 
 
 @pytest.fixture
 def empty_database_url(tmp_path):
-    url = os.environ.get("COOPCRM_TEST_DATABASE_URL")
-    if not url:
-        yield "sqlite:///" + str(tmp_path / "migrations.db")
-        return
-    from coopcrm.config import _database_url
-
-    base = make_url(_database_url(url, ""))
-    name = f"coopcrm_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database(tmp_path, "migrations", server=server_url(),
+                            prefix="coopcrm_mig") as url:
+        yield with_driver(url)
 
 
 def test_migrations_match_models(empty_database_url):

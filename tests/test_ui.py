@@ -15,9 +15,8 @@ from coopcrm.events import services as events
 from coopcrm.extensions import db
 from coopcrm.surveys import services as surveys
 from tests import factories
-from tests.events.conftest import make_event
+from tests.factories.surveys import NOW
 from tests.helpers import login
-from tests.surveys.conftest import NOW, make_survey
 
 NAV_FOR_ADMIN = ["Tableau de bord", "Coopérateurs", "Segments", "Visites", "Lettres", "Sondages",
                  "Événements", "Envois", "Importer", "Moments clés", "Relances", "Planificateur",
@@ -46,9 +45,9 @@ def test_every_registered_panel_template_exists_and_renders(app, monkeypatch):
 def test_panels_with_something_to_show_render_it(app, client, referent, monkeypatch):
     clock.set_now(NOW)
     member = factories.member(factories.entity(), status="cooperateur", share_count=1)
-    survey = make_survey(("yesno",))
+    survey = factories.survey(("yesno",))
     surveys.invite(survey, [member], key_prefix=f"survey:{survey.id}")  # also an email
-    event = make_event(referent, NOW.date() + timedelta(days=60))
+    event = factories.event(referent, NOW.date() + timedelta(days=60))
     events.ensure_invitations(event)
     db.session.commit()
     monkeypatch.setattr(app.jinja_env, "undefined", StrictUndefined)

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import select
 
 from coopcrm import resources
@@ -93,18 +93,17 @@ def test_changing_ones_password_applies_the_policy(client, referent):
     assert referent.check_password(PASSWORD)
 
 
-def _cli(app, *args: str, password: str) -> Result:
-    return CliRunner().invoke(users, ["create", *args, "--password-stdin"],
-                              input=password + "\n")
+def _cli(cli, *args: str, password: str) -> Result:
+    return cli.invoke(users, ["create", *args, "--password-stdin"], input=password + "\n")
 
 
-def test_users_create_applies_the_policy(app):
-    weak = _cli(app, "--email", "chef@coop.example", "--name", "Chef", "--role", "admin",
+def test_users_create_applies_the_policy(cli):
+    weak = _cli(cli, "--email", "chef@coop.example", "--name", "Chef", "--role", "admin",
                 password="azerty123456")
     assert weak.exit_code != 0 and COMMON in weak.output
-    personal = _cli(app, "--email", "chef@coop.example", "--name", "Chef", "--role", "admin",
+    personal = _cli(cli, "--email", "chef@coop.example", "--name", "Chef", "--role", "admin",
                     password="le chef du village")
     assert personal.exit_code != 0 and PERSONAL in personal.output
-    ok = _cli(app, "--email", "chef@coop.example", "--name", "Chef", "--role", "admin",
+    ok = _cli(cli, "--email", "chef@coop.example", "--name", "Chef", "--role", "admin",
               password="une phrase de passe solide")
     assert ok.exit_code == 0, ok.output

@@ -15,7 +15,6 @@ from coopcrm.sending.flush import flush
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
 from tests.helpers import PASSWORD, login, post
-from tests.sending.conftest import smtp_server  # noqa: F401  # the SMTP sink fixture
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 ANSWER = ("Si un compte actif correspond à cette adresse, un email vient de lui être envoyé "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from coopcrm.auth import addresses
@@ -56,10 +55,10 @@ def test_the_admin_form_stores_the_normal_form_and_refuses_lookalikes(client, ad
     assert "Un utilisateur existe déjà avec cet email." in r.get_data(as_text=True)
 
 
-def test_the_cli_refuses_lookalikes(app):
-    result = CliRunner().invoke(users, ["create", "--email", f"{CYRILLIC_A}dmin@coop.example",
-                                        "--name", "Faux", "--role", "admin", "--password-stdin"],
-                                input=NEW + "\n")
+def test_the_cli_refuses_lookalikes(cli):
+    result = cli.invoke(users, ["create", "--email", f"{CYRILLIC_A}dmin@coop.example",
+                                "--name", "Faux", "--role", "admin", "--password-stdin"],
+                        input=NEW + "\n")
     assert result.exit_code != 0 and MIXED in result.output
     assert db.session.scalar(select(User.id)) is None
 

@@ -8,12 +8,6 @@ from tests import factories
 from tests.helpers import PASSWORD, csrf_token, login, post
 
 
-@pytest.fixture
-def as_admin(client, admin):
-    login(client, admin)
-    return client
-
-
 def test_create_scoped_referent_and_all_entities_user(as_admin):
     ght = factories.entity("GHT")
     r = post(as_admin, "/admin/utilisateurs/nouveau",

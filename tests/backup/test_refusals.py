@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from coopcrm.backup.services import _libpq
-from tests.backup.conftest import COOPCRM, assert_refused, run
+from tests.backup.helpers import COOPCRM, assert_refused, run
 
 
 def _closed_port() -> int:

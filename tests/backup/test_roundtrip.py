@@ -9,7 +9,7 @@ import subprocess
 from sqlalchemy import create_engine, inspect, text
 
 from coopcrm.config import _database_url
-from tests.backup.conftest import assert_refused, run
+from tests.backup.helpers import assert_refused, run
 
 SAMPLE = 40
 

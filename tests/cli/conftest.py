@@ -10,27 +10,21 @@ database when COOPCRM_TEST_DATABASE_URL is set.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from tests.databases import Throwaway, server_url
 
 TIMEOUT = 300
 
 
 def coopcrm_bin() -> str:
     return os.environ.get("COOPCRM_BIN") or str(Path(sys.executable).parent / "coopcrm")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -71,28 +65,9 @@ def _base_env(tmp: Path) -> dict[str, str]:
 @pytest.fixture
 def empty_databases(tmp_path):
     """Make COOPCRM_DATABASE_URLs nobody has used yet (dropped afterwards on PostgreSQL)."""
-    server = os.environ.get("COOPCRM_TEST_DATABASE_URL")
-    libpq = (server or "").replace("postgresql+psycopg://", "postgresql://")
-    made: list[str] = []
-
-    def make() -> str:
-        name = "coopcrm_cli_" + uuid.uuid4().hex[:12]
-        if not server:
-            return "sqlite:///" + str(tmp_path / f"{name}.db")
-        import psycopg
-
-        with psycopg.connect(libpq, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        made.append(name)
-        return urlunsplit(urlsplit(libpq)._replace(path="/" + name))
-
-    yield make
-    if made:
-        import psycopg
-
-        with psycopg.connect(libpq, autocommit=True) as conn:
-            for name in made:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    databases = Throwaway(tmp_path, server_url(), prefix="coopcrm_cli")
+    yield lambda: databases.new(uuid.uuid4().hex[:12])
+    databases.drop_all()
 
 
 @pytest.fixture

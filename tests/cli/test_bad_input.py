@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.cli.conftest import free_port
+from tests.helpers import free_port
 
 
 def _one_french_line(proc, *expected: str) -> None:

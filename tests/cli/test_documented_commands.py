@@ -25,7 +25,7 @@ from pathlib import Path
 
 import openpyxl
 
-from tests.cli.conftest import free_port
+from tests.helpers import free_port
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PASSWORD = "mot-de-passe-du-bureau-2027"  # not containing the name or the address

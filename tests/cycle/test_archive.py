@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from coopcrm import clock
 from coopcrm.cycle.content import frozen_context
-from tests.cycle import _content_fixtures as cf
+from tests.factories import cycle as cf
 
 NOW = datetime(2027, 7, 1, 10, 0, tzinfo=UTC)
 

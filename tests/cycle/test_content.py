@@ -9,7 +9,7 @@ from coopcrm.cycle import content
 from coopcrm.extensions import db
 from coopcrm.members.models import ShareMovement
 from tests import factories
-from tests.cycle import _content_fixtures as cf
+from tests.factories import cycle as cf
 
 FIGURES = {"nombre_cooperateurs": "1750", "montant_part": "16 €"}
 

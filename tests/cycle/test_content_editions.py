@@ -12,7 +12,7 @@ from coopcrm.cycle.models import NewsletterIssue
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from tests import factories
-from tests.cycle import _content_fixtures as cf
+from tests.factories import cycle as cf
 
 NOW = datetime(2027, 1, 2, 10, 0, tzinfo=UTC)
 

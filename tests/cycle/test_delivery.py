@@ -12,7 +12,9 @@ from coopcrm.cycle.models import Receipt
 from coopcrm.extensions import db
 from coopcrm.scheduler.runner import run_job
 from coopcrm.sending.models import OutboxMessage
-from tests.cycle.conftest import coop, paris, tick
+from tests.cycle.helpers import tick
+from tests.factories.cycle import coop
+from tests.instants import paris
 
 
 def test_the_edition_reaches_the_member_with_archive_and_unsubscribe_links(issues, smtp_server):

@@ -9,7 +9,9 @@ from coopcrm.cycle.models import Edition, Receipt
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.sending.models import OutboxMessage
-from tests.cycle.conftest import coop, paris, received, tick
+from tests.cycle.helpers import received, tick
+from tests.factories.cycle import coop
+from tests.instants import paris
 
 SEND_DAYS = {1: 15, 6: 15, 9: 15}
 

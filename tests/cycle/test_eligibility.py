@@ -10,7 +10,9 @@ from coopcrm.cycle.eligibility import CONDITIONS, failing
 from coopcrm.cycle.models import Edition
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
-from tests.cycle.conftest import coop, paris, received, tick
+from tests.cycle.helpers import received, tick
+from tests.factories.cycle import coop
+from tests.instants import paris
 
 SIGNED = date(2026, 5, 1)  # before N°1 2027 (15 January), the edition these tests look at
 

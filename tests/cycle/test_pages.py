@@ -12,7 +12,7 @@ from coopcrm.cycle.models import Edition
 from coopcrm.extensions import db
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
-from tests.cycle import _content_fixtures as cf
+from tests.factories import cycle as cf
 from tests.helpers import login, post
 
 NOW = datetime(2027, 1, 2, 10, 0, tzinfo=UTC)

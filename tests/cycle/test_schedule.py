@@ -5,7 +5,7 @@ from sqlalchemy import select
 from coopcrm.cycle import schedule
 from coopcrm.cycle.models import Edition
 from coopcrm.extensions import db
-from tests.cycle.conftest import paris
+from tests.instants import paris
 
 
 def codes():

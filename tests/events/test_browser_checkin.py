@@ -9,7 +9,6 @@ import pytest
 from coopcrm.events import services
 from coopcrm.extensions import db
 from tests import factories
-from tests.events.conftest import coop_member, make_event
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,11 +17,11 @@ pytestmark = pytest.mark.browser
 def test_check_in_with_a_proxy_and_undo(page, live_server, paris_now):
     paris_now(date(2027, 4, 1))
     referent = factories.user(name="Claire Referent", all_entities=True)
-    coop_member(first_name="Anne", last_name="Dupont")
-    coop_member(first_name="Paul", last_name="Martin")
+    factories.coop_member(first_name="Anne", last_name="Dupont")
+    factories.coop_member(first_name="Paul", last_name="Martin")
     for i in range(8):
-        coop_member(first_name=f"P{i}", last_name=f"Autre{i}")
-    event = make_event(referent, date(2027, 6, 17))
+        factories.coop_member(first_name=f"P{i}", last_name=f"Autre{i}")
+    event = factories.event(referent, date(2027, 6, 17))
     services.ensure_invitations(event)
     db.session.commit()
     paris_now(date(2027, 6, 17), 18, 0)

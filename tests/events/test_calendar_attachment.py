@@ -6,14 +6,15 @@ from datetime import date
 
 from coopcrm import clock
 from coopcrm.scheduler.runner import run_job
-from tests.events.conftest import at, coop_member, make_event
+from tests import factories
+from tests.instants import at
 
 
 def test_the_save_the_date_carries_the_event_as_an_ics_file(staff, paris_now, smtp_server):
     paris_now(date(2027, 4, 1))
-    member = coop_member(first_name="Marie")
+    member = factories.coop_member(first_name="Marie")
     address = member.email
-    make_event(staff, date(2027, 6, 17))
+    factories.event(staff, date(2027, 6, 17))
     when = at(date(2027, 5, 18), 9, 0)
     run_job("events.timeline", when)
     with clock.frozen(when):
@@ -42,12 +43,12 @@ def _property_names(ics: str) -> list[str]:
 
 def test_a_bare_cr_in_the_title_never_adds_an_attendee(staff, paris_now, smtp_server):
     paris_now(date(2027, 4, 1))
-    address = coop_member().email
-    make_event(staff, date(2027, 6, 17),
-               title="AG 2027\rATTENDEE;RSVP=TRUE:mailto:x@evil.test",
-               description="".join(f"ligne{i}{b}ATTENDEE:mailto:y{i}@evil.test"
+    address = factories.coop_member().email
+    factories.event(staff, date(2027, 6, 17),
+                    title="AG 2027\rATTENDEE;RSVP=TRUE:mailto:x@evil.test",
+                    description="".join(f"ligne{i}{b}ATTENDEE:mailto:y{i}@evil.test"
                                    for i, b in enumerate(BREAKS)),
-               place="Salle\\des;fêtes,\r\nATTENDEE:mailto:z@evil.test")
+                    place="Salle\\des;fêtes,\r\nATTENDEE:mailto:z@evil.test")
     when = at(date(2027, 5, 18), 9, 0)
     run_job("events.timeline", when)
     with clock.frozen(when):

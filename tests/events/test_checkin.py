@@ -14,8 +14,8 @@ from coopcrm.events import checkin, services
 from coopcrm.extensions import db
 from coopcrm.journeys.models import Moment, MomentType
 from tests import factories
-from tests.events.conftest import at, coop_member, make_event
 from tests.helpers import post
+from tests.instants import at
 
 AG_DAY = date(2027, 6, 17)
 
@@ -23,7 +23,7 @@ AG_DAY = date(2027, 6, 17)
 @pytest.fixture
 def ag(staff, paris_now):
     paris_now(date(2027, 4, 1))
-    event = make_event(staff, AG_DAY)
+    event = factories.event(staff, AG_DAY)
     return event
 
 
@@ -34,7 +34,7 @@ def _invite(event, *members):
 
 
 def test_present_and_represented_exclude_each_other(ag):
-    a, b, c = _invite(ag, coop_member(), coop_member(), coop_member())
+    a, b, c = _invite(ag, factories.coop_member(), factories.coop_member(), factories.coop_member())
     checkin.mark_present(ag, a.id, "in_person")
     with pytest.raises(ValidationFailed, match="à la fois présent et représenté"):
         checkin.mark_represented(ag, a.id, None, chair=True)
@@ -46,7 +46,7 @@ def test_present_and_represented_exclude_each_other(ag):
 
 
 def test_a_holder_must_be_present_and_holds_at_most_two(ag):
-    holder, x, y, z, w = _invite(ag, *(coop_member() for _ in range(5)))
+    holder, x, y, z, w = _invite(ag, *(factories.coop_member() for _ in range(5)))
     with pytest.raises(ValidationFailed, match="doit d'abord être marqué"):
         checkin.mark_represented(ag, x.id, holder.id)
     checkin.mark_present(ag, holder.id, "remote")
@@ -66,7 +66,7 @@ def test_a_holder_must_be_present_and_holds_at_most_two(ag):
 
 
 def test_limit_is_configurable(ag, app):
-    holder, x, y, z = _invite(ag, *(coop_member() for _ in range(4)))
+    holder, x, y, z = _invite(ag, *(factories.coop_member() for _ in range(4)))
     checkin.mark_present(ag, holder.id, "in_person")
     app.config["EVENTS_PROXY_LIMIT"] = 3
     try:
@@ -79,7 +79,7 @@ def test_limit_is_configurable(ag, app):
 
 def test_only_invited_members_check_in(ag):
     _invite(ag)
-    outsider = coop_member(status="prospect")
+    outsider = factories.coop_member(status="prospect")
     with pytest.raises(ValidationFailed, match="pas sur la liste"):
         checkin.mark_present(ag, outsider.id, "in_person")
 
@@ -87,8 +87,8 @@ def test_only_invited_members_check_in(ag):
 def test_quorum_from_attendance_with_college_weights(ag):
     tenants = factories.college(name="Locataires", vote_weight=Decimal("1"), position=1)
     staff_c = factories.college(name="Salariés", vote_weight=Decimal("3"), position=2)
-    t = [coop_member(college_id=tenants.id) for _ in range(8)]
-    s = [coop_member(college_id=staff_c.id) for _ in range(4)]
+    t = [factories.coop_member(college_id=tenants.id) for _ in range(8)]
+    s = [factories.coop_member(college_id=staff_c.id) for _ in range(4)]
     _invite(ag)
     checkin.mark_present(ag, s[0].id, "in_person")
     checkin.mark_represented(ag, t[0].id, s[0].id)
@@ -102,10 +102,10 @@ def test_quorum_from_attendance_with_college_weights(ag):
 
 def test_sheet_moments_and_participation(ag, staff):
     col = factories.college(name="Salariés")
-    a = coop_member(last_name="Alpha", college_id=col.id, share_count=3,
-                    address="1 rue A", postal_code="69001", city="Lyon")
-    b = coop_member(last_name="Bravo", college_id=col.id)
-    coop_member(last_name="Charlie")
+    a = factories.coop_member(last_name="Alpha", college_id=col.id, share_count=3,
+                              address="1 rue A", postal_code="69001", city="Lyon")
+    b = factories.coop_member(last_name="Bravo", college_id=col.id)
+    factories.coop_member(last_name="Charlie")
     _invite(ag)
     checkin.mark_present(ag, a.id, "in_person")
     checkin.mark_represented(ag, b.id, a.id)
@@ -139,9 +139,9 @@ def test_sheet_moments_and_participation(ag, staff):
 
 def test_workshop_moments_use_our_own_type(staff, paris_now):
     paris_now(date(2027, 4, 1))
-    event = make_event(staff, date(2027, 4, 20), kind="atelier", title="Atelier",
-                       new_series="Jardinage 2027")
-    m = coop_member()
+    event = factories.event(staff, date(2027, 4, 20), kind="atelier", title="Atelier",
+                            new_series="Jardinage 2027")
+    m = factories.coop_member()
     _invite(event)
     checkin.mark_present(event, m.id, "in_person")
     with pytest.raises(ValidationFailed, match="que les AG"):
@@ -160,8 +160,8 @@ def test_desk_pages_for_the_referent(client, staff, ag):
     staff.set_password("correct horse battery")
     db.session.commit()
     login(client, staff)
-    a = coop_member(first_name="Anne", last_name="Dupont")
-    b = coop_member(first_name="Bob", last_name="Martin")
+    a = factories.coop_member(first_name="Anne", last_name="Dupont")
+    b = factories.coop_member(first_name="Bob", last_name="Martin")
     _invite(ag)
     url = f"/evenements/{ag.id}/accueil"
     assert "Anne" in client.get(url + "?q=dupont").get_data(as_text=True)

@@ -13,7 +13,7 @@ from coopcrm.extensions import db
 from coopcrm.scheduler.runner import run_job
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
-from tests.events.conftest import at, coop_member
+from tests.instants import at
 
 
 def test_load_demo_once_and_quietly(paris_now):
@@ -21,7 +21,7 @@ def test_load_demo_once_and_quietly(paris_now):
     factories.user(role="admin")
     residence = factories.residence(name="Les Annonciades")
     for _ in range(30):
-        coop_member(residence_id=residence.id)
+        factories.coop_member(residence_id=residence.id)
     assert "Assemblée générale 2027" in load_demo(now)
     assert load_demo(now) == "Événements de démonstration déjà chargés."
     ag = db.session.scalar(select(Event).where(Event.title == "Assemblée générale 2027"))

@@ -12,8 +12,9 @@ from coopcrm.events.models import Event, Invitation
 from coopcrm.extensions import db
 from coopcrm.privacy.consents import set_consent
 from coopcrm.scheduler.runner import run_job
-from tests.events.conftest import at, coop_member, make_event
+from tests import factories
 from tests.helpers import post
+from tests.instants import at
 
 FORM = {"kind": "ag_ordinaire", "title": "AG 2027", "day": "17/06/2027", "start_time": "18:30",
         "end_time": "20:30", "place": "Salle des fêtes", "convocation_number": "1",
@@ -54,7 +55,7 @@ def test_french_errors_on_the_form(logged_in, paris_now):
 
 def test_edit_and_cancel(logged_in, referent, paris_now):
     paris_now(date(2027, 4, 1))
-    event = make_event(referent, date(2027, 6, 17))
+    event = factories.event(referent, date(2027, 6, 17))
     url = f"/evenements/{event.id}/modifier"
     assert 'value="18:30"' in logged_in.get(url).get_data(as_text=True)
     post(logged_in, url, {**FORM, "title": "AG annuelle", "day": "2027-06-18"})
@@ -69,14 +70,14 @@ def test_edit_and_cancel(logged_in, referent, paris_now):
 
 def test_letters_and_labels_for_members_convoked_by_post(logged_in, referent, paris_now):
     paris_now(date(2027, 1, 4))
-    coop_member(last_name="Courrier", civility="Mme", address="3 rue B",
+    factories.coop_member(last_name="Courrier", civility="Mme", address="3 rue B",
                           postal_code="69002", city="Lyon")
-    by_email = coop_member(last_name="Courriel")
+    by_email = factories.coop_member(last_name="Courriel")
     with clock.frozen(at(date(2027, 1, 5))):
         set_consent(by_email, "econvocation", True, "formulaire", "texte")
     db.session.commit()
     paris_now(date(2027, 4, 1))
-    event = make_event(referent, date(2027, 6, 17))
+    event = factories.event(referent, date(2027, 6, 17))
     eid = event.id
     run_job("events.timeline", at(date(2027, 6, 2), 9, 0))
     html = logged_in.get(f"/evenements/{eid}/courriers").get_data(as_text=True)
@@ -92,9 +93,9 @@ def test_letters_and_labels_for_members_convoked_by_post(logged_in, referent, pa
 
 def test_series_participation_and_member_pages(logged_in, referent, paris_now):
     paris_now(date(2027, 4, 1))
-    m = coop_member(last_name="Jardinier")
-    event = make_event(referent, date(2027, 4, 20), kind="atelier", title="Atelier 1",
-                       new_series="Jardinage sur le toit")
+    m = factories.coop_member(last_name="Jardinier")
+    event = factories.event(referent, date(2027, 4, 20), kind="atelier", title="Atelier 1",
+                            new_series="Jardinage sur le toit")
     services.ensure_invitations(event)
     db.session.commit()
     assert "Jardinage sur le toit" in logged_in.get(

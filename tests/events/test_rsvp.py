@@ -11,8 +11,9 @@ from coopcrm.events import services
 from coopcrm.events.models import Invitation
 from coopcrm.extensions import db
 from coopcrm.links import services as links
-from tests.events.conftest import at, coop_member, make_event
+from tests import factories
 from tests.helpers import post
+from tests.instants import at
 
 
 def _link(event, member) -> str:
@@ -30,9 +31,9 @@ def _invitation(event_id, member_id) -> Invitation:
 
 def test_yes_no_and_the_calendar_file(client, staff, paris_now):
     paris_now(date(2027, 4, 1))
-    marie = coop_member(first_name="Marie", last_name="Curie")
-    coop_member(first_name="Autre", last_name="Personne")
-    event = make_event(staff, date(2027, 6, 17))
+    marie = factories.coop_member(first_name="Marie", last_name="Curie")
+    factories.coop_member(first_name="Autre", last_name="Personne")
+    event = factories.event(staff, date(2027, 6, 17))
     url = _link(event, marie)
     page = client.get(url)
     assert page.status_code == 200
@@ -54,9 +55,9 @@ def test_yes_no_and_the_calendar_file(client, staff, paris_now):
 
 def test_proxy_to_a_member_or_the_chair_reveals_nothing(client, staff, paris_now):
     paris_now(date(2027, 4, 1))
-    giver = coop_member(first_name="Jean", last_name="Donneur")
-    holder = coop_member(first_name="Élodie", last_name="Léger")
-    event = make_event(staff, date(2027, 6, 17))
+    giver = factories.coop_member(first_name="Jean", last_name="Donneur")
+    holder = factories.coop_member(first_name="Élodie", last_name="Léger")
+    event = factories.event(staff, date(2027, 6, 17))
     url = _link(event, giver)
 
     found = post(client, url, {"response": "proxy", "proxy_to": "member",
@@ -83,8 +84,8 @@ def test_proxy_to_a_member_or_the_chair_reveals_nothing(client, staff, paris_now
 
 def test_capacity_and_waiting_list(client, staff, paris_now):
     paris_now(date(2027, 4, 1))
-    a, b, c = coop_member(), coop_member(), coop_member()
-    event = make_event(staff, date(2027, 5, 12), kind="atelier", title="Atelier", capacity=1)
+    a, b, c = factories.coop_member(), factories.coop_member(), factories.coop_member()
+    event = factories.event(staff, date(2027, 5, 12), kind="atelier", title="Atelier", capacity=1)
     urls = {m.id: _link(event, m) for m in (a, b, c)}
     for m in (a, b, c):
         clock.set_now(clock.now() + timedelta(minutes=1))
@@ -100,14 +101,14 @@ def test_capacity_and_waiting_list(client, staff, paris_now):
 
 def test_bad_expired_and_foreign_tokens_get_one_plain_page(client, staff, paris_now):
     paris_now(date(2027, 4, 1))
-    marie = coop_member(first_name="Marie")
-    event = make_event(staff, date(2027, 6, 17))
+    marie = factories.coop_member(first_name="Marie")
+    event = factories.event(staff, date(2027, 6, 17))
     services.ensure_invitations(event)
     survey_token = links.issue(marie.id, "survey", clock.now() + timedelta(days=30),
                                subject_id=event.id)  # a real token, for another purpose
     expired = links.issue(marie.id, "event", clock.now() + timedelta(days=1), subject_id=event.id)
-    other = make_event(staff, date(2027, 7, 1), title="Autre AG")
-    stranger = coop_member(first_name="Paul")
+    other = factories.event(staff, date(2027, 7, 1), title="Autre AG")
+    stranger = factories.coop_member(first_name="Paul")
     # A token for an event the member was never invited to (deleted, or forged subject).
     foreign = links.issue(stranger.id, "event", clock.now() + timedelta(days=30),
                           subject_id=other.id)
@@ -126,8 +127,8 @@ def test_bad_expired_and_foreign_tokens_get_one_plain_page(client, staff, paris_
 
 def test_cancelled_event_link_stops_working(client, staff, paris_now):
     paris_now(date(2027, 4, 1))
-    marie = coop_member()
-    event = make_event(staff, date(2027, 6, 17))
+    marie = factories.coop_member()
+    event = factories.event(staff, date(2027, 6, 17))
     url = _link(event, marie)
     services.cancel(event)
     db.session.commit()
@@ -136,8 +137,8 @@ def test_cancelled_event_link_stops_working(client, staff, paris_now):
 
 def test_no_answer_change_once_started(client, staff, paris_now):
     paris_now(date(2027, 4, 1))
-    marie = coop_member()
-    event = make_event(staff, date(2027, 6, 17))
+    marie = factories.coop_member()
+    event = factories.event(staff, date(2027, 6, 17))
     url = _link(event, marie)
     clock.set_now(at(date(2027, 6, 17), 19, 0))
     page = post(client, url, {"response": "yes"}, follow_redirects=True)
@@ -147,8 +148,8 @@ def test_no_answer_change_once_started(client, staff, paris_now):
 
 def test_anonymised_member_link_is_dead(client, staff, paris_now):
     paris_now(date(2027, 4, 1))
-    marie = coop_member()
-    event = make_event(staff, date(2027, 6, 17))
+    marie = factories.coop_member()
+    event = factories.event(staff, date(2027, 6, 17))
     url = _link(event, marie)
     marie.anonymised_dt = clock.now()
     db.session.commit()
@@ -157,9 +158,9 @@ def test_anonymised_member_link_is_dead(client, staff, paris_now):
 
 def test_ics_escapes_and_folds_long_lines(staff, paris_now):
     paris_now(date(2027, 4, 1))
-    event = make_event(staff, date(2027, 6, 17), title="AG; bilan, perspectives " + "é" * 60,
-                       description="Ligne 1\nLigne 2", remote=True,
-                       remote_url="https://visio.example/ag")
+    event = factories.event(staff, date(2027, 6, 17), title="AG; bilan, perspectives " + "é" * 60,
+                            description="Ligne 1\nLigne 2", remote=True,
+                            remote_url="https://visio.example/ag")
     body = services.ics(event)
     lines = body.split("\r\n")
     assert all(len(line.encode()) <= 75 for line in lines)

@@ -13,15 +13,17 @@ from coopcrm.scheduler.runner import run_job
 from coopcrm.sending import rendering
 from coopcrm.sending.models import OutboxMessage, SharedContext
 from coopcrm.sending.services import system_context
-from tests.events.conftest import at, coop_member, make_event
+from tests import factories
+from tests.instants import at
 
 AG_DAY = date(2027, 6, 17)
 
 
 def _ag_with_one_present(staff, paris_now, **kw) -> tuple[int, int, int]:
     paris_now(date(2027, 4, 1))
-    here, away = coop_member(last_name="Present"), coop_member(last_name="Absent")
-    event = make_event(staff, AG_DAY, summary="Les comptes ont été approuvés.", **kw)
+    here = factories.coop_member(last_name="Present")
+    away = factories.coop_member(last_name="Absent")
+    event = factories.event(staff, AG_DAY, summary="Les comptes ont été approuvés.", **kw)
     services.ensure_invitations(event)
     checkin.mark_present(event, here.id, "in_person")
     db.session.commit()

@@ -13,10 +13,10 @@ from coopcrm.events import services, timeline
 from coopcrm.events.models import Event, EventStep, Invitation
 from coopcrm.extensions import db
 from coopcrm.links.models import MemberToken
-from coopcrm.privacy.consents import set_consent
 from coopcrm.scheduler.runner import run_job
 from coopcrm.sending.models import OutboxMessage
-from tests.events.conftest import at, coop_member, make_event
+from tests import factories
+from tests.instants import at
 
 AG_DAY = date(2027, 6, 17)
 
@@ -28,7 +28,7 @@ def _outbox(prefix: str) -> list[OutboxMessage]:
 
 def test_timeline_dates_from_the_ag_date(staff, paris_now):
     paris_now(date(2027, 4, 1))
-    event = make_event(staff, AG_DAY)
+    event = factories.event(staff, AG_DAY)
     steps = {p.step: p.day for p in timeline.plan(event)}
     assert steps == {
         "consent_freeze": date(2027, 5, 13),  # D-35
@@ -42,24 +42,24 @@ def test_timeline_dates_from_the_ag_date(staff, paris_now):
 
 def test_second_convocation_allows_ten_days(staff, paris_now):
     paris_now(date(2027, 6, 1))
-    event = make_event(staff, AG_DAY, convocation_number=2)
+    event = factories.event(staff, AG_DAY, convocation_number=2)
     assert event.send_on == date(2027, 6, 7)
 
 
 def test_late_convocation_is_refused_in_french(staff, paris_now):
     paris_now(date(2027, 6, 5))  # 12 days before: too late for a first convocation
     with pytest.raises(ValidationFailed) as exc:
-        make_event(staff, AG_DAY)
+        factories.event(staff, AG_DAY)
     assert "Trop tard pour convoquer" in exc.value.errors["starts_dt"]
     assert "20/06/2027" in exc.value.errors["starts_dt"]  # the earliest possible AG date
     # ...a second convocation (10 days) still fits
-    assert make_event(staff, AG_DAY, convocation_number=2).send_on == date(2027, 6, 7)
+    assert factories.event(staff, AG_DAY, convocation_number=2).send_on == date(2027, 6, 7)
 
 
 def test_convocation_day_after_the_deadline_is_refused(staff, paris_now):
     paris_now(date(2027, 4, 1))
     with pytest.raises(ValidationFailed) as exc:
-        make_event(staff, AG_DAY, send_on=date(2027, 6, 5))
+        factories.event(staff, AG_DAY, send_on=date(2027, 6, 5))
     assert exc.value.errors["send_on"] == ("Convocation trop tardive : elle doit partir au moins "
                                            "15 jours avant l'AG, soit au plus tard le 02/06/2027.")
 
@@ -67,26 +67,24 @@ def test_convocation_day_after_the_deadline_is_refused(staff, paris_now):
 def test_any_event_needs_seven_days_notice(staff, paris_now):
     paris_now(date(2027, 5, 1))
     with pytest.raises(ValidationFailed) as exc:
-        make_event(staff, date(2027, 5, 6), kind="atelier", title="Atelier")
+        factories.event(staff, date(2027, 5, 6), kind="atelier", title="Atelier")
     assert "au moins 7 jours" in exc.value.errors["starts_dt"]
-    make_event(staff, date(2027, 5, 8), kind="atelier", title="Atelier")
+    factories.event(staff, date(2027, 5, 8), kind="atelier", title="Atelier")
 
 
 def _consent(member, granted: bool, when):
-    with clock.frozen(when):
-        set_consent(member, "econvocation", granted, "formulaire", "texte")
-        db.session.commit()
+    factories.consent(member, "econvocation", granted, when)
 
 
 def test_econvocation_consent_is_frozen_at_d35(staff, paris_now):
     paris_now(date(2027, 1, 10))
-    early = coop_member(last_name="Avant")  # consented long before: email
-    late = coop_member(last_name="Apres")  # consented after D-35: letter
-    withdrew = coop_member(last_name="Retrait")  # withdrew after D-35: still email
-    coop_member(last_name="Jamais", email=None)  # no email at all: letter
+    early = factories.coop_member(last_name="Avant")  # consented long before: email
+    late = factories.coop_member(last_name="Apres")  # consented after D-35: letter
+    withdrew = factories.coop_member(last_name="Retrait")  # withdrew after D-35: still email
+    factories.coop_member(last_name="Jamais", email=None)  # no email at all: letter
     _consent(early, True, at(date(2027, 2, 1)))
     _consent(withdrew, True, at(date(2027, 2, 1)))
-    event = make_event(staff, AG_DAY)
+    event = factories.event(staff, AG_DAY)
     eid = event.id
     _consent(late, True, at(date(2027, 5, 20)))
     _consent(withdrew, False, at(date(2027, 5, 20)))
@@ -107,9 +105,9 @@ def test_econvocation_consent_is_frozen_at_d35(staff, paris_now):
 
 def test_steps_run_once_even_twice_and_late(staff, paris_now):
     paris_now(date(2027, 4, 1))
-    a = coop_member()
+    a = factories.coop_member()
     _consent(a, True, at(date(2027, 1, 5)))
-    event = make_event(staff, AG_DAY)
+    event = factories.event(staff, AG_DAY)
     eid = event.id
     # Down for weeks: the first run is at D-10, after the save-the-date day and the convocation day.
     late = at(date(2027, 6, 7), 9, 30)
@@ -134,9 +132,9 @@ def test_steps_run_once_even_twice_and_late(staff, paris_now):
 
 def test_save_the_date_on_its_day(staff, paris_now):
     paris_now(date(2027, 4, 1))
-    coop_member()
-    coop_member(status="prospect")  # not a coopérateur: not called to the AG
-    event = make_event(staff, AG_DAY)
+    factories.coop_member()
+    factories.coop_member(status="prospect")  # not a coopérateur: not called to the AG
+    event = factories.event(staff, AG_DAY)
     eid = event.id
     run_job("events.timeline", at(date(2027, 5, 18), 8, 59))
     assert _outbox(f"event:{eid}:save-the-date:") == []
@@ -147,8 +145,8 @@ def test_save_the_date_on_its_day(staff, paris_now):
 
 def test_workshop_invitations_and_cancel(staff, paris_now):
     paris_now(date(2027, 4, 1), 8)
-    coop_member()
-    event = make_event(staff, date(2027, 4, 20), kind="atelier", title="Atelier jardinage")
+    factories.coop_member()
+    event = factories.event(staff, date(2027, 4, 20), kind="atelier", title="Atelier jardinage")
     eid = event.id
     assert event.send_on == date(2027, 4, 1)
     run_job("events.timeline", at(date(2027, 4, 1), 9, 0))

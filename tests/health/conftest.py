@@ -16,10 +16,3 @@ def migrated(app):
     yield
     db.session.remove()
     stamp(revision="head", purge=True)  # as the suite's app fixture left it
-
-
-def get_health(client):
-    """GET /healthz as a monitor does (no cookie, no login); the response and its parsed JSON."""
-    response = client.get("/healthz")
-    assert response.mimetype == "application/json"
-    return response, response.get_json()

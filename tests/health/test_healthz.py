@@ -13,7 +13,7 @@ from coopcrm.extensions import db
 from coopcrm.scheduler.services import last_heartbeat, record_heartbeat
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
-from tests.health.conftest import get_health
+from tests.health.helpers import get_health
 
 T0 = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 KEYS = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -12,7 +11,8 @@ import urllib.request
 
 from coopcrm import create_app
 from coopcrm.extensions import db
-from tests.health.conftest import get_health
+from tests.health.helpers import get_health
+from tests.helpers import free_port
 from tests.scheduler.fresh_db import (
     cli_env,
     coopcrm_exe,
@@ -24,12 +24,6 @@ from tests.scheduler.fresh_db import (
 
 def other_app(url: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_an_empty_database_is_an_error_not_a_crash(tmp_path):

@@ -1,25 +1,17 @@
-import pytest
-from sqlalchemy import select
+"""The journeys catalogue and follow-up rules, seeded as `coopcrm seed reference` seeds them."""
 
-from coopcrm.extensions import db
-from coopcrm.journeys.models import MomentType
-from coopcrm.seeding.reference import load_moment_types
+import pytest
+
+from tests import factories
 
 
 @pytest.fixture
 def types():
     """The seeded catalogue, by code."""
-    load_moment_types()
-    db.session.commit()
-    return {t.code: t for t in db.session.scalars(select(MomentType))}
+    return factories.moment_types()
 
 
 @pytest.fixture
 def rules(types):
     """The default follow-up rules (seeds/followup_rules.json), by code, all but the survey on."""
-    from coopcrm.journeys.followups import services as followups
-    from coopcrm.journeys.models import FollowUpRule
-
-    followups.seed_rules(booklet_url="https://coop.example/livret-accueil.pdf")
-    db.session.commit()
-    return {r.code: r for r in db.session.scalars(select(FollowUpRule))}
+    return factories.followup_rules()

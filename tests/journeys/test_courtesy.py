@@ -17,9 +17,7 @@ TODAY = date(2026, 3, 10)
 URL = "/visites-de-courtoisie"
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    clock.set_now(datetime(2026, 3, 10, 9, 0))
+pytestmark = pytest.mark.clock(datetime(2026, 3, 10, 9, 0))
 
 
 @pytest.fixture

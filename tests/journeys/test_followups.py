@@ -19,9 +19,7 @@ NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # 16:00 Paris
 TODAY = date(2026, 3, 10)
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    clock.set_now(NOW)
+pytestmark = pytest.mark.clock(NOW)
 
 
 def _utc(y, mo, d, h, mi=0):

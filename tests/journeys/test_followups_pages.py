@@ -5,7 +5,6 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.journeys.models import FollowUpRule
 from tests.helpers import login, post
@@ -13,9 +12,7 @@ from tests.helpers import login, post
 URL = "/admin/relances"
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    clock.set_now(datetime(2026, 3, 10, 9, 0))
+pytestmark = pytest.mark.clock(datetime(2026, 3, 10, 9, 0))
 
 
 def _rule(label):

@@ -3,7 +3,6 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.journeys import services
 from coopcrm.journeys.models import Moment
@@ -13,9 +12,7 @@ from tests.helpers import login, post
 TODAY = date(2026, 3, 10)
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    clock.set_now(datetime(2026, 3, 10, 9, 0))
+pytestmark = pytest.mark.clock(datetime(2026, 3, 10, 9, 0))
 
 
 @pytest.fixture

@@ -13,9 +13,7 @@ from tests import factories
 TODAY = date(2026, 3, 10)
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    clock.set_now(datetime(2026, 3, 10, 9, 0))
+pytestmark = pytest.mark.clock(datetime(2026, 3, 10, 9, 0))
 
 
 def _record(member, moment_type, status="done", occurs_on=TODAY, **kw):

@@ -1,4 +1,4 @@
-"""Fixtures of the member-link tests: the SMTP sink, and a message a link can come in."""
+"""Fixtures of the member-link tests: a message a link can come in."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import uuid
 
 import pytest
 
-from coopcrm.extensions import db
-from coopcrm.sending import services as sending
-from tests.sending.conftest import smtp_server  # noqa: F401  (a fixture, re-exported)
+from tests import factories
 
 
 @pytest.fixture
@@ -19,9 +17,8 @@ def message_to():
     checks that message went to this member at this address.
     """
     def _queue(member) -> int:
-        msg = sending.enqueue("welcome", member, {"booklet_url": "https://coop.example/l.pdf"},
-                              f"test:links:{member.id}:{uuid.uuid4()}", bulk=False)
-        db.session.commit()
+        msg = factories.outbox_message(member, "welcome",
+                                       key=f"test:links:{member.id}:{uuid.uuid4()}", bulk=False)
         assert msg is not None
         return msg.id
     return _queue

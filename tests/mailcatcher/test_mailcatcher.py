@@ -6,7 +6,6 @@ import os
 import re
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from coopcrm.mailcatcher.smtp import SMTPServer
 from coopcrm.mailcatcher.store import MailStore
 from coopcrm.mailcatcher.web import create_web_app
+from tests.helpers import free_port
 
 
 def _message(subject="Lettre N°1 · juin", to="jeanne@exemple.test") -> EmailMessage:
@@ -120,15 +120,9 @@ def test_pagination(catcher):
     assert "Message 02" in second and "Message 00" in second
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_command_line_serves_both_ports(tmp_path):
     """`coopcrm mailcatcher` as `coopcrm dev` starts it: a real process on loopback."""
-    smtp_port, http_port = _free_port(), _free_port()
+    smtp_port, http_port = free_port(), free_port()
     env = dict(os.environ, COOPCRM_DATABASE_URL="sqlite:///" + str(tmp_path / "x.db"),
                COOPCRM_SECRET_KEY="test")
     proc = subprocess.Popen(

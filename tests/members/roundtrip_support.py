@@ -6,13 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from coopcrm.config import _database_url
+from tests.databases import Throwaway, server_url, with_driver
 
 # What must not move when an export is imported again.
 TABLES = ("entities", "residences", "colleges", "members", "member_entities", "share_movements",
@@ -28,17 +26,8 @@ class FreshBase:
 
     def __init__(self, tmp_path: Path):
         self.tmp = tmp_path
-        base = os.environ.get("COOPCRM_TEST_DATABASE_URL")
-        self.admin = None
-        if base:
-            url = make_url(_database_url(base, ""))
-            self.name = f"coopcrm_rt_{uuid.uuid4().hex[:8]}"
-            self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
-            with self.admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-            self.url = url.set(database=self.name).render_as_string(hide_password=False)
-        else:
-            self.url = "sqlite:///" + str(tmp_path / "coopcrm.db")
+        self.databases = Throwaway(tmp_path, server_url(), prefix="coopcrm_rt")
+        self.url = with_driver(self.databases.new("coopcrm"))
         (tmp_path / "instance").mkdir()
         self.env = {**os.environ, "COOPCRM_DATABASE_URL": self.url,
                     "COOPCRM_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -73,7 +62,4 @@ class FreshBase:
 
     def close(self) -> None:
         self.engine.dispose()
-        if self.admin is not None:
-            with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
-            self.admin.dispose()
+        self.databases.drop_all()

@@ -10,12 +10,6 @@ from tests import factories
 from tests.helpers import PASSWORD, csrf_token, login, post
 
 
-@pytest.fixture
-def as_admin(client, admin):
-    login(client, admin)
-    return client
-
-
 def test_entity_create_edit_and_unique_code(as_admin):
     r = post(as_admin, "/admin/entites/nouvelle",
              {"code": "mfla", "name": "Maisons Familiales", "share_unit_amount": "16,00"})

@@ -8,7 +8,7 @@ from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.journeys.models import Moment, MomentType
 from tests import factories
-from tests.cycle import _content_fixtures as cf
+from tests.factories import cycle as cf
 from tests.helpers import login
 
 SEND = datetime(2027, 6, 15, 7, 0, tzinfo=UTC)  # 09:00 Paris

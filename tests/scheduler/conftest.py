@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -52,8 +51,3 @@ def boom(calls):
 def only_jobs():
     """`with only_jobs(job, …):` runs the runner over exactly these jobs."""
     return registry.only
-
-
-def entity_codes():
-    db.session.rollback()
-    return set(db.session.scalars(select(Entity.code)))

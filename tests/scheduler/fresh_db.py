@@ -9,7 +9,6 @@ database on the same PostgreSQL server, dropped after the test.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -17,13 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from coopcrm.config import _database_url
+from tests.databases import server_url, throwaway_database, with_driver
 
 # Prefixed so that parallel work on the shared server never collides with these.
-PG_PREFIX = "h_health_t_"
+PG_PREFIX = "h_health_t"
 
 
 def coopcrm_exe() -> str:
@@ -38,21 +34,8 @@ def on_postgresql() -> bool:
 @contextmanager
 def fresh_database_url(tmp: Path, name: str = "fresh") -> Iterator[str]:
     """The URL of an empty database (driver named), dropped afterwards on PostgreSQL."""
-    base = os.environ.get("COOPCRM_TEST_DATABASE_URL")
-    if not base:
-        yield "sqlite:///" + str(tmp / f"{name}.db")
-        return
-    url = make_url(_database_url(base, ""))
-    dbname = f"{PG_PREFIX}{name}_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
-    try:
-        yield url.set(database=dbname).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(tmp, name, server=server_url(), prefix=PG_PREFIX) as url:
+        yield with_driver(url)
 
 
 def cli_env(url: str, instance: Path, **extra: str) -> dict[str, str]:

@@ -13,8 +13,7 @@ from coopcrm.members.models import Entity
 from coopcrm.scheduler.models import JobRun
 from coopcrm.scheduler.registry import Job
 from coopcrm.scheduler.runner import ACTOR, SKIPPED_SUMMARY, run_job
-from tests.scheduler.conftest import entity_codes
-from tests.scheduler.test_run_due import run_due, runs
+from tests.scheduler.helpers import entity_codes, run_due, runs
 
 JAN_15_9H = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
@@ -52,10 +51,10 @@ def test_the_claim_is_per_date(app, hourly, calls, only_jobs):
         assert run_job("test.hourly", JAN_15_9H, origin="run-due").ok
 
 
-def test_run_due_reports_the_skip_in_french_and_exits_0(app, hourly, calls, only_jobs):
+def test_run_due_reports_the_skip_in_french_and_exits_0(cli, hourly, calls, only_jobs):
     existing_run("running")  # another run-due is working on it right now
     with only_jobs(hourly):
-        result = run_due(app, "--now", "2027-01-15T09:00")
+        result = run_due(cli, "--now", "2027-01-15T09:00")
     assert result.exit_code == 0, result.output
     assert ("  déjà faite  test.hourly — exécutée par un autre processus à cette date"
             in result.output)

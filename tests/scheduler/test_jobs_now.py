@@ -25,7 +25,6 @@ from coopcrm.scheduler.runner import run_job
 from coopcrm.sending.models import OutboxMessage
 from coopcrm.sending.transports import PermanentFailure, TemporaryFailure
 from tests import factories
-from tests.sending.conftest import memory_mail  # noqa: F401  (a fixture)
 
 NOW = datetime(2040, 3, 15, 10, 0, tzinfo=UTC)  # 11:00 in Paris
 SETUP = NOW - timedelta(days=43)  # when the scenario's data was entered
@@ -43,12 +42,6 @@ Check = Callable[[], None]
 # --- the scenarios: data that makes each job write, entered at SETUP ------------------------
 
 
-def _coop(**kw):
-    kw.setdefault("status", "cooperateur")
-    kw.setdefault("share_count", 1)
-    return factories.member(**kw)
-
-
 def _cycle(mail) -> Check:
     from coopcrm.cycle import schedule
     from coopcrm.cycle.models import NewsletterIssue
@@ -60,7 +53,8 @@ def _cycle(mail) -> Check:
             intro_html="<p>Contenu.</p>", sections=[], ctas=[], image_url=""))
     db.session.flush()
     schedule.ensure_editions(datetime(2039, 9, 1, tzinfo=UTC))  # 2039-N3 onwards
-    member_id = _coop(reservation_signed_on=date(2039, 1, 1), newsletter_consent=True).id
+    member_id = factories.coop_member(reservation_signed_on=date(2039, 1, 1),
+                                      newsletter_consent=True).id
 
     def check():  # as of NOW, 2039-N3's window has ended (missed); 2040-N1 is sent
         from coopcrm.cycle.models import Edition, Receipt
@@ -145,7 +139,7 @@ def _reminders(mail) -> Check:
     survey = surveys.create_survey({"title": "Votre avis", "closes_on": date(2040, 4, 30),
                                     "reminder_delay_days": 7, "reminder_max": 1})
     surveys.add_question(survey, {"kind": "yesno", "label": "Satisfait ?"})
-    surveys.invite(survey, [_coop()], key_prefix=f"survey:{survey.id}")
+    surveys.invite(survey, [factories.coop_member()], key_prefix=f"survey:{survey.id}")
     reminder = f"survey:{survey.id}:reminder:1:"
 
     def check():
@@ -159,7 +153,7 @@ def _timeline(mail) -> Check:
     from coopcrm.surveys import services as surveys
 
     staff = factories.user(role="referent", all_entities=True)
-    members = [_coop(econvocation_consent=True) for _ in range(3)]
+    members = [factories.coop_member(econvocation_consent=True) for _ in range(3)]
     feedback = surveys.create_survey({"title": "Votre avis sur l'AG",
                                       "closes_on": date(2040, 4, 30)})
     surveys.add_question(feedback, {"kind": "yesno", "label": "Satisfait ?"})

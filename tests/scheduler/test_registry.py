@@ -121,8 +121,7 @@ def test_a_broken_import_inside_a_job_module_is_not_reported_as_a_missing_module
     assert raised.value.name == "coopcrm.no_such_thing"
 
 
-def test_the_scheduler_refuses_to_start_with_a_missing_job_module(app, monkeypatch):
-    from coopcrm.cli import main
+def test_the_scheduler_refuses_to_start_with_a_missing_job_module(cli, monkeypatch):
     from coopcrm.scheduler import registry as reg
     from coopcrm.scheduler import runner
 
@@ -131,9 +130,8 @@ def test_the_scheduler_refuses_to_start_with_a_missing_job_module(app, monkeypat
 
     monkeypatch.setattr(runner, "serve", never)
     monkeypatch.setattr(reg, "JOB_MODULES", (*reg.JOB_MODULES, "coopcrm.nowhere.jobs"))
-    cli = app.test_cli_runner()
     for args in (["scheduler"], ["jobs", "list"]):
-        result = cli.invoke(main, args=args)
+        result = cli(*args)
         assert result.exit_code == 1, result.output
         assert "module de tâches introuvable : coopcrm.nowhere.jobs" in result.output
         assert "Traceback" not in result.output

@@ -143,16 +143,15 @@ def test_demo_users_can_log_in_with_the_printed_passwords(loaded, app):
     assert [e.code for e in ght.entities] == ["GHT"] and not ght.sees_all_entities
 
 
-def test_loading_twice_is_refused_in_french_and_writes_nothing(app):
+def test_loading_twice_is_refused_in_french_and_writes_nothing(cli):
     clock.set_now(NOW)
-    runner = app.test_cli_runner()
-    first = runner.invoke(seed, ["demo", "--members", "30"])
+    first = cli.invoke(seed, ["demo", "--members", "30"])
     assert first.exit_code == 0, first.output
     members = db.session.scalar(select(func.count(Member.id)))
-    again = runner.invoke(seed, ["demo", "--members", "30"])
+    again = cli.invoke(seed, ["demo", "--members", "30"])
     assert again.exit_code != 0
     assert "déjà chargée" in again.output and "Traceback" not in again.output
-    skipped = runner.invoke(seed, ["demo", "--if-empty"])
+    skipped = cli.invoke(seed, ["demo", "--if-empty"])
     assert skipped.exit_code == 0 and "rien à faire" in skipped.output
     assert db.session.scalar(select(func.count(Member.id))) == members == 30
     assert db.session.scalar(select(func.count(Entity.id))) == 2

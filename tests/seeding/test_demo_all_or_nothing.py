@@ -20,7 +20,7 @@ def _row_counts() -> dict[str, int]:
             for t in db.metadata.sorted_tables}
 
 
-def test_a_load_failing_in_its_last_step_leaves_nothing_behind(app, monkeypatch):
+def test_a_load_failing_in_its_last_step_leaves_nothing_behind(cli, monkeypatch):
     clock.set_now(NOW)
     from coopcrm.events import demo as events_demo
 
@@ -32,8 +32,7 @@ def test_a_load_failing_in_its_last_step_leaves_nothing_behind(app, monkeypatch)
         raise RuntimeError("panne simulée")
 
     monkeypatch.setattr(events_demo, "load_demo", fails_after_writing)
-    runner = app.test_cli_runner()
-    failed = runner.invoke(seed, ["demo", "--members", "30"])
+    failed = cli.invoke(seed, ["demo", "--members", "30"])
     assert failed.exit_code == 1 and "Traceback" not in failed.output
     message = failed.output.strip()
     assert len(message.splitlines()) == 1
@@ -42,21 +41,20 @@ def test_a_load_failing_in_its_last_step_leaves_nothing_behind(app, monkeypatch)
     assert {name: n for name, n in _row_counts().items() if n} == {}
 
     monkeypatch.setattr(events_demo, "load_demo", real)
-    again = runner.invoke(seed, ["demo", "--members", "30"])
+    again = cli.invoke(seed, ["demo", "--members", "30"])
     assert again.exit_code == 0, again.output
     assert db.session.scalar(select(func.count(Member.id))) == 30
 
 
-def test_if_empty_refuses_a_half_loaded_base_and_says_what_to_do(app):
+def test_if_empty_refuses_a_half_loaded_base_and_says_what_to_do(cli):
     clock.set_now(NOW)
     # What an older, non-atomic load left when a later step failed: members committed,
     # no survey nor events.
     demo._load(30, random.Random(1))
     db.session.commit()
     before = _row_counts()
-    runner = app.test_cli_runner()
     for args in (["demo", "--if-empty"], ["demo", "--members", "30"]):
-        result = runner.invoke(seed, args)
+        result = cli.invoke(seed, args)
         assert result.exit_code == 1, result.output
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in result.output
@@ -65,9 +63,8 @@ def test_if_empty_refuses_a_half_loaded_base_and_says_what_to_do(app):
     assert _row_counts() == before
 
 
-def test_if_empty_still_accepts_a_complete_demo(app):
+def test_if_empty_still_accepts_a_complete_demo(cli):
     clock.set_now(NOW)
-    runner = app.test_cli_runner()
-    assert runner.invoke(seed, ["demo", "--members", "20"]).exit_code == 0
-    skipped = runner.invoke(seed, ["demo", "--if-empty"])
+    assert cli.invoke(seed, ["demo", "--members", "20"]).exit_code == 0
+    skipped = cli.invoke(seed, ["demo", "--if-empty"])
     assert skipped.exit_code == 0 and "rien à faire" in skipped.output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mailbox
 
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from coopcrm.extensions import db
@@ -70,13 +69,13 @@ def test_parse_dsn():
     assert bounces.parse_dsn(b"Subject: hello\r\n\r\nnot a report") == []
 
 
-def test_hard_bounce_from_a_dsn_file(tmp_path, smtp_server):
+def test_hard_bounce_from_a_dsn_file(cli, tmp_path, smtp_server):
     m = factories.member()
     msg = _sent_message(smtp_server, m)
     assert msg.status == "sent"
     (tmp_path / "a.eml").write_bytes(dsn(m.email.upper(), "5.1.1", msg.message_id))
     (tmp_path / "b.eml").write_bytes(b"Subject: pas un avis\r\n\r\nbonjour")
-    result = CliRunner().invoke(bounces_cli, ["ingest", str(tmp_path)])
+    result = cli.invoke(bounces_cli, ["ingest", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "1 rejet(s) définitif(s)" in result.output
     assert "1 message(s) qui ne sont" in result.output
@@ -109,12 +108,11 @@ def test_soft_bounces_suppress_at_the_limit_from_a_maildir(app, tmp_path):
     assert m.email_status == "bounced"
 
 
-def test_outbox_cli(smtp_server):
+def test_outbox_cli(cli, smtp_server):
     m = factories.member()
     services.enqueue("survey_invitation", m, SURVEY, "k")
     db.session.commit()
-    runner = CliRunner()
-    assert "En attente : 1" in runner.invoke(outbox_cli, ["status"]).output
-    result = runner.invoke(outbox_cli, ["flush"])
+    assert "En attente : 1" in cli.invoke(outbox_cli, ["status"]).output
+    result = cli.invoke(outbox_cli, ["flush"])
     assert result.exit_code == 0 and "1 envoyé(s)" in result.output
     assert len(smtp_server.messages) == 1

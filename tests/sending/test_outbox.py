@@ -17,18 +17,15 @@ from coopcrm.sending import services
 from coopcrm.sending.flush import flush
 from coopcrm.sending.models import Bounce, OutboxMessage
 from tests import factories
-from tests.sending.conftest import SMTPSink
+from tests.factories.sending import SURVEY
+from tests.plugins.smtp import SMTPSink
 
 T0 = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
-SURVEY = {"survey_title": "Sondage état des lieux", "intro": "Trois questions.",
-          "survey_url": "https://coop.example/s/abc", "deadline": "2027-03-31"}
 
 
 def _queue(member, key=None, template="survey_invitation", context=None, **kw):
-    msg = services.enqueue(template, member, SURVEY if context is None else context,
-                           key or f"test:survey:1:member:{member.id}", **kw)
-    db.session.commit()
-    return msg
+    return factories.outbox_message(member, template, SURVEY if context is None else context,
+                                    key or f"test:survey:1:member:{member.id}", **kw)
 
 
 def _status(msg_id):

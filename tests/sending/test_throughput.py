@@ -10,7 +10,7 @@ from coopcrm.sending import services, transports
 from coopcrm.sending.flush import flush
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
-from tests.sending.conftest import SMTPSink
+from tests.plugins.smtp import SMTPSink
 
 SHARED = {"survey_title": "Sondage", "intro": "Trois questions.", "deadline": "2027-03-31"}
 

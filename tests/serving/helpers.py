@@ -7,16 +7,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from tests.databases import Throwaway, server_url
 
 LINE_START = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d (DEBUG|INFO|WARNING"
                         r"|ERROR|CRITICAL) [\w.]+ ")
@@ -28,36 +25,15 @@ def coopcrm_exe() -> str:
     return exe
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Database:
     """A database of our own: a SQLite file, or a throwaway PostgreSQL database."""
 
     def __init__(self, tmp_path: Path):
-        self.base = os.environ.get("COOPCRM_TEST_DATABASE_URL")
-        self.name = None
-        if not self.base:
-            self.url = "sqlite:///" + str(tmp_path / "coopcrm.db")
-            return
-        from coopcrm.config import _database_url
-
-        self.name = f"coopcrm_serve_{uuid.uuid4().hex[:8]}"
-        self._admin = create_engine(make_url(_database_url(self.base, "")),
-                                    isolation_level="AUTOCOMMIT")
-        with self._admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-        self.url = make_url(self.base).set(database=self.name).render_as_string(
-            hide_password=False)
+        self._databases = Throwaway(tmp_path, server_url(), prefix="coopcrm_serve")
+        self.url = self._databases.new("coopcrm")
 
     def drop(self) -> None:
-        if self.name:
-            with self._admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
-            self._admin.dispose()
+        self._databases.drop_all()
 
 
 def environment(db: Database, instance: Path, **extra: str) -> dict:

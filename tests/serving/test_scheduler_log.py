@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import create_engine, text
 
-from coopcrm.config import _database_url
+from tests.databases import with_driver
 from tests.serving.helpers import LINE_START, Database, Server, environment, migrate
 
 
@@ -29,7 +29,7 @@ def test_the_scheduler_logs_in_the_shared_format(tmp_path):
 
 def test_its_level_comes_from_the_setting(tmp_path):
     db = Database(tmp_path)
-    engine = create_engine(_database_url(db.url, ""))
+    engine = create_engine(with_driver(db.url))
     try:
         env = environment(db, tmp_path, COOPCRM_LOG_LEVEL="warning")
         migrate(env)

@@ -10,12 +10,13 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from tests.databases import with_driver
+from tests.helpers import free_port
 from tests.serving.helpers import (
     LINE_START,
     Database,
     Server,
     environment,
-    free_port,
     get,
     migrate,
     post,
@@ -33,12 +34,6 @@ def migrated(tmp_path_factory):
     migrate(environment(db, tmp))
     yield db, tmp
     db.drop()
-
-
-def _with_driver(url: str) -> str:
-    from coopcrm.config import _database_url
-
-    return _database_url(url, "")
 
 
 def start(db, tmp, *args: str, **env: str) -> tuple[Server, int]:
@@ -158,7 +153,7 @@ def test_a_crashing_request_is_logged_with_its_traceback(tmp_path):
         server, port = start(db, tmp_path)
         try:
             # Behind the running server's back, the login query loses its table.
-            engine = create_engine(make_url(_with_driver(db.url)))
+            engine = create_engine(make_url(with_driver(db.url)))
             with engine.begin() as conn:
                 conn.execute(text("ALTER TABLE users RENAME TO users_gone"))
             engine.dispose()

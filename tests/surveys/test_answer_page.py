@@ -13,13 +13,13 @@ from coopcrm.journeys.models import Moment
 from coopcrm.links import services as links
 from coopcrm.surveys.models import SurveyInvitation, SurveyResponse
 from tests import factories
+from tests.factories.surveys import NOW, invite_and_links
 from tests.helpers import post
-from tests.surveys.conftest import NOW, invite_and_links, make_survey
 
 
 @pytest.fixture
 def setup():
-    survey = make_survey()
+    survey = factories.survey()
     member = factories.member(first_name="Jeanne")
     url = invite_and_links(survey, [member])[member.id]
     q = {question.kind: f"q{question.id}" for question in survey.questions}
@@ -88,7 +88,7 @@ def test_bad_input_is_refused_and_nothing_saved(client, setup, field, value, mes
 
 
 def test_required_questions(client):
-    survey = make_survey(("yesno", "multiple", "short"), required=True, title="Obligatoire")
+    survey = factories.survey(("yesno", "multiple", "short"), required=True, title="Obligatoire")
     member = factories.member()
     url = invite_and_links(survey, [member])[member.id]
     r = post(client, url, {})
@@ -109,7 +109,7 @@ def test_html_in_text_answers_is_shown_escaped(client, setup, logged_in):
 
 
 def test_email_yes_button_preselects_but_never_records(client):
-    survey = make_survey(("yesno", "short"), required=True, title="Oui/Non")
+    survey = factories.survey(("yesno", "short"), required=True, title="Oui/Non")
     member = factories.member()
     url = invite_and_links(survey, [member])[member.id]
     html = client.get(url + "?reponse=oui").get_data(as_text=True)
@@ -147,7 +147,7 @@ def test_expired_or_closed_links(client, setup):
 
 
 def test_anonymous_answer_holds_no_member_id_and_logs_no_moment(client):
-    survey = make_survey(("yesno", "short"), anonymous=True, title="Anonyme")
+    survey = factories.survey(("yesno", "short"), anonymous=True, title="Anonyme")
     member = factories.member(first_name="Jeanne", last_name="Unique")
     url = invite_and_links(survey, [member])[member.id]
     q = {question.kind: f"q{question.id}" for question in survey.questions}
@@ -176,12 +176,12 @@ def test_moving_the_closing_date_moves_the_links_expiry(client, setup):
 def test_anonymous_answered_through_another_link(client):
     from coopcrm.scheduler.runner import run_job
 
-    survey = make_survey(("yesno",), anonymous=True, reminder_delay_days=1)
+    survey = factories.survey(("yesno",), anonymous=True, reminder_delay_days=1)
     member = factories.member()
     first = invite_and_links(survey, [member])[member.id]
     member_id, field = member.id, f"q{survey.questions[0].id}"
     run_job("surveys.reminders", NOW + timedelta(days=2))
-    from tests.surveys.conftest import links_of
+    from tests.factories.surveys import links_of
 
     reminder = links_of(None, "survey_reminder")[member_id]
     assert post(client, reminder, {field: "oui"}).status_code == 303

@@ -12,13 +12,12 @@ from coopcrm.sending.flush import flush
 from coopcrm.surveys import services
 from coopcrm.surveys.models import SurveyResponse
 from tests import factories
-from tests.surveys.conftest import make_survey
 
 pytestmark = pytest.mark.browser
 
 
 def test_answer_from_the_email_link_then_change_it(page, live_server, smtp_server):
-    survey = make_survey(("yesno", "single"), required=True, title="Sondage état des lieux")
+    survey = factories.survey(("yesno", "single"), required=True, title="Sondage état des lieux")
     member = factories.member(first_name="Jeanne", email="jeanne@exemple.test")
     services.invite(survey, [member], key_prefix=f"survey:{survey.id}")
     db.session.commit()

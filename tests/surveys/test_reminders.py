@@ -11,8 +11,8 @@ from coopcrm.scheduler.runner import run_job
 from coopcrm.sending.models import OutboxMessage
 from coopcrm.surveys.models import SurveyInvitation
 from tests import factories
+from tests.factories.surveys import NOW, invite_and_links, links_of
 from tests.helpers import post
-from tests.surveys.conftest import NOW, invite_and_links, links_of, make_survey
 
 
 def reminded() -> list[tuple[int, str]]:
@@ -23,7 +23,7 @@ def reminded() -> list[tuple[int, str]]:
 
 
 def test_reminders_go_only_to_non_respondents(client):
-    survey = make_survey(("yesno",), reminder_delay_days=7, reminder_max=2)
+    survey = factories.survey(("yesno",), reminder_delay_days=7, reminder_max=2)
     answered, waiting, no_email = (factories.member(), factories.member(),
                                    factories.member(email=None))
     urls = invite_and_links(survey, [answered, waiting, no_email])
@@ -51,13 +51,13 @@ def test_reminders_go_only_to_non_respondents(client):
 
 
 def test_no_reminder_once_answered_or_closed(client):
-    survey = make_survey(("yesno",), reminder_delay_days=3, reminder_max=1)
+    survey = factories.survey(("yesno",), reminder_delay_days=3, reminder_max=1)
     m = factories.member()
     url = invite_and_links(survey, [m])[m.id]
     post(client, url, {f"q{survey.questions[0].id}": "non"})
     run_job("surveys.reminders", NOW + timedelta(days=4))
     assert reminded() == []
-    late = make_survey(("yesno",), title="Clos", reminder_delay_days=3)
+    late = factories.survey(("yesno",), title="Clos", reminder_delay_days=3)
     invite_and_links(late, [factories.member()])
     closes = late.closes_dt
     run_job("surveys.reminders", closes + timedelta(hours=1))

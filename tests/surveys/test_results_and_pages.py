@@ -15,12 +15,12 @@ from coopcrm.sending.models import OutboxMessage
 from coopcrm.surveys import results
 from coopcrm.surveys.models import Survey, SurveyInvitation, SurveyResponse
 from tests import factories
+from tests.factories.surveys import invite_and_links
 from tests.helpers import post
-from tests.surveys.conftest import invite_and_links, make_survey
 
 
 def test_reach_counts_and_per_question_figures(client):
-    survey = make_survey(("yesno", "multiple", "scale"))
+    survey = factories.survey(("yesno", "multiple", "scale"))
     college = factories.college(name="Locataires")
     members = [factories.member(track="locatif", college=college) for _ in range(3)]
     members.append(factories.member(email=None, track="accession"))
@@ -48,7 +48,7 @@ def test_reach_counts_and_per_question_figures(client):
 
 
 def test_results_page_prints_the_average_with_a_decimal_comma(client, logged_in):
-    survey = make_survey(("scale",))
+    survey = factories.survey(("scale",))
     members = [factories.member() for _ in range(2)]
     urls = invite_and_links(survey, members)
     q = f"q{survey.questions[0].id}"
@@ -59,7 +59,7 @@ def test_results_page_prints_the_average_with_a_decimal_comma(client, logged_in)
 
 
 def test_anonymous_results_and_exports_hold_no_member_identifier(client, logged_in):
-    survey = make_survey(("yesno", "short"), anonymous=True)
+    survey = factories.survey(("yesno", "short"), anonymous=True)
     entity = factories.entity(code="MFLA")
     member = factories.member(entity, reference="REF-4242", first_name="Jeanne",
                               last_name="Dupontel", email="jeanne.dupontel@exemple.test")
@@ -82,7 +82,7 @@ def test_anonymous_results_and_exports_hold_no_member_identifier(client, logged_
 
 
 def test_named_export_lists_the_member(client, logged_in):
-    survey = make_survey(("yesno",))
+    survey = factories.survey(("yesno",))
     member = factories.member(factories.entity(code="GHT"), reference="R-7",
                               last_name="Martin")
     url = invite_and_links(survey, [member])[member.id]
@@ -139,7 +139,7 @@ def test_template_install_and_use(logged_in):
 
 
 def test_paper_reply_keyed_in_by_the_referent(logged_in):
-    survey = make_survey(("yesno", "short"), required=True)
+    survey = factories.survey(("yesno", "short"), required=True)
     member = factories.member(factories.entity(code="MFLA"), reference="P-1", email=None,
                               address="1 rue des Lilas", postal_code="69001", city="Lyon")
     invite_and_links(survey, [member])

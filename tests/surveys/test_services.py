@@ -15,11 +15,10 @@ from coopcrm.sending.models import OutboxMessage
 from coopcrm.surveys import services
 from coopcrm.surveys.models import Survey, SurveyInvitation
 from tests import factories
-from tests.surveys.conftest import make_survey
 
 
 def test_invite_queues_one_message_and_one_link_per_member_once():
-    survey = make_survey(("yesno",))
+    survey = factories.survey(("yesno",))
     a, b = factories.member(), factories.member()
     no_email = factories.member(email=None)
     assert services.invite(survey, [a, b, no_email, a], key_prefix="followup:3:moment:17") == 3
@@ -44,7 +43,7 @@ def test_invite_queues_one_message_and_one_link_per_member_once():
 
 
 def test_invite_with_another_template_and_url_name():
-    survey = make_survey(("long",))
+    survey = factories.survey(("long",))
     m = factories.member()
     n = services.invite(survey, [m], key_prefix="event:4:thanks", template="event_thanks_present",
                         extra_context={"event_title": "AG 2027",
@@ -60,7 +59,7 @@ def test_invite_with_another_template_and_url_name():
 
 
 def test_send_to_segment_invites_the_segment():
-    survey = make_survey(("yesno",))
+    survey = factories.survey(("yesno",))
     referent = factories.user(all_entities=True)
     tenant = factories.member(track="locatif")
     factories.member(track="accession")
@@ -78,11 +77,11 @@ def test_a_template_or_an_empty_survey_is_not_sent():
     with pytest.raises(ValidationFailed):
         services.send_to_segment(template, segment, referent)
     with pytest.raises(ValidationFailed):
-        services.send_to_segment(make_survey(()), segment, referent)
+        services.send_to_segment(factories.survey(()), segment, referent)
 
 
 def test_builder_validates_reorders_duplicates_and_locks():
-    survey = make_survey(("yesno", "short", "scale"))
+    survey = factories.survey(("yesno", "short", "scale"))
     with pytest.raises(ValidationFailed) as exc:
         services.add_question(survey, {"kind": "single", "label": "Choix ?", "choices": "Seul"})
     assert "choices" in exc.value.errors
@@ -141,7 +140,7 @@ def test_a_closed_survey_invites_nobody():
 
     from coopcrm import clock
 
-    survey = make_survey(("yesno",))
+    survey = factories.survey(("yesno",))
     clock.set_now(survey.closes_dt + timedelta(seconds=1))
     assert services.invite(survey, [factories.member()], key_prefix="x") == 0
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

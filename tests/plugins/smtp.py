@@ -1,5 +1,9 @@
 """A real SMTP server for tests: aiosmtpd on loopback, recording what it accepts.
 
+A plugin (tests/conftest.py registers it): `smtp_server` and `memory_mail` are
+there for every test folder; a module that starts a sink of its own imports
+`SMTPSink` from here.
+
 It offers PIPELINING like production relays (`SMTPSink(pipelining=False)` for
 one that does not, which the client then talks to one command at a time).
 
@@ -17,13 +21,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 from dataclasses import dataclass
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+
+from tests.helpers import free_port
 
 
 @dataclass
@@ -78,12 +83,6 @@ class RecordingHandler:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           envelope.original_content or envelope.content))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SMTPSink:

@@ -1,0 +1,34 @@
+"""Tiny factories, one module per domain: the fewest fields a valid object needs, everything
+overridable, saved (committed unless `commit=False`) as the app would save it.
+
+Every factory is also here, so `from tests import factories; factories.member()` reads
+the same whatever the domain. Where a service exists (moments, events, surveys, the
+outbox, consents, shares) the factory goes through it: its checks apply.
+"""
+
+from tests.factories._base import today
+from tests.factories.consents import consent
+from tests.factories.cycle import coop, edition, issue, issues, receipt
+from tests.factories.events import attendance, event, event_invitation, proxy, rsvp
+from tests.factories.journeys import followup_due, followup_rules, moment, moment_types
+from tests.factories.members import (
+    college,
+    coop_member,
+    entity,
+    member,
+    member_entity,
+    residence,
+    share,
+)
+from tests.factories.segments import segment
+from tests.factories.sending import outbox_message
+from tests.factories.surveys import survey, survey_invitation, survey_response
+from tests.factories.users import user
+
+__all__ = [
+    "attendance", "college", "consent", "coop", "coop_member", "edition", "entity", "event",
+    "event_invitation", "followup_due", "followup_rules", "issue", "issues", "member",
+    "member_entity", "moment", "moment_types", "outbox_message", "proxy", "receipt",
+    "residence", "rsvp", "segment", "share", "survey", "survey_invitation", "survey_response",
+    "today", "user",
+]
