@@ -23,6 +23,7 @@ from coopcrm import clock
 from coopcrm.auth import models as _auth  # noqa: F401
 from coopcrm.extensions import Model
 from coopcrm.members import models as _members  # noqa: F401
+from coopcrm.members.models import EntityOwned
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 from coopcrm.segments import models as _segments  # noqa: F401
 from coopcrm.surveys import models as _surveys  # noqa: F401
@@ -63,7 +64,7 @@ class EventSeries(TimestampMixin, Model):
     )
 
 
-class Event(TimestampMixin, Model):
+class Event(EntityOwned, TimestampMixin, Model):
     """An AG or another event (workshop, visit, meeting), with its audience and timeline."""
 
     __tablename__ = "events"
