@@ -12,14 +12,13 @@ import traceback
 
 import flask_migrate
 import pytest
-from flask import g, request_started
-from sqlalchemy import text
+from flask import request_started
 from werkzeug.serving import make_server
 
 from coopcrm import clock, create_app
 from coopcrm.extensions import db
 from tests import factories
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, empty_tables, fresh_request_globals, login
 
 NO_SESSION_LIMITS = {"SESSION_IDLE_MINUTES": 10**7, "SESSION_MAX_HOURS": 10**6}
 
@@ -63,30 +62,22 @@ def _with_driver(url: str) -> str:
     return _database_url(url, "")
 
 
-def _fresh_request_globals(sender, **_extra):
-    for name in ("_login_user", "csrf_token"):
-        g.pop(name, None)
-
-
 @pytest.fixture(autouse=True)
 def _clean(app):
-    """Every test starts with empty tables, a running clock and an app context."""
+    """Every test starts with empty tables, a running clock and an app context.
+
+    (A module that shares one seeded database among its tests overrides this fixture:
+    tests/test_scoping_walk.py.)"""
     clock.set_now(None)
     ctx = app.app_context()
     ctx.push()
     # Test-client requests reuse this app context, hence its `g`: without this,
     # the user Flask-Login cached for one client would act in the next one.
-    request_started.connect(_fresh_request_globals, app)
+    request_started.connect(fresh_request_globals, app)
     yield
     db.session.remove()
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
-    request_started.disconnect(_fresh_request_globals, app)
+    empty_tables()
+    request_started.disconnect(fresh_request_globals, app)
     ctx.pop()
     clock.set_now(None)
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+from flask import g
+from sqlalchemy import text
+
+from coopcrm.extensions import db
+
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -25,3 +30,20 @@ def post(client, url: str, data=None, token_from: str | None = None, **kw):
 def login(client, user, password: str = PASSWORD):
     return post(client, "/connexion", {"email": user.email, "password": password},
                 follow_redirects=True)
+
+
+def fresh_request_globals(sender, **_extra):
+    """request_started hook: forget the user Flask-Login cached for the previous client."""
+    for name in ("_login_user", "csrf_token"):
+        g.pop(name, None)
+
+
+def empty_tables() -> None:
+    """Delete every row of every table (ids start again at 1 on PostgreSQL)."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))

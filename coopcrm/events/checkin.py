@@ -95,6 +95,8 @@ def mark_represented(event: Event, member_id: int, holder_id: int | None, chair:
                      user=None) -> Attendance:
     """Record a proxy: `member_id` is represented by `holder_id` (present) or the chair."""
     _check_seen(user, member_id)
+    if not chair and holder_id is not None:
+        _check_seen(user, holder_id)  # before anything is said about them
     if not event.is_ag:
         raise ValidationFailed({"holder": "Les pouvoirs ne concernent que les AG."})
     _invited(event, member_id)
@@ -108,7 +110,6 @@ def mark_represented(event: Event, member_id: int, holder_id: int | None, chair:
             raise ValidationFailed({"holder": "Choisissez qui porte le pouvoir."})
         if holder_id == member_id:
             raise ValidationFailed({"holder": "On ne peut pas se représenter soi-même."})
-        _check_seen(user, holder_id)  # before any message names them
         holder = _attendance(event, holder_id)
         if holder is None or holder.status != "present":
             raise ValidationFailed({"holder": f"{_name(holder_id)} doit d'abord être marqué(e) "
