@@ -15,6 +15,7 @@ MESSAGES = {
 def register(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
+    from coopcrm.errors import ReadOnlyHere
     from coopcrm.params import BadInput
 
     def render(code: int):
@@ -28,6 +29,11 @@ def register(app: Flask) -> None:
     def _bad_input(e):  # says what is wrong, in French
         return render_template("error.html", code=400, title=MESSAGES[400][0],
                                text=e.description), 400
+
+    @app.errorhandler(ReadOnlyHere)
+    def _read_only(e):  # says why, in French: the role alone would allow it
+        return render_template("error.html", code=403, title=MESSAGES[403][0],
+                               text=e.description), 403
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from werkzeug.exceptions import Forbidden
+
 
 class ValidationFailed(Exception):
     """Bad input: `errors` maps a field name to a French message."""
@@ -18,3 +20,11 @@ class ValidationFailed(Exception):
 
 class NotAllowed(Exception):
     """The user's role or entity scope does not allow this."""
+
+
+class ReadOnlyHere(Forbidden):
+    """403 whose description is the French sentence the error page shows: the user may see
+    this shared object but not change it (it belongs to the whole group)."""
+
+    description = ("Cet élément appartient à tout le groupe : seuls les administrateurs et les "
+                   "référents de toutes les entités peuvent le modifier.")

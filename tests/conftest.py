@@ -17,13 +17,13 @@ import traceback
 
 import flask_migrate
 import pytest
-from flask import g, request_started
-from sqlalchemy import text
+from flask import request_started
 from werkzeug.serving import make_server
 
 from coopcrm import clock, create_app
 from coopcrm.extensions import db
 from tests import factories
+from tests.appstate import empty_tables, fresh_request_globals
 from tests.databases import with_driver
 from tests.helpers import PASSWORD, login
 
@@ -65,15 +65,15 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
-def _fresh_request_globals(sender, **_extra):
-    for name in ("_login_user", "csrf_token"):
-        g.pop(name, None)
 
 
 @pytest.fixture(autouse=True)
 def _clean(app):
     """Every test starts with empty tables, the app's own config, a running clock and an
-    app context (a `clock` mark then freezes it: tests/plugins/clock.py)."""
+    app context (a `clock` mark then freezes it: tests/plugins/clock.py).
+
+    (A module that shares one seeded database among its tests overrides this fixture:
+    tests/test_scoping_walk.py.)"""
     clock.set_now(None)
     # A test may change the config (a sender, a limit) without putting it back: the
     # next one must not inherit it. Values are copied one level deep, enough for the
@@ -83,17 +83,11 @@ def _clean(app):
     ctx.push()
     # Test-client requests reuse this app context, hence its `g`: without this,
     # the user Flask-Login cached for one client would act in the next one.
-    request_started.connect(_fresh_request_globals, app)
+    request_started.connect(fresh_request_globals, app)
     yield
     db.session.remove()
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
-    request_started.disconnect(_fresh_request_globals, app)
+    empty_tables()
+    request_started.disconnect(fresh_request_globals, app)
     app.config.clear()
     app.config.update(config)
     ctx.pop()

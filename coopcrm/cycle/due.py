@@ -25,6 +25,7 @@ from coopcrm.cycle import schedule
 from coopcrm.cycle.eligibility import eligible, why_not
 from coopcrm.cycle.models import Edition, NewsletterIssue, Receipt
 from coopcrm.extensions import db
+from coopcrm.members import scoping
 from coopcrm.members.models import Member
 from coopcrm.models import UTCDateTime
 from coopcrm.sending.models import OutboxMessage
@@ -42,7 +43,7 @@ def _no_receipt(edition_id: int, after: int = 0) -> ColumnElement:
 def due_query(edition: Edition) -> Select:
     """SELECT the ids of the members due for `edition` now."""
     return select(Member.id).where(*eligible(schedule.local_date(edition.send_dt)),
-                                   _no_receipt(edition.id))
+                                   *scoping.audience(edition), _no_receipt(edition.id))
 
 
 def count_due(edition: Edition) -> int:
@@ -82,8 +83,8 @@ def _claim(edition: Edition, outcome: str, now: datetime, limit: int | None,
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API as the PG one
     chosen = select(literal(edition.id), Member.id, literal(outcome),
                     literal(now, UTCDateTime)).where(
-        *eligible(schedule.local_date(edition.send_dt)), _no_receipt(edition.id, after),
-        Member.id > after)
+        *eligible(schedule.local_date(edition.send_dt)), *scoping.audience(edition),
+        _no_receipt(edition.id, after), Member.id > after)
     if limit is not None:
         chosen = chosen.order_by(Member.id).limit(limit)
     stmt = (insert(Receipt)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
+from coopcrm.members.models import EntityOwned
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class NewsletterIssue(_Content, IdMixin, Model):
     )
 
 
-class Edition(_Content, TimestampMixin, Model):
+class Edition(_Content, EntityOwned, TimestampMixin, Model):
     """An issue's edition for one year.
 
     Lifecycle: created as a copy of the issue's standing content (`draft`);

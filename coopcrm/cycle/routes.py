@@ -15,7 +15,7 @@ from coopcrm.cycle.models import Edition, NewsletterIssue
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.members.query import name_matches
-from coopcrm.members.scoping import get_member
+from coopcrm.members.scoping import get_changeable, get_member, get_owned
 from coopcrm.params import int_arg
 from coopcrm.security_headers import email_frame
 from coopcrm.views import transaction
@@ -43,13 +43,13 @@ def index():
         schedule.ensure_editions(now)
     rows: list[dict] = []  # issue, its pending edition, its reach
     for issue in schedule.issues():
-        upcoming = schedule.pending_edition(issue)
+        upcoming = schedule.pending_edition(issue, current_user)
         rows.append({"issue": issue, "edition": upcoming,
                      "reach": due.reach(upcoming) if upcoming is not None else None})
     # Soonest send first: the page reads as "what goes out next".
     rows.sort(key=lambda r: (r["edition"] is None, r["edition"].send_dt if r["edition"] else 0,
                              r["issue"].number))
-    past = schedule.past_editions()
+    past = schedule.past_editions(user=current_user)
     counts = {e.id: due.edition_counts(e) for e in past}
     return render_template("cycle/index.html", rows=rows, past=past, counts=counts,
                            status_label=svc.status_label, months=fr.MONTHS, now=now,
@@ -59,7 +59,7 @@ def index():
 @bp.route("/lettres-d-information/editions/<id:edition_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(edition_id: int):
-    edition = db.get_or_404(Edition, edition_id)
+    edition = get_changeable(Edition, edition_id, current_user)
     if not edition.editable:
         flash(svc.FROZEN_MESSAGE, "error")
         return redirect(url_for(".preview", edition_id=edition.id))
@@ -111,7 +111,7 @@ def _rendered(edition: Edition, version: str, member: Member | None):
 @bp.route("/lettres-d-information/editions/<id:edition_id>")
 @login_required
 def preview(edition_id: int):
-    edition = db.get_or_404(Edition, edition_id)
+    edition = get_owned(Edition, edition_id, current_user)
     version = _chosen_version()
     member = _chosen_member()
     q = (request.args.get("q") or "").strip()
@@ -132,7 +132,7 @@ def preview(edition_id: int):
 @login_required
 def preview_html(edition_id: int):
     """The edition's email HTML, for the sandboxed frame of its preview page."""
-    edition = db.get_or_404(Edition, edition_id)
+    edition = get_owned(Edition, edition_id, current_user)
     return email_frame(_rendered(edition, _chosen_version(), _chosen_member()).html)
 
 
@@ -141,7 +141,7 @@ def preview_html(edition_id: int):
 def send_test(edition_id: int):
     from coopcrm.sending import services
 
-    edition = db.get_or_404(Edition, edition_id)
+    edition = get_owned(Edition, edition_id, current_user)  # to oneself: the edition stays
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -162,7 +162,7 @@ def send_test(edition_id: int):
 
 
 def _act(edition_id: int, action, message: str):
-    edition = db.get_or_404(Edition, edition_id)
+    edition = get_changeable(Edition, edition_id, current_user)
     if not ActionForm().validate_on_submit():
         abort(400)
     with transaction() as saved:

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from coopcrm import clock
 from coopcrm.cycle.models import Edition, NewsletterIssue
 from coopcrm.extensions import db
+from coopcrm.members import scoping
 
 
 def send_dt(issue: NewsletterIssue, year: int) -> datetime:
@@ -84,14 +85,19 @@ def _copy(content: dict) -> dict:
     return {k: ([dict(x) for x in v] if isinstance(v, list) else v) for k, v in content.items()}
 
 
-def next_editions(now: datetime | None = None) -> list[Edition]:
-    """The next edition of each active issue not yet gone out, soonest first."""
+def _seen(query, user):
+    return query if user is None else scoping.owned(query, Edition, user)
+
+
+def next_editions(now: datetime | None = None, user=None) -> list[Edition]:
+    """The next edition of each active issue not yet gone out (that the user may see),
+    soonest first."""
     now = now or clock.now()
     result = []
     for issue in active_issues():
-        edition = db.session.scalar(
+        edition = db.session.scalar(_seen(
             select(Edition).where(Edition.issue_id == issue.id, Edition.frozen_dt.is_(None),
-                                  Edition.send_dt >= now)
+                                  Edition.send_dt >= now), user)
             .order_by(Edition.send_dt).limit(1))
         if edition is not None:
             result.append(edition)
@@ -103,16 +109,18 @@ def issues() -> list[NewsletterIssue]:
     return list(db.session.scalars(select(NewsletterIssue).order_by(NewsletterIssue.number)))
 
 
-def pending_edition(issue: NewsletterIssue) -> Edition | None:
-    """The issue's soonest edition neither frozen (sent) nor closed (missed), whatever its date."""
-    return db.session.scalar(
+def pending_edition(issue: NewsletterIssue, user=None) -> Edition | None:
+    """The issue's soonest edition neither frozen (sent) nor closed (missed), whatever its date
+    (of those the user may see)."""
+    return db.session.scalar(_seen(
         select(Edition).where(Edition.issue_id == issue.id, Edition.frozen_dt.is_(None),
-                              Edition.closed_dt.is_(None))
+                              Edition.closed_dt.is_(None)), user)
         .order_by(Edition.send_dt).limit(1))
 
 
-def past_editions(limit: int = 36) -> list[Edition]:
-    """Editions sent or closed, latest first."""
-    return list(db.session.scalars(
-        select(Edition).where(or_(Edition.frozen_dt.is_not(None), Edition.closed_dt.is_not(None)))
+def past_editions(limit: int = 36, user=None) -> list[Edition]:
+    """Editions sent or closed (that the user may see), latest first."""
+    return list(db.session.scalars(_seen(
+        select(Edition).where(or_(Edition.frozen_dt.is_not(None),
+                                  Edition.closed_dt.is_not(None))), user)
         .order_by(Edition.send_dt.desc()).limit(limit)))

@@ -4,6 +4,12 @@ Rules: a member is present (in person or remote) or represented, never both
 (one Attendance row per member); a proxy holder must be present; a holder
 carries at most `EVENTS_PROXY_LIMIT` proxies (default 2); proxies given to the
 chair ("pouvoir en blanc") have no limit.
+
+At the desk a referent acts for the members they may see only, holders included
+(members.scoping: any other id is a 404, and no message names someone else), and
+every list they are shown (the search, the present to choose a holder from, the
+sheet, the participation) holds their members only. The quorum stays the whole
+assembly's: it is one legal figure, and counts name nobody.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.events import quorum
 from coopcrm.events.models import Attendance, Event, Invitation
 from coopcrm.extensions import db
+from coopcrm.members import scoping
 from coopcrm.members.models import College, Member
 from coopcrm.members.scoping import scope
 from coopcrm.members.text import fold
@@ -53,8 +60,15 @@ def _name(member_id: int) -> str:
     return member.full_name if member else "?"
 
 
+def _check_seen(user, member_id: int | None) -> None:
+    """404 for a member the user at the desk may not see (a job or a test acts as nobody)."""
+    if user is not None:
+        scoping.get_member(user, member_id)
+
+
 def mark_present(event: Event, member_id: int, mode: str, user=None) -> Attendance:
     """Present in person or remote; refused if they are represented."""
+    _check_seen(user, member_id)
     if mode not in ("in_person", "remote"):
         raise ValidationFailed({"mode": "Sur place ou à distance ?"})
     _invited(event, member_id)
@@ -80,6 +94,9 @@ def held_count(event: Event, holder_id: int) -> int:
 def mark_represented(event: Event, member_id: int, holder_id: int | None, chair: bool = False,
                      user=None) -> Attendance:
     """Record a proxy: `member_id` is represented by `holder_id` (present) or the chair."""
+    _check_seen(user, member_id)
+    if not chair and holder_id is not None:
+        _check_seen(user, holder_id)  # before anything is said about them
     if not event.is_ag:
         raise ValidationFailed({"holder": "Les pouvoirs ne concernent que les AG."})
     _invited(event, member_id)
@@ -109,8 +126,9 @@ def mark_represented(event: Event, member_id: int, holder_id: int | None, chair:
     return row
 
 
-def undo(event: Event, member_id: int) -> None:
+def undo(event: Event, member_id: int, user=None) -> None:
     """Remove a presence or a proxy; a holder's presence only once their proxies are undone."""
+    _check_seen(user, member_id)
     row = _attendance(event, member_id)
     if row is None:
         return
@@ -158,32 +176,36 @@ def _rows(event: Event, members: list[Member]) -> list[DeskRow]:
     return [DeskRow(invs[m.id], m, att.get(m.id), held.get(m.id, 0)) for m in members]
 
 
-def present_members(event: Event) -> list[Member]:
-    """Present members (proxy holders to choose from), by name."""
-    return list(db.session.scalars(
+def present_members(event: Event, user=None) -> list[Member]:
+    """Present members the user may see (proxy holders to choose from), by name."""
+    return list(db.session.scalars(scoping.only_seen(
         select(Member).join(Attendance, Attendance.member_id == Member.id)
-        .where(Attendance.event_id == event.id, Attendance.status == "present")
-        .order_by(Member.last_name, Member.first_name)))
+        .where(Attendance.event_id == event.id, Attendance.status == "present"),
+        Member.id, user).order_by(Member.last_name, Member.first_name)))
 
 
 # --- quorum -----------------------------------------------------------------
 
 
-def college_counts(event: Event) -> list[quorum.CollegeCount]:
-    """Per college: coopérateurs called, present, represented (and the college's weight)."""
-    called = (select(Member.college_id, func.count())
+def college_counts(event: Event, user=None) -> list[quorum.CollegeCount]:
+    """Per college: coopérateurs called, present, represented (and the college's weight);
+    with a user, of the members they may see."""
+    called = (scoping.only_seen(
+              select(Member.college_id, func.count())
               .join(Invitation, Invitation.member_id == Member.id)
               .where(Invitation.event_id == event.id, Member.status == "cooperateur",
-                     Member.anonymised_dt.is_(None))
+                     Member.anonymised_dt.is_(None)), Member.id, user)
               .group_by(Member.college_id))
     counts: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for college_id, n in db.session.execute(called):
         counts[college_id]["members"] = n
-    here = (select(Member.college_id, Attendance.status, func.count())
+    here = (scoping.only_seen(
+            select(Member.college_id, Attendance.status, func.count())
             .join(Attendance, Attendance.member_id == Member.id)
             .join(Invitation, (Invitation.member_id == Member.id)
                   & (Invitation.event_id == Attendance.event_id))
-            .where(Attendance.event_id == event.id, Member.status == "cooperateur")
+            .where(Attendance.event_id == event.id, Member.status == "cooperateur"),
+            Member.id, user)
             .group_by(Member.college_id, Attendance.status))
     for college_id, status, n in db.session.execute(here):
         counts[college_id][status] = n
@@ -200,6 +222,7 @@ def college_counts(event: Event) -> list[quorum.CollegeCount]:
 
 
 def quorum_for(event: Event) -> quorum.QuorumResult:
+    """The assembly's quorum: every member called, whoever looks (one legal figure)."""
     return quorum.compute(college_counts(event),
                           quorum.required_fraction(event.kind, event.convocation_number))
 
@@ -207,14 +230,16 @@ def quorum_for(event: Event) -> quorum.QuorumResult:
 # --- attendance sheet and timeline moments ----------------------------------
 
 
-def sheet(event: Event) -> list[dict]:
-    """The attendance sheet: every invited member with what happened."""
-    rows = db.session.execute(
+def sheet(event: Event, user=None) -> list[dict]:
+    """The attendance sheet: every invited member (the user may see) with what happened."""
+    seen = scoping.seen_by(user) if user is not None else None
+    rows = db.session.execute(scoping.only_seen(
         select(Member, Attendance)
         .join(Invitation, Invitation.member_id == Member.id)
         .outerjoin(Attendance, (Attendance.member_id == Member.id)
                    & (Attendance.event_id == event.id))
-        .where(Invitation.event_id == event.id, Member.anonymised_dt.is_(None))
+        .where(Invitation.event_id == event.id, Member.anonymised_dt.is_(None)),
+        Member.id, user)
         .order_by(Member.last_name, Member.first_name, Member.id)).all()
     out = []
     for member, att in rows:
@@ -225,7 +250,7 @@ def sheet(event: Event) -> list[dict]:
                                              f"{member.postal_code} {member.city}".strip()) if p),
             "shares": member.share_count,
             "votes": quorum.votes_fr(weight) if member.status == "cooperateur" else "0",
-            "status": att.label if att else "Absent",
+            "status": att.label_for(seen) if att else "Absent",
             "attendance": att,
         })
     return out
@@ -280,17 +305,19 @@ def record_moments(event: Event, user=None, now: datetime | None = None) -> int:
 # --- participation ----------------------------------------------------------
 
 
-def participation_by_college(event: Event) -> list[dict]:
-    """'Salariés : 21 sur 35' for one event."""
+def participation_by_college(event: Event, user=None) -> list[dict]:
+    """'Salariés : 21 sur 35' for one event (of the members the user may see)."""
     return [{"name": c.name, "members": c.members, "present": c.present,
-             "represented": c.represented} for c in college_counts(event)]
+             "represented": c.represented} for c in college_counts(event, user)]
 
 
-def participation_by_year(kinds=("ag_ordinaire", "ag_extraordinaire")) -> list[dict]:
-    """Year over year: AGs held, members called, present, represented."""
-    events = list(db.session.scalars(select(Event).where(Event.kind.in_(kinds),
-                                                         Event.cancelled_dt.is_(None))
-                                     .order_by(Event.starts_dt)))
+def participation_by_year(kinds=("ag_ordinaire", "ag_extraordinaire"), user=None) -> list[dict]:
+    """Year over year: AGs held, members called, present, represented (with a user: the AGs
+    and the members they may see)."""
+    query = select(Event).where(Event.kind.in_(kinds), Event.cancelled_dt.is_(None))
+    if user is not None:
+        query = scoping.owned(query, Event, user)
+    events = list(db.session.scalars(query.order_by(Event.starts_dt)))
     by_year: dict[int, dict] = {}
     for event in events:
         if event.starts_dt > clock.now():
@@ -299,43 +326,56 @@ def participation_by_year(kinds=("ag_ordinaire", "ag_extraordinaire")) -> list[d
         row = by_year.setdefault(year, {"year": year, "events": 0, "called": 0, "present": 0,
                                         "represented": 0})
         row["events"] += 1
-        row["called"] += db.session.scalar(select(func.count()).select_from(Invitation).where(
-            Invitation.event_id == event.id)) or 0
-        for status, n in db.session.execute(
-                select(Attendance.status, func.count()).where(Attendance.event_id == event.id)
-                .group_by(Attendance.status)):
+        row["called"] += db.session.scalar(scoping.only_seen(
+            select(func.count()).select_from(Invitation).where(Invitation.event_id == event.id),
+            Invitation.member_id, user)) or 0
+        for status, n in db.session.execute(scoping.only_seen(
+                select(Attendance.status, func.count()).where(Attendance.event_id == event.id),
+                Attendance.member_id, user).group_by(Attendance.status)):
             row[status] += n
     return [by_year[y] for y in sorted(by_year)]
 
 
-def series_participation(series) -> tuple[list[dict], list[dict]]:
-    """Per session (present / said yes) and per member across the series (sessions attended)."""
+def series_participation(series, user=None) -> tuple[list[dict], list[dict]]:
+    """Per session (present / said yes) and per member across the series (sessions attended);
+    with a user, the sessions and the members they may see."""
     sessions = []
-    for event in series.sessions:
-        present = db.session.scalar(select(func.count()).select_from(Attendance).where(
-            Attendance.event_id == event.id, Attendance.status == "present")) or 0
-        yes = db.session.scalar(select(func.count()).select_from(Invitation).where(
-            Invitation.event_id == event.id, Invitation.response == "yes")) or 0
+    events = [e for e in series.sessions if user is None or scoping.is_visible(user, e)]
+    for event in events:
+        present = db.session.scalar(scoping.only_seen(
+            select(func.count()).select_from(Attendance).where(
+                Attendance.event_id == event.id, Attendance.status == "present"),
+            Attendance.member_id, user)) or 0
+        yes = db.session.scalar(scoping.only_seen(
+            select(func.count()).select_from(Invitation).where(
+                Invitation.event_id == event.id, Invitation.response == "yes"),
+            Invitation.member_id, user)) or 0
         sessions.append({"event": event, "present": present, "yes": yes})
-    ids = [e.id for e in series.sessions]
+    ids = [e.id for e in events]
     members = []
     if ids:
-        rows = db.session.execute(
+        rows = db.session.execute(scoping.only_seen(
             select(Member, func.count(Attendance.id))
             .join(Attendance, Attendance.member_id == Member.id)
-            .where(Attendance.event_id.in_(ids), Attendance.status == "present")
+            .where(Attendance.event_id.in_(ids), Attendance.status == "present"),
+            Member.id, user)
             .group_by(Member.id).order_by(func.count(Attendance.id).desc(), Member.last_name))
         members = [{"member": m, "sessions": n} for m, n in rows]
     return sessions, members
 
 
-def member_events(member: Member) -> list[dict]:
-    """The member page: events they were invited to, their answer and attendance."""
-    rows = db.session.execute(
-        select(Invitation, Event, Attendance)
-        .join(Event, Event.id == Invitation.event_id)
-        .outerjoin(Attendance, (Attendance.event_id == Event.id)
-                   & (Attendance.member_id == Invitation.member_id))
-        .where(Invitation.member_id == member.id)
-        .order_by(Event.starts_dt.desc()).limit(50)).all()
-    return [{"invitation": i, "event": e, "attendance": a} for i, e, a in rows]
+def member_events(member: Member, user=None) -> list[dict]:
+    """The member page: events (the user may see) they were invited to, their answer and
+    attendance."""
+    query = (select(Invitation, Event, Attendance)
+             .join(Event, Event.id == Invitation.event_id)
+             .outerjoin(Attendance, (Attendance.event_id == Event.id)
+                        & (Attendance.member_id == Invitation.member_id))
+             .where(Invitation.member_id == member.id))
+    if user is not None:
+        query = scoping.owned(query, Event, user)
+    rows = db.session.execute(query.order_by(Event.starts_dt.desc()).limit(50)).all()
+    seen = scoping.seen_by(user) if user is not None else None
+    return [{"invitation": i, "event": e, "attendance": a,
+             "attendance_label": a.label_for(seen) if a is not None else None}
+            for i, e, a in rows]

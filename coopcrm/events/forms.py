@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     RadioField,
@@ -21,10 +20,9 @@ from wtforms.widgets import TimeInput
 from coopcrm import clock
 from coopcrm.events.models import CONVOCATIONS, KINDS
 from coopcrm.events.services import EventData, all_series
-from coopcrm.extensions import db
 from coopcrm.forms import IntegerField, coerce_id
 from coopcrm.forms import choices as _choices
-from coopcrm.members.forms import FrenchDateField
+from coopcrm.members.forms import FrenchDateField, OwnerField
 from coopcrm.params import parse_int
 
 _TIME = re.compile(r"^(\d{1,2})[:hH](\d{2})?$")
@@ -51,6 +49,7 @@ class EventForm(FlaskForm):
     kind = SelectField("Type", choices=_choices([("", "— choisir —"), *KINDS.items()]),
                        validate_choice=False)
     title = StringField("Titre")
+    entity_id = OwnerField()
     day = FrenchDateField("Date")
     start_time = StringField("Heure de début", widget=TimeInput(), default="18:00")
     end_time = StringField("Heure de fin", widget=TimeInput(), default="20:00")
@@ -73,18 +72,20 @@ class EventForm(FlaskForm):
     feedback_survey_id = SelectField("Questionnaire d'avis envoyé après", coerce=_optional_int,
                                      validate_choice=False)
 
-    def fill_choices(self) -> None:
-        from coopcrm.segments.services import all_segments
-        from coopcrm.surveys.models import Survey
+    def fill_choices(self, user, event=None) -> None:
+        """The pickers, holding what the user may see; the owner (new: the default)."""
+        from coopcrm.segments.services import visible_segments
+        from coopcrm.surveys.services import feedback_choices
 
+        self.entity_id.fill(user, event.entity_id if event is not None else None,
+                            new=event is None)
         self.segment_id.choices = _choices(
-            [("", "Tous les coopérateurs")] + [(s.id, s.name) for s in all_segments()])
+            [("", "Tous les coopérateurs")] + [(s.id, s.name) for s in visible_segments(user)])
         self.series_id.choices = _choices(
-            [("", "— aucun —")] + [(s.id, s.title) for s in all_series()])
+            [("", "— aucun —")] + [(s.id, s.title) for s in all_series(user)])
         self.feedback_survey_id.choices = _choices(
             [("", "— aucun (remerciement seul) —")]
-            + [(s.id, s.title) for s in db.session.scalars(
-                select(Survey).where(Survey.is_template.is_(False)).order_by(Survey.title))])
+            + [(s.id, s.title) for s in feedback_choices(user)])
 
     def to_data(self) -> tuple[EventData, dict[str, str]]:
         """The typed data, and French errors for what could not be read."""
@@ -106,7 +107,7 @@ class EventForm(FlaskForm):
             series_id=self.series_id.data, new_series=self.new_series.data or "",
             convocation_number=self.convocation_number.data or 1, send_on=self.send_on.data,
             agenda_html=self.agenda_html.data or "", summary=self.summary.data or "",
-            feedback_survey_id=self.feedback_survey_id.data)
+            feedback_survey_id=self.feedback_survey_id.data, entity_id=self.entity_id.data)
         return data, errors
 
     def load(self, event) -> None:

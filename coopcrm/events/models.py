@@ -23,6 +23,8 @@ from coopcrm import clock
 from coopcrm.auth import models as _auth  # noqa: F401
 from coopcrm.extensions import Model
 from coopcrm.members import models as _members  # noqa: F401
+from coopcrm.members.models import EntityOwned
+from coopcrm.members.scoping import name_or_other
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 from coopcrm.segments import models as _segments  # noqa: F401
 from coopcrm.surveys import models as _surveys  # noqa: F401
@@ -63,7 +65,7 @@ class EventSeries(TimestampMixin, Model):
     )
 
 
-class Event(TimestampMixin, Model):
+class Event(EntityOwned, TimestampMixin, Model):
     """An AG or another event (workshop, visit, meeting), with its audience and timeline."""
 
     __tablename__ = "events"
@@ -188,6 +190,15 @@ class Invitation(IdMixin, Model):
     member: Mapped[Member] = relationship("Member", foreign_keys=[member_id])
     proxy_member: Mapped[Member | None] = relationship("Member", foreign_keys=[proxy_member_id])
 
+    def proxy_label(self, seen) -> str:
+        """To whom the member said they give their proxy, as a user who sees the members of
+        `seen` may read it (members.scoping.seen_by): no name of another entity's member."""
+        if self.proxy_chair:
+            return "le président"
+        if self.proxy_member is not None:
+            return name_or_other(self.proxy_member, seen)
+        return f"« {self.proxy_name} » (à vérifier)"
+
     @property
     def response_label(self) -> str:
         if self.response == "yes" and self.waitlisted:
@@ -227,8 +238,17 @@ class Attendance(IdMixin, Model):
 
     @property
     def label(self) -> str:
+        """Present (how) or represented by whom, holder's name included (the member's
+        timeline; pages use `label_for`)."""
+        return self.label_for(None)
+
+    def label_for(self, seen) -> str:
+        """`label` as a user who sees the members of `seen` may read it (None: every name;
+        members.scoping.seen_by): a holder of another entity goes unnamed."""
         if self.status == "present":
             return f"Présent {MODES.get(self.mode or '', '')}".strip()
         if self.holder_chair:
             return "Représenté par le président"
-        return f"Représenté par {self.holder.full_name if self.holder else '?'}"
+        if seen is None:
+            return f"Représenté par {self.holder.full_name if self.holder else '?'}"
+        return f"Représenté par {name_or_other(self.holder, seen)}"

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from coopcrm.events.models import Event, Invitation
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
-from coopcrm.members.scoping import scope
+from coopcrm.members.scoping import owned, scope
 
 
-def upcoming_and_past(now: datetime) -> tuple[list[Event], list[Event]]:
-    """Events not over yet, soonest first; and those over, latest first."""
-    events = list(db.session.scalars(select(Event).order_by(Event.starts_dt.desc())))
+def visible_events(user) -> Select:
+    """The events the user may see: the group's and their entities' (members.scoping)."""
+    return owned(select(Event), Event, user)
+
+
+def upcoming_and_past(now: datetime, user=None) -> tuple[list[Event], list[Event]]:
+    """Events (the user may see) not over yet, soonest first; and those over, latest first."""
+    query = visible_events(user) if user is not None else select(Event)
+    events = list(db.session.scalars(query.order_by(Event.starts_dt.desc())))
     upcoming = sorted((e for e in events if e.ends_dt >= now), key=lambda e: e.starts_dt)
     return upcoming, [e for e in events if e.ends_dt < now]
 

@@ -22,10 +22,9 @@ from coopcrm.auth.access import editor_required
 from coopcrm.errors import ValidationFailed
 from coopcrm.events import checkin, query, quorum, services, timeline
 from coopcrm.events.forms import EventForm
-from coopcrm.events.models import Event, EventSeries
-from coopcrm.extensions import db
+from coopcrm.events.models import Event
 from coopcrm.members.models import Member
-from coopcrm.members.scoping import get_member, visible_member_ids
+from coopcrm.members.scoping import get_changeable, get_member, get_owned, seen_by
 from coopcrm.params import parse_int
 from coopcrm.spreadsheet import neutral
 from coopcrm.views import render_form, transaction
@@ -34,7 +33,8 @@ bp = Blueprint("events", __name__)
 
 ui.register_globals(bp, events_now=clock.now)
 ui.register_member_panel(bp, "evenements", "events/_member_events.html",
-                         lambda member: {"rows": checkin.member_events(member)}, order=40)
+                         lambda member: {"rows": checkin.member_events(member, current_user)},
+                         order=40)
 ui.register_nav(bp, "events.index", "Événements", order=70)
 
 
@@ -46,9 +46,9 @@ def _votes_fr(value):
 @bp.route("/evenements")
 @login_required
 def index():
-    upcoming, past = query.upcoming_and_past(clock.now())
+    upcoming, past = query.upcoming_and_past(clock.now(), current_user)
     return render_template("events/index.html", upcoming=upcoming, past=past,
-                           series=services.all_series())
+                           series=services.all_series(current_user))
 
 
 def _save(form: EventForm, event: Event | None):
@@ -70,16 +70,16 @@ def _save(form: EventForm, event: Event | None):
 @editor_required
 def new():
     form = EventForm()
-    form.fill_choices()
+    form.fill_choices(current_user)
     return _save(form, None) or render_form("events/form.html", form, event=None)
 
 
 @bp.route("/evenements/<id:event_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_changeable(Event, event_id, current_user)
     form = EventForm(obj=event)
-    form.fill_choices()
+    form.fill_choices(current_user, event)
     if request.method == "GET":
         form.load(event)
     return _save(form, event) or render_form("events/form.html", form, event=event)
@@ -88,21 +88,22 @@ def edit(event_id: int):
 @bp.route("/evenements/<id:event_id>")
 @login_required
 def show(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_owned(Event, event_id, current_user)
     invs = query.invitations_seen_by(event, current_user)
     unmatched = [i for i in invs if i.response == "proxy" and not i.proxy_chair
                  and i.proxy_member_id is None]
     return render_template(
         "events/show.html", event=event, steps=timeline.schedule_fr(event),
-        counts=services.response_counts(event), invitations=invs, unmatched=unmatched,
+        counts=services.response_counts(event, current_user), invitations=invs,
+        unmatched=unmatched, seen=seen_by(current_user),
         quorum=checkin.quorum_for(event) if event.is_ag else None,
-        by_college=checkin.participation_by_college(event))
+        by_college=checkin.participation_by_college(event, current_user))
 
 
 @bp.route("/evenements/<id:event_id>/annuler", methods=["GET", "POST"])
 @editor_required
 def cancel(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_changeable(Event, event_id, current_user)
     if request.method == "POST":
         with transaction() as saved:
             services.cancel(event)
@@ -115,7 +116,7 @@ def cancel(event_id: int):
 @bp.route("/evenements/<id:event_id>/liste", methods=["POST"])
 @editor_required
 def prepare_list(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_changeable(Event, event_id, current_user)
     with transaction() as saved:
         n = services.ensure_invitations(event)
     if saved.ok:
@@ -129,11 +130,13 @@ def prepare_list(event_id: int):
 @bp.route("/evenements/<id:event_id>/accueil")
 @editor_required
 def desk(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    # The group's AG too: each entity's referents check in their own members.
+    event = get_owned(Event, event_id, current_user)
     q = request.args.get("q", "").strip()
     rows = checkin.search(event, q, current_user) if q else []
     return render_template("events/desk.html", event=event, q=q, rows=rows,
-                           present=checkin.present_members(event),
+                           present=checkin.present_members(event, current_user),
+                           seen=seen_by(current_user),
                            quorum=checkin.quorum_for(event) if event.is_ag else None,
                            limit=checkin.proxy_limit())
 
@@ -141,7 +144,7 @@ def desk(event_id: int):
 @bp.route("/evenements/<id:event_id>/accueil/<id:member_id>", methods=["POST"])
 @editor_required
 def desk_action(event_id: int, member_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_owned(Event, event_id, current_user)  # the members and holders: checkin
     action = request.form.get("action", "")
     member = get_member(current_user, member_id)
     with transaction() as saved:
@@ -159,7 +162,7 @@ def desk_action(event_id: int, member_id: int):
             checkin.mark_represented(event, member_id, holder_id, chair, current_user)
             message = f"{member.full_name} : pouvoir enregistré."
         elif action == "undo":
-            checkin.undo(event, member_id)
+            checkin.undo(event, member_id, current_user)
             message = f"{member.full_name} : annulé."
         else:
             abort(400)
@@ -171,7 +174,7 @@ def desk_action(event_id: int, member_id: int):
 @bp.route("/evenements/<id:event_id>/quorum")
 @login_required
 def quorum_panel(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_owned(Event, event_id, current_user)
     if not event.is_ag:
         abort(404)
     return render_template("events/_quorum.html", event=event, quorum=checkin.quorum_for(event))
@@ -180,7 +183,7 @@ def quorum_panel(event_id: int):
 @bp.route("/evenements/<id:event_id>/clore", methods=["POST"])
 @editor_required
 def close_sheet(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_changeable(Event, event_id, current_user)
     if event.starts_dt > clock.now():
         flash("L'événement n'a pas encore eu lieu.", "error")
     else:
@@ -197,11 +200,8 @@ def close_sheet(event_id: int):
 @bp.route("/evenements/<id:event_id>/feuille-de-presence")
 @login_required
 def sheet(event_id: int):
-    event = db.get_or_404(Event, event_id)
-    rows = checkin.sheet(event)
-    if not current_user.sees_all_entities:
-        ids = visible_member_ids(current_user)
-        rows = [r for r in rows if r["member"].id in ids]
+    event = get_owned(Event, event_id, current_user)
+    rows = checkin.sheet(event, current_user)
     if request.args.get("format") == "csv":
         return _csv(f"feuille-presence-{event.id}.csv",
                     ["Nom", "Prénom", "Adresse", "Parts", "Voix", "Présence", "Signature"],
@@ -218,7 +218,7 @@ def _letter_members(event: Event) -> list[Member]:
 @bp.route("/evenements/<id:event_id>/courriers")
 @login_required
 def letters(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_owned(Event, event_id, current_user)
     return render_template("events/letters.html", event=event, members=_letter_members(event),
                            today=clock.today())
 
@@ -226,7 +226,7 @@ def letters(event_id: int):
 @bp.route("/evenements/<id:event_id>/etiquettes.csv")
 @login_required
 def labels(event_id: int):
-    event = db.get_or_404(Event, event_id)
+    event = get_owned(Event, event_id, current_user)
     rows = [[m.civility, m.first_name, m.last_name, m.address, m.postal_code, m.city]
             for m in _letter_members(event)]
     return _csv(f"etiquettes-{event.id}.csv",
@@ -250,11 +250,10 @@ def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
 @bp.route("/evenements/cycles/<id:series_id>")
 @login_required
 def series(series_id: int):
-    found = db.get_or_404(EventSeries, series_id)
-    sessions, members = checkin.series_participation(found)
-    if not current_user.sees_all_entities:
-        ids = visible_member_ids(current_user)
-        members = [m for m in members if m["member"].id in ids]
+    found = services.find_series(current_user, series_id)
+    if found is None:
+        abort(404)
+    sessions, members = checkin.series_participation(found, current_user)
     return render_template("events/series.html", series=found, sessions=sessions,
                            members=members)
 
@@ -262,7 +261,8 @@ def series(series_id: int):
 @bp.route("/evenements/participation")
 @login_required
 def participation():
-    return render_template("events/participation.html", years=checkin.participation_by_year())
+    return render_template("events/participation.html",
+                           years=checkin.participation_by_year(user=current_user))
 
 
 # --- template helpers -------------------------------------------------------

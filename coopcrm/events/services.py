@@ -18,6 +18,7 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.events.models import AG_KINDS, KINDS, Event, EventSeries, Invitation, Resolution
 from coopcrm.extensions import db
 from coopcrm.links import services as links
+from coopcrm.members import scoping
 from coopcrm.members.models import Member, MemberEntity
 from coopcrm.members.scoping import scope
 from coopcrm.members.text import fold
@@ -68,6 +69,7 @@ class EventData:
     agenda_html: str = ""
     summary: str = ""
     feedback_survey_id: int | None = None
+    entity_id: int | None = None  # the owning entity; None: the whole group
 
 
 def check(data: EventData, event: Event | None = None) -> dict[str, str]:
@@ -133,9 +135,34 @@ def _first_send_done(event: Event) -> bool:
     return any(s.step in ("convocation", "invitation") for s in event.steps)
 
 
+def _check_choices(data: EventData, user) -> dict[str, str]:
+    """What the pickers posted, held to what the user may see and give (members.scoping)."""
+    from coopcrm.segments.models import Segment
+    from coopcrm.surveys.models import Survey
+
+    errors = {}
+    try:
+        scoping.checked_owner(user, data.entity_id)
+    except ValidationFailed as refused:
+        errors.update(refused.errors)
+    if data.segment_id is not None and scoping.find_owned(Segment, data.segment_id, user) is None:
+        errors["segment_id"] = "Choisissez les invités dans la liste."
+    if data.feedback_survey_id is not None \
+            and scoping.find_owned(Survey, data.feedback_survey_id, user) is None:
+        errors["feedback_survey_id"] = "Choisissez le questionnaire dans la liste."
+    if data.series_id is not None and find_series(user, data.series_id) is None:
+        errors["series_id"] = "Choisissez le cycle dans la liste."
+    return errors
+
+
 def save(data: EventData, user, event: Event | None = None) -> Event:
-    """Create or update an event; ValidationFailed with French messages."""
+    """Create or update an event; ValidationFailed with French messages.
+
+    With a user (not the demo), the owner, the segment and the survey chosen must be
+    theirs to give and see (members.scoping)."""
     errors = check(data, event)
+    if user is not None:
+        errors = {**_check_choices(data, user), **errors}
     if errors:
         raise ValidationFailed(errors)
     series_id = data.series_id
@@ -164,6 +191,7 @@ def save(data: EventData, user, event: Event | None = None) -> Event:
     event.agenda_html = nh3.clean(data.agenda_html or "")
     event.summary = (data.summary or "").strip()
     event.feedback_survey_id = data.feedback_survey_id
+    event.entity_id = data.entity_id
     db.session.add(event)
     db.session.flush()
     return event
@@ -189,7 +217,8 @@ def set_resolutions(event: Event, lines: str) -> None:
 
 
 def audience_ids(event: Event) -> list[int]:
-    """Members called: the segment (or every coopérateur), as its creator may see them.
+    """Members called: the segment (or every coopérateur), as its creator may see them,
+    of the event's entity only when it has one (members.scoping.audience).
 
     An AG calls coopérateurs only (holders of a share).
     """
@@ -205,7 +234,7 @@ def audience_ids(event: Event) -> list[int]:
         query = query.where(Member.status == "cooperateur")
     if event.is_ag:
         query = query.where(Member.status == "cooperateur")
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.where(*scoping.audience(event))))
 
 
 def ensure_invitations(event: Event, now: datetime | None = None) -> int:
@@ -231,10 +260,11 @@ def invitations(event: Event) -> list[Invitation]:
         .order_by(Member.last_name, Member.first_name, Member.id)))
 
 
-def response_counts(event: Event) -> dict[str, int]:
-    rows = db.session.execute(
+def response_counts(event: Event, user=None) -> dict[str, int]:
+    """The answers so far, of the invited members the user may see (all without a user)."""
+    rows = db.session.execute(scoping.only_seen(
         select(Invitation.response, Invitation.waitlisted, func.count())
-        .where(Invitation.event_id == event.id)
+        .where(Invitation.event_id == event.id), Invitation.member_id, user)
         .group_by(Invitation.response, Invitation.waitlisted))
     out = {"pending": 0, "yes": 0, "no": 0, "proxy": 0, "waitlisted": 0, "total": 0}
     for response, waitlisted, n in rows:
@@ -445,5 +475,18 @@ def ics(event: Event, now: datetime | None = None) -> str:
     return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
 
 
-def all_series() -> list[EventSeries]:
-    return list(db.session.scalars(select(EventSeries).order_by(EventSeries.title)))
+def all_series(user=None) -> list[EventSeries]:
+    """The series, by title; with a user, those with a session they may see (or none yet)."""
+    found = list(db.session.scalars(select(EventSeries).order_by(EventSeries.title)))
+    return [s for s in found if user is None or _series_visible(s, user)]
+
+
+def _series_visible(series: EventSeries, user) -> bool:
+    # A series has no owner of its own: it is seen where one of its sessions is.
+    return not series.sessions or any(scoping.is_visible(user, e) for e in series.sessions)
+
+
+def find_series(user, series_id: int | None) -> EventSeries | None:
+    """The series, if the user may see it (one of its sessions, or none yet)."""
+    series = db.session.get(EventSeries, series_id) if series_id is not None else None
+    return series if series is not None and _series_visible(series, user) else None

@@ -63,6 +63,36 @@ class AmountField(Field):
                 raise ValueError("Montant trop élevé.")
 
 
+NOT_AN_OWNER = -1  # what a posted owner that is no id becomes: scoping.checked_owner refuses it
+
+
+def _owner_id(value) -> int | None:
+    if value in (None, "", "None"):
+        return None  # the group
+    try:
+        return parse_int(value)
+    except ValueError:
+        return NOT_AN_OWNER
+
+
+class OwnerField(SelectField):
+    """"Entité": whom a shared object (segment, event, survey) belongs to, the group
+    included for those who may change the group's objects; the service checks the choice
+    (members.scoping.checked_owner)."""
+
+    def __init__(self, label: str = "Entité", **kwargs):
+        super().__init__(label, coerce=_owner_id, validate_choice=False, **kwargs)
+
+    def fill(self, user, current: int | None = None, *, new: bool = True) -> None:
+        """The user's choices; a new object defaults to scoping.default_owner."""
+        from coopcrm.members.scoping import default_owner, owner_choices
+
+        self.choices = choices(("" if value is None else value, label)
+                               for value, label in owner_choices(user))
+        if not self.raw_data:  # not posted: the default, or what the object has
+            self.data = default_owner(user) if new else current
+
+
 def _optional_int(value):
     if value in (None, "", "None"):
         return None

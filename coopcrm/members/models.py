@@ -19,7 +19,7 @@ from sqlalchemy import (
     and_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from coopcrm.extensions import Model
@@ -45,6 +45,18 @@ class Entity(IdMixin, Model):
     residences: Mapped[list[Residence]] = relationship(
         "Residence", back_populates="entity", order_by="Residence.name"
     )
+
+
+class EntityOwned:
+    """A shared object (segment, event, survey, newsletter edition…) that belongs to one
+    entity or, with no entity, to the whole group: members.scoping decides who sees it,
+    who changes it, and whom its audience may reach."""
+
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
+
+    @declared_attr
+    def entity(cls) -> Mapped[Entity | None]:
+        return relationship("Entity")
 
 
 class Residence(IdMixin, Model):

@@ -18,7 +18,7 @@ from coopcrm.members.models import (
     MemberEntity,
 )
 from coopcrm.members.query import MemberFilter, members_query
-from coopcrm.members.scoping import get_member
+from coopcrm.members.scoping import get_member, may_change, may_change_group, owner_label
 from coopcrm.models import text_limit
 from coopcrm.pagination import paginate
 from coopcrm.privacy import consents
@@ -33,6 +33,10 @@ ui.register_member_panel(bp, "historique", "privacy/_member_audit.html",
                          lambda member: {"audit": privacy.member_audit(member.id, 1, 20)},
                          order=60)
 ui.register_nav(bp, "members.index", "Coopérateurs", order=20)
+# Pages offer to change a shared object only to those who may (members.scoping decides).
+ui.register_globals(bp, can_change=lambda obj: may_change(current_user, obj),
+                    can_change_group=lambda: may_change_group(current_user),
+                    owner_label=owner_label)
 
 
 @bp.route("/membres")

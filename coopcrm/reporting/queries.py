@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, select
 from coopcrm.cycle.models import Edition
 from coopcrm.extensions import db
 from coopcrm.members.models import Entity, Member, MemberEntity
-from coopcrm.members.scoping import scope
+from coopcrm.members.scoping import owned, scope
 
 ALERT_DAYS = 14
 
@@ -54,9 +54,12 @@ def without_contact(user, today: date, days: int = 365) -> int:
                   .where(Member.status == "cooperateur", ~recent))
 
 
-def cycle_alerts(now: datetime, days: int = ALERT_DAYS) -> list[Edition]:
-    """Editions leaving within `days` days that nobody approved: the standing content would go."""
-    return list(db.session.scalars(
-        select(Edition).where(Edition.send_dt >= now, Edition.send_dt <= now + timedelta(days=days),
-                              Edition.status != "approved", Edition.frozen_dt.is_(None))
-        .order_by(Edition.send_dt)))
+def cycle_alerts(now: datetime, days: int = ALERT_DAYS, user=None) -> list[Edition]:
+    """Editions (the user may see) leaving within `days` days that nobody approved: the
+    standing content would go."""
+    query = select(Edition).where(
+        Edition.send_dt >= now, Edition.send_dt <= now + timedelta(days=days),
+        Edition.status != "approved", Edition.frozen_dt.is_(None))
+    if user is not None:
+        query = owned(query, Edition, user)
+    return list(db.session.scalars(query.order_by(Edition.send_dt)))

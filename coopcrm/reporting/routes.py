@@ -28,11 +28,11 @@ def dashboard():
     now, today = clock.now(), clock.today()
     with transaction():  # idempotent: the alert needs this year's editions to exist
         schedule.ensure_editions(now)
-    upcoming = schedule.next_editions(now)
+    upcoming = schedule.next_editions(now, current_user)
     reach = {e.id: due.reach(e) for e in upcoming}
     return render_template(
         "reporting/dashboard.html", counts=queries.member_counts(current_user),
-        statuses=STATUSES, tracks=TRACKS, alerts=queries.cycle_alerts(now),
+        statuses=STATUSES, tracks=TRACKS, alerts=queries.cycle_alerts(now, user=current_user),
         upcoming=upcoming, reach=reach, status_label=status_label,
         courtesy=_courtesy(today, current_user),
         without_contact=queries.without_contact(current_user, today))

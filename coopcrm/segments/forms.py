@@ -3,6 +3,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from coopcrm.forms import max_length
+from coopcrm.members.forms import OwnerField
 from coopcrm.segments.models import Segment
 
 
@@ -11,3 +12,7 @@ class SegmentNameForm(FlaskForm):
         DataRequired("Donnez un nom au segment."),
         max_length(Segment, "name"),
     ])
+
+
+class NewSegmentForm(SegmentNameForm):
+    entity_id = OwnerField()

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm.extensions import Model
+from coopcrm.members.models import EntityOwned
 from coopcrm.models import TimestampMixin
 
 if TYPE_CHECKING:
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 
-class Segment(TimestampMixin, Model):
+class Segment(EntityOwned, TimestampMixin, Model):
     """A named member filter; `filters` holds the members-list query arguments."""
 
     __tablename__ = "segments"

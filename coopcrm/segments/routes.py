@@ -5,10 +5,10 @@ from flask_login import current_user, login_required
 
 from coopcrm import ui
 from coopcrm.auth.access import editor_required
-from coopcrm.extensions import db
 from coopcrm.members.query import audience_filter
+from coopcrm.members.scoping import get_changeable, get_owned
 from coopcrm.segments import services
-from coopcrm.segments.forms import SegmentNameForm
+from coopcrm.segments.forms import NewSegmentForm, SegmentNameForm
 from coopcrm.segments.models import Segment
 from coopcrm.views import render_form, transaction
 
@@ -20,7 +20,7 @@ ui.register_nav(bp, "segments.index", "Segments", order=30)
 @login_required
 def index():
     rows = [(s, services.count(s, current_user), services.describe(s.filters))
-            for s in services.all_segments()]
+            for s in services.visible_segments(current_user)]
     return render_template("segments/index.html", rows=rows)
 
 
@@ -29,14 +29,15 @@ def index():
 def new():
     # The filter travels in the query string, exactly as on the members list.
     f = audience_filter(request.args)
-    form = SegmentNameForm()
+    form = NewSegmentForm()
+    form.entity_id.fill(current_user)
     if form.validate_on_submit():
         with transaction(form, fallback=form.name) as saved:
-            segment = services.create(form.name.data, f, current_user)
+            segment = services.create(form.name.data, f, current_user, form.entity_id.data)
         if saved.ok:
             flash(f"Segment « {segment.name} » enregistré.", "success")
             return redirect(url_for("segments.index"))
-    probe = Segment(filters=f.to_dict())
+    probe = Segment(filters=f.to_dict(), entity_id=form.entity_id.data)
     return render_form("segments/new.html", form, f=f, criteria=services.describe(probe.filters),
                        count=services.count(probe, current_user))
 
@@ -44,14 +45,14 @@ def new():
 @bp.route("/segments/<id:segment_id>", endpoint="open")
 @login_required
 def open_segment(segment_id: int):
-    segment = db.get_or_404(Segment, segment_id)
+    segment = get_owned(Segment, segment_id, current_user)
     return redirect(url_for("members.index", **segment.filters))
 
 
 @bp.route("/segments/<id:segment_id>/renommer", methods=["GET", "POST"])
 @editor_required
 def rename(segment_id: int):
-    segment = db.get_or_404(Segment, segment_id)
+    segment = get_changeable(Segment, segment_id, current_user)
     form = SegmentNameForm(obj=segment)
     if form.validate_on_submit():
         with transaction(form, fallback=form.name) as saved:
@@ -65,7 +66,7 @@ def rename(segment_id: int):
 @bp.route("/segments/<id:segment_id>/supprimer", methods=["GET", "POST"])
 @editor_required
 def delete(segment_id: int):
-    segment = db.get_or_404(Segment, segment_id)
+    segment = get_changeable(Segment, segment_id, current_user)
     if request.method == "POST":
         name = segment.name
         with transaction() as saved:

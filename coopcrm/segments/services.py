@@ -7,16 +7,26 @@ from sqlalchemy import Select, func, select
 from coopcrm import fr
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.members import scoping
 from coopcrm.members.models import STATUSES, TRACKS, College, Entity, Residence
 from coopcrm.members.query import MemberFilter, member_ids_query
 from coopcrm.models import text_limit, too_long
 from coopcrm.segments.models import Segment
 
 NAME_TAKEN = "Un segment porte déjà ce nom."
+_DEFAULT = object()  # create() without an owner: scoping.default_owner(user)
 
 
-def all_segments() -> list[Segment]:
-    return list(db.session.scalars(select(Segment).order_by(func.lower(Segment.name))))
+def visible_segments(user) -> list[Segment]:
+    """The segments the user may see (the group's and their entities'), by name: the list
+    and every segment picker."""
+    query = scoping.owned(select(Segment), Segment, user)
+    return list(db.session.scalars(query.order_by(func.lower(Segment.name))))
+
+
+def find_visible(user, segment_id: int | None) -> Segment | None:
+    """The segment a picker posted, if the user may see it."""
+    return scoping.find_owned(Segment, segment_id, user)
 
 
 def member_filter(segment: Segment) -> MemberFilter:
@@ -26,8 +36,9 @@ def member_filter(segment: Segment) -> MemberFilter:
 
 
 def member_ids(segment: Segment, user) -> Select:
-    """The ids of the segment's members the user may see: the audience of a send."""
-    return member_ids_query(user, member_filter(segment))
+    """The ids of the segment's members the user may see (an entity's segment: of that
+    entity only): the audience of a send."""
+    return member_ids_query(user, member_filter(segment)).where(*scoping.audience(segment))
 
 
 def count(segment: Segment, user) -> int:
@@ -35,10 +46,16 @@ def count(segment: Segment, user) -> int:
         select(func.count()).select_from(member_ids(segment, user).subquery())) or 0
 
 
-def create(name: str | None, f: MemberFilter, user) -> Segment:
-    """Save the filter under a name (unique, case-insensitive)."""
+def create(name: str | None, f: MemberFilter, user, entity_id=_DEFAULT) -> Segment:
+    """Save the filter under a name (unique, case-insensitive), for one of the user's
+    entities or the group (scoping.checked_owner); by default scoping.default_owner."""
+    owner = None
+    if user is not None:
+        owner = scoping.checked_owner(
+            user, scoping.default_owner(user) if entity_id is _DEFAULT else entity_id)
     name = _checked_name(name)
-    segment = Segment(name=name, filters=f.to_dict(), created_by_id=user.id if user else None)
+    segment = Segment(name=name, filters=f.to_dict(), created_by_id=user.id if user else None,
+                      entity_id=owner)
     db.session.add(segment)
     db.session.flush()
     return segment

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import NumberRange, Optional
 
 from coopcrm.forms import IntegerField, coerce_id
-from coopcrm.members.forms import FrenchDateField
+from coopcrm.members.forms import FrenchDateField, OwnerField
 from coopcrm.models import text_limit
 from coopcrm.surveys.models import KINDS, Survey
 
@@ -16,6 +16,7 @@ from coopcrm.surveys.models import KINDS, Survey
 class SurveyForm(FlaskForm):
     # The limit is checked by the service; the browser only reads it from the column.
     title = StringField("Titre", render_kw={"maxlength": text_limit(Survey, "title")})
+    entity_id = OwnerField()
     intro = TextAreaField("Introduction (en haut du questionnaire et dans l'email)")
     thanks = TextAreaField("Message de remerciement (après la réponse)")
     opens_on = FrenchDateField("Ouverture", validators=[Optional()])

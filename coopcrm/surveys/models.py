@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
 from coopcrm.extensions import Model
+from coopcrm.members.models import EntityOwned
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ TEXT_ANSWER_MAX = {"short": 300, "long": 5000}
 ANSWER_CHANNELS = {"email": "Lien personnel", "courrier": "Courrier"}
 
 
-class Survey(TimestampMixin, Model):
+class Survey(EntityOwned, TimestampMixin, Model):
     """A questionnaire sent to members by personal link."""
 
     __tablename__ = "surveys"

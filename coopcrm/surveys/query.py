@@ -6,16 +6,19 @@ from sqlalchemy import Select, func, or_, select
 
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
-from coopcrm.members.scoping import scope
+from coopcrm.members.scoping import owned, scope
 from coopcrm.surveys.models import Survey, SurveyInvitation
 
 
-def member_invitations(member: Member) -> list[tuple[SurveyInvitation, Survey]]:
-    """Every survey the member was invited to, with its invitation, latest first."""
+def member_invitations(member: Member, user=None) -> list[tuple[SurveyInvitation, Survey]]:
+    """Every survey the member was invited to (that the user may see), with its invitation,
+    latest first."""
+    query = (select(SurveyInvitation, Survey).join(Survey, Survey.id == SurveyInvitation.survey_id)
+             .where(SurveyInvitation.member_id == member.id))
+    if user is not None:
+        query = owned(query, Survey, user)
     return [(inv, survey) for inv, survey in db.session.execute(
-        select(SurveyInvitation, Survey).join(Survey, Survey.id == SurveyInvitation.survey_id)
-        .where(SurveyInvitation.member_id == member.id)
-        .order_by(SurveyInvitation.invited_dt.desc()))]
+        query.order_by(SurveyInvitation.invited_dt.desc()))]
 
 
 def invitation(survey: Survey, member: Member) -> SurveyInvitation | None:

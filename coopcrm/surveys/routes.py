@@ -22,12 +22,11 @@ from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
 from coopcrm.members.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks
-from coopcrm.members.scoping import get_member
+from coopcrm.members.scoping import check_change_group, get_changeable, get_member, get_owned
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg
-from coopcrm.segments.models import Segment
-from coopcrm.segments.services import all_segments
 from coopcrm.segments.services import count as segment_count
+from coopcrm.segments.services import find_visible, visible_segments
 from coopcrm.surveys import answers, query, results, services
 from coopcrm.surveys.forms import QuestionForm, SendForm, SurveyForm
 from coopcrm.surveys.models import Survey, SurveyQuestion
@@ -37,7 +36,8 @@ bp = Blueprint("surveys", __name__)
 
 
 ui.register_member_panel(bp, "sondages", "surveys/_member_surveys.html",
-                         lambda member: {"invitations": query.member_invitations(member)},
+                         lambda member: {"invitations": query.member_invitations(member,
+                                                                                 current_user)},
                          order=30)
 ui.register_nav(bp, "surveys.index", "Sondages", order=60)
 
@@ -56,7 +56,7 @@ def _question(survey: Survey, question_id: int) -> SurveyQuestion:
 @bp.route("/sondages")
 @login_required
 def index():
-    rows = [(s, results.reach(s)) for s in services.surveys()]
+    rows = [(s, results.reach(s, current_user)) for s in services.surveys(current_user)]
     return render_template("surveys/index.html", rows=rows, templates=services.templates(),
                            now=clock.now())
 
@@ -65,6 +65,7 @@ def index():
 @editor_required
 def new():
     form = SurveyForm()
+    form.entity_id.fill(current_user)
     if form.validate_on_submit():
         with transaction(form, fallback=None) as saved:
             survey = services.create_survey(form.data, current_user)
@@ -77,6 +78,7 @@ def new():
 @bp.route("/sondages/modeles/installer", methods=["POST"])
 @editor_required
 def install_templates():
+    check_change_group(current_user)  # the models are the group's
     with transaction() as saved:
         services.seed_templates()
     if saved.ok:
@@ -87,19 +89,20 @@ def install_templates():
 @bp.route("/sondages/<id:survey_id>")
 @login_required
 def show(survey_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_owned(Survey, survey_id, current_user)
     return render_template("surveys/show.html", survey=survey, locked=services.is_locked(survey),
-                           reach=results.reach(survey), now=clock.now())
+                           reach=results.reach(survey, current_user), now=clock.now())
 
 
 @bp.route("/sondages/<id:survey_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(survey_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_changeable(Survey, survey_id, current_user)
     form = SurveyForm(obj=survey)
+    form.entity_id.fill(current_user, survey.entity_id, new=False)
     if form.validate_on_submit():
         with transaction(form, fallback=None) as saved:
-            services.update_survey(survey, form.data)
+            services.update_survey(survey, form.data, current_user)
         if saved.ok:
             flash("Sondage enregistré.", "success")
             return redirect(url_for("surveys.show", survey_id=survey.id))
@@ -109,7 +112,7 @@ def edit(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/dupliquer", methods=["POST"])
 @editor_required
 def duplicate(survey_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_owned(Survey, survey_id, current_user)  # a copy: the original stays as is
     with transaction() as saved:
         copy = services.duplicate(survey, current_user)
     if not saved.ok:
@@ -121,7 +124,7 @@ def duplicate(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/questions/nouvelle", methods=["GET", "POST"])
 @editor_required
 def add_question(survey_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_changeable(Survey, survey_id, current_user)
     form = QuestionForm()
     if form.validate_on_submit():
         with transaction(form, fallback=None) as saved:
@@ -135,7 +138,7 @@ def add_question(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/questions/<id:question_id>", methods=["GET", "POST"])
 @editor_required
 def edit_question(survey_id: int, question_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_changeable(Survey, survey_id, current_user)
     question = _question(survey, question_id)
     form = QuestionForm(obj=question)
     if request.method == "GET":
@@ -152,7 +155,7 @@ def edit_question(survey_id: int, question_id: int):
 @bp.route("/sondages/<id:survey_id>/questions/<id:question_id>/deplacer", methods=["POST"])
 @editor_required
 def move_question(survey_id: int, question_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_changeable(Survey, survey_id, current_user)
     question = _question(survey, question_id)
     with transaction():
         services.move_question(question, -1 if request.form.get("sens") == "haut" else 1)
@@ -163,7 +166,7 @@ def move_question(survey_id: int, question_id: int):
           methods=["GET", "POST"])
 @editor_required
 def delete_question(survey_id: int, question_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_changeable(Survey, survey_id, current_user)
     question = _question(survey, question_id)
     if request.method == "POST":
         with transaction() as saved:
@@ -180,14 +183,16 @@ def delete_question(survey_id: int, question_id: int):
 @bp.route("/sondages/<id:survey_id>/envoyer", methods=["GET", "POST"])
 @editor_required
 def send(survey_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_changeable(Survey, survey_id, current_user)
     form = SendForm()
-    segments = all_segments()
+    segments = visible_segments(current_user)
     form.fill(segments)
     segment = None
     chosen = int_arg("segment_id")
     if chosen is not None:
-        segment = db.session.get(Segment, chosen)
+        segment = find_visible(current_user, chosen)
+        if segment is None:
+            abort(404)
     if request.method == "POST" and request.form.get("confirm") and segment is not None \
             and form.validate_on_submit():
         with transaction() as saved:
@@ -207,16 +212,17 @@ def send(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/resultats")
 @login_required
 def results_page(survey_id: int):
-    survey = db.get_or_404(Survey, survey_id)
-    return render_template("surveys/results.html", survey=survey, reach=results.reach(survey),
-                           questions=results.questions(survey),
-                           breakdowns=results.breakdowns(survey))
+    survey = get_owned(Survey, survey_id, current_user)
+    return render_template("surveys/results.html", survey=survey,
+                           reach=results.reach(survey, current_user),
+                           questions=results.questions(survey, current_user),
+                           breakdowns=results.breakdowns(survey, current_user))
 
 
 @bp.route("/sondages/<id:survey_id>/reponses.<fmt>")
 @login_required
 def export(survey_id: int, fmt: str):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_owned(Survey, survey_id, current_user)
     name = f"sondage-{survey.id}-reponses"
     if fmt == "csv":
         chunks = csv_chunks(results.export_rows(survey, user=current_user))
@@ -243,7 +249,7 @@ def export(survey_id: int, fmt: str):
 @bp.route("/sondages/<id:survey_id>/courrier")
 @login_required
 def by_post(survey_id: int):
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_owned(Survey, survey_id, current_user)
     q = (request.args.get("q") or "").strip()[:100]
     page = paginate(db.session, query.post_invitations(survey, current_user, q),
                     request.args.get("page", 1, type=int), 50)
@@ -254,7 +260,7 @@ def by_post(survey_id: int):
 @login_required
 def printable(survey_id: int):
     """One letter per member invited by post (or a blank copy), to print."""
-    survey = db.get_or_404(Survey, survey_id)
+    survey = get_owned(Survey, survey_id, current_user)
     rows = [] if request.args.get("vierge") else query.letters_to_print(survey, current_user)
     return render_template("surveys/print.html", survey=survey, rows=rows)
 
@@ -262,8 +268,9 @@ def printable(survey_id: int):
 @bp.route("/sondages/<id:survey_id>/courrier/<id:member_id>", methods=["GET", "POST"])
 @editor_required
 def key_in(survey_id: int, member_id: int):
-    """A referent types in the answers a member sent back by post."""
-    survey = db.get_or_404(Survey, survey_id)
+    """A referent types in the answers a member of theirs sent back by post (a group survey
+    too: the answer is the member's, the survey stays as it is)."""
+    survey = get_owned(Survey, survey_id, current_user)
     member = get_member(current_user, member_id)
     invitation = query.invitation(survey, member)
     if invitation is None:

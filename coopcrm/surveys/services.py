@@ -22,7 +22,8 @@ from coopcrm.extensions import db
 from coopcrm.journeys.models import MomentType
 from coopcrm.links import services as links
 from coopcrm.links.models import MemberToken
-from coopcrm.members.models import Member
+from coopcrm.members import scoping
+from coopcrm.members.models import Member, MemberEntity
 from coopcrm.models import text_limit, too_long
 from coopcrm.sending import services as sending
 from coopcrm.surveys.models import CHOICE_KINDS, KINDS, Survey, SurveyInvitation, SurveyQuestion
@@ -81,6 +82,15 @@ def _already_invited(survey_id: int, ids: list[int]) -> set[int]:
     return found
 
 
+def _of_entity(entity_id: int, ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        found.update(db.session.scalars(select(MemberEntity.member_id).where(
+            MemberEntity.entity_id == entity_id,
+            MemberEntity.member_id.in_(ids[start:start + _CHUNK]))))
+    return found
+
+
 def invite(survey: Survey, members: Iterable[Member], *, key_prefix: str,
            template: str = "survey_invitation", extra_context: dict | None = None,
            url_name: str = "survey_url", user=None, now: datetime | None = None) -> int:
@@ -107,6 +117,10 @@ def invite(survey: Survey, members: Iterable[Member], *, key_prefix: str,
     for m in members:
         if m.anonymised_dt is None:
             unique.setdefault(m.id, m)
+    if survey.entity_id is not None and unique:
+        # An entity's survey reaches that entity's members only, whoever calls (scoping).
+        theirs = _of_entity(survey.entity_id, list(unique))
+        unique = {mid: m for mid, m in unique.items() if mid in theirs}
     if not unique:
         return 0
     done = _already_invited(survey.id, list(unique))
@@ -146,7 +160,7 @@ def send_to_segment(survey: Survey, segment, user) -> int:
     if survey.is_closed():
         raise ValidationFailed({"survey": "Ce sondage est clos : changez sa date de clôture "
                                           "pour l'envoyer."})
-    ids = member_ids(segment, user).subquery()
+    ids = member_ids(segment, user).where(*scoping.audience(survey)).subquery()
     members = db.session.scalars(select(Member).where(Member.id.in_(select(ids.c[0]))))
     return invite(survey, members, key_prefix=f"survey:{survey.id}", user=user)
 
@@ -237,14 +251,28 @@ def _check_survey(data: dict) -> dict:
             "reminder_max": most}
 
 
+def _owner(data: dict, user, current: int | None = None) -> int | None:
+    """The entity the form gave (data["entity_id"]), checked for the user (scoping);
+    without a user (a job, the seeds): the group, or what the survey has."""
+    if user is None:
+        return current
+    return scoping.checked_owner(user, data.get("entity_id", scoping.default_owner(user)
+                                                 if current is None else current))
+
+
 def create_survey(data: dict, user=None) -> Survey:
-    survey = Survey(**_check_survey(data), created_by_id=user.id if user is not None else None)
+    """A new draft for one of the user's entities or the group (data["entity_id"])."""
+    owner = _owner(data, user)
+    survey = Survey(**_check_survey(data), created_by_id=user.id if user is not None else None,
+                    entity_id=owner)
     db.session.add(survey)
     db.session.flush()
     return survey
 
 
-def update_survey(survey: Survey, data: dict) -> Survey:
+def update_survey(survey: Survey, data: dict, user=None) -> Survey:
+    """Save the settings (and, with a user, the owning entity they chose)."""
+    owner = _owner(data, user, survey.entity_id)
     values = _check_survey(data)
     if is_locked(survey) and values["anonymous"] != survey.anonymous:
         raise ValidationFailed({"anonymous": "Le sondage a été envoyé : son mode anonyme ne "
@@ -252,6 +280,7 @@ def update_survey(survey: Survey, data: dict) -> Survey:
     old_expiry = survey.closes_dt
     for name, value in values.items():
         setattr(survey, name, value)
+    survey.entity_id = owner
     if survey.closes_dt != old_expiry and old_expiry is not None:
         # Links sent expire with the survey: follow its new closing date (not revoked ones).
         db.session.execute(
@@ -344,12 +373,18 @@ def move_question(question: SurveyQuestion, direction: int) -> bool:
 
 
 def duplicate(survey: Survey, user=None, title: str | None = None) -> Survey:
-    """A new draft with the same settings and questions (no dates, no invitations)."""
+    """A new draft with the same settings and questions (no dates, no invitations).
+
+    It belongs where the original does when the user may change that, else to the
+    user's own entity (a referent copying the group's model gets their entity's copy)."""
+    owner = survey.entity_id
+    if user is not None and not scoping.may_change(user, survey):
+        owner = scoping.default_owner(user)
     base = title or (survey.title if survey.is_template else f"Copie de {survey.title}")
     base = base[:text_limit(Survey, "title")]
     copy = Survey(title=base, intro=survey.intro, thanks=survey.thanks,
                   anonymous=survey.anonymous, reminder_delay_days=survey.reminder_delay_days,
-                  reminder_max=survey.reminder_max,
+                  reminder_max=survey.reminder_max, entity_id=owner,
                   created_by_id=user.id if user is not None else None)
     copy.questions = [SurveyQuestion(position=n, kind=q.kind, label=q.label, help=q.help,
                                      required=q.required, choices=list(q.choices or []))
@@ -397,6 +432,16 @@ def templates() -> list[Survey]:
                                    .order_by(Survey.title)))
 
 
-def surveys() -> list[Survey]:
-    return list(db.session.scalars(select(Survey).where(Survey.is_template.is_(False))
-                                   .order_by(Survey.created_dt.desc(), Survey.id.desc())))
+def surveys(user=None) -> list[Survey]:
+    """The surveys (not the models) the user may see (every one without a user), latest first."""
+    query = select(Survey).where(Survey.is_template.is_(False))
+    if user is not None:
+        query = scoping.owned(query, Survey, user)
+    return list(db.session.scalars(query.order_by(Survey.created_dt.desc(), Survey.id.desc())))
+
+
+def feedback_choices(user) -> list[Survey]:
+    """The surveys an event of the user's may send after it, by title."""
+    return list(db.session.scalars(scoping.owned(
+        select(Survey).where(Survey.is_template.is_(False)), Survey, user)
+        .order_by(Survey.title)))

@@ -21,6 +21,7 @@ from coopcrm.journeys.followups.forms import (
 )
 from coopcrm.journeys.models import FOLLOWUP_ACTIONS, FOLLOWUP_STATUSES, FollowUpRule
 from coopcrm.members.models import TRACKS
+from coopcrm.members.scoping import check_change_group
 from coopcrm.params import int_arg
 from coopcrm.views import Outcome, render_form, transaction
 
@@ -68,6 +69,7 @@ def plan():
 @bp.route("/visites-de-courtoisie/objectif", methods=["POST"])
 @editor_required
 def target():
+    check_change_group(current_user)  # one target for the whole group
     form = TargetForm()
     if form.validate_on_submit():
         with transaction() as saved:
