@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -22,7 +21,7 @@ from coopcrm import clock
 from coopcrm.events.models import CONVOCATIONS, KINDS
 from coopcrm.events.services import EventData, all_series
 from coopcrm.extensions import db
-from coopcrm.forms import IntegerField, coerce_id
+from coopcrm.forms import Form, IntegerField, coerce_id
 from coopcrm.forms import choices as _choices
 from coopcrm.members.forms import FrenchDateField
 from coopcrm.params import parse_int
@@ -47,7 +46,7 @@ def parse_time(text: str | None) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     kind = SelectField("Type", choices=_choices([("", "— choisir —"), *KINDS.items()]),
                        validate_choice=False)
     title = StringField("Titre")
@@ -121,7 +120,7 @@ def _utc(day, t) -> datetime:
     return datetime.combine(day, t, tzinfo=clock.PARIS).astimezone(UTC)
 
 
-class RsvpForm(FlaskForm):
+class RsvpForm(Form):
     response = RadioField("Votre réponse", validate_choice=False, choices=_choices([
         ("yes", "Je viens"), ("no", "Je ne viens pas"), ("proxy", "Je donne pouvoir")]))
     proxy_to = RadioField("À qui ?", default="member", validate_choice=False, choices=_choices([
