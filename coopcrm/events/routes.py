@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -27,8 +24,7 @@ from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_member, visible_member_ids
 from coopcrm.params import parse_int
-from coopcrm.spreadsheet import neutral
-from coopcrm.views import render_form, transaction
+from coopcrm.views import download, render_form, transaction
 
 bp = Blueprint("events", __name__)
 
@@ -234,14 +230,7 @@ def labels(event_id: int):
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 only with a BOM
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutral(v) for v in row])
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download([header, *rows], filename)
 
 
 # --- series and participation -----------------------------------------------

@@ -19,7 +19,6 @@ from coopcrm import fr
 from coopcrm.extensions import db
 from coopcrm.members.models import TRACKS, College, Entity, Member, MemberEntity, Residence
 from coopcrm.sending.models import OutboxMessage
-from coopcrm.spreadsheet import neutral
 from coopcrm.surveys.models import (
     ANSWER_CHANNELS,
     YESNO,
@@ -172,19 +171,16 @@ def breakdowns(survey: Survey) -> dict[str, list[GroupRow]]:
 # ---------------------------------------------------------------- exports
 
 
-_safe = neutral  # text a spreadsheet will not run as a formula (one rule for every export)
-
-
 def _cell(q: SurveyQuestion, value) -> str | int:
     if value is None:
         return ""
     if q.kind == "yesno":
         return YESNO.get(value, value)
     if q.kind == "multiple":
-        return _safe(" | ".join(value if isinstance(value, list) else [str(value)]))
+        return " | ".join(value if isinstance(value, list) else [str(value)])
     if q.kind == "scale":
         return int(value)
-    return _safe(str(value))
+    return str(value)
 
 
 def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[list]:
@@ -194,7 +190,7 @@ def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[lis
     (entity scoping); the others' answers stay, without a name.
     """
     qs = list(survey.questions)
-    labels = [_safe(q.label) for q in qs]
+    labels = [q.label for q in qs]
     if survey.anonymous:
         yield ["Canal", *labels]
         stmt = (select(SurveyResponse.channel, SurveyResponse.answers)
@@ -220,10 +216,10 @@ def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[lis
         if member is not None and visible is not None and member.id not in visible:
             member = None
         day = response.answered_on
-        yield [_safe(member.references if member else ""),
+        yield [member.references if member else "",
                member.civility if member else "",
-               _safe(member.first_name) if member else "",
-               _safe(member.last_name) if member else "",
+               member.first_name if member else "",
+               member.last_name if member else "",
                ANSWER_CHANNELS.get(response.channel, response.channel),
                fr.date(day) if as_text else day,
                *(_cell(q, (response.answers or {}).get(str(q.id))) for q in qs)]
