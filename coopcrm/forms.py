@@ -1,16 +1,77 @@
-"""What every domain's forms share."""
+"""What every domain's forms share: the base form, its fields and helpers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import wtforms
+from flask_wtf import FlaskForm
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
-from wtforms.validators import Length
+from wtforms.validators import Length, StopValidation
 
 from coopcrm.extensions import Model
 from coopcrm.models import text_limit, too_long
 from coopcrm.params import MAX_ID, parse_int
+from coopcrm.plaintext import line_problem, normalise_newlines, text_problem
+
+
+class OneLine:
+    """Validator: no posted value of the field holds a control character (CR, LF, NUL…).
+
+    It reads what was posted (`raw_data`), so it holds for any field: text, email,
+    hidden, select, date. It stops the field's other checks: `Optional` would
+    otherwise take "\r\n" for an empty value and clear the message.
+    """
+
+    def __call__(self, form, field) -> None:
+        for raw in field.raw_data or ():
+            message = line_problem(raw)
+            if message is not None:
+                raise StopValidation(message)
+
+
+class MultiLine:
+    """Validator of a text area: newlines and tabs are text, other controls are refused."""
+
+    def __call__(self, form, field) -> None:
+        message = text_problem(field.data)
+        if message is not None:
+            raise StopValidation(message)
+
+
+def _newlines(value):
+    """A text area's filter: its line breaks stored as \n whatever the browser sent."""
+    return normalise_newlines(value) if isinstance(value, str) else value
+
+
+def guard(field: wtforms.Field) -> wtforms.Field:
+    """Put the control-character rule first on a bound field (Form does it to every field).
+
+    A text area gets MultiLine and the newline filter; a password none (a secret is
+    hashed, never shown nor put in a header, and must be taken as typed); the CSRF
+    token none (its own check refuses anything unexpected); every other field OneLine.
+    """
+    if isinstance(field, wtforms.PasswordField | CSRFTokenField):
+        return field
+    if isinstance(field, wtforms.TextAreaField):
+        field.filters = (*field.filters, _newlines)
+        field.validators = [MultiLine(), *field.validators]
+    else:
+        field.validators = [OneLine(), *field.validators]
+    return field
+
+
+class Form(FlaskForm):
+    """The base of every form of the app (tests/test_forms.py checks it).
+
+    Each field is guarded as it is bound (`guard`): no one-line field takes a
+    control character, so a form written tomorrow gets the rule without asking.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            return guard(super().bind_field(form, unbound_field, options))
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -3,18 +3,21 @@
 A view calls its services inside `transaction()`: the block's work is committed,
 or, when a service refuses (ValidationFailed), rolled back and its French
 messages shown, on the form's fields or as flashed errors. `render_form` answers
-422 when the form it shows carries errors, 200 otherwise.
+422 when the form it shows carries errors, 200 otherwise. `download` answers a
+spreadsheet export, written whole before its first byte is sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import flash, render_template
+from flask import Response, flash, render_template, send_file
 
+from coopcrm import spreadsheet
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.forms import attach_errors, first_field
@@ -72,3 +75,36 @@ def render_form(template: str, form=None, **context) -> tuple[str, int]:
     if form is not None:
         context["form"] = form
     return render_template(template, **context), 422 if failed else 200
+
+
+# Past this size a download being written moves from memory to a temporary file.
+_SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def download(lines: Iterable[Sequence], filename: str, *, sheet: str = "Export") -> Response:
+    """`lines` (header first) as a .csv or .xlsx attachment, by `filename`'s extension.
+
+    Every line is read and written (to memory, then a temporary file past 8 MB)
+    before the response exists: a query or a value that fails makes the request
+    fail with an error page, never a 200 cut short. Text cells are neutralised
+    (spreadsheet.neutral) by the writers.
+    """
+    target = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+    try:
+        if filename.endswith(".csv"):
+            spreadsheet.write_csv(lines, target)
+            mimetype = spreadsheet.CSV_MIMETYPE
+        elif filename.endswith(".xlsx"):
+            spreadsheet.write_xlsx(lines, target, sheet)
+            mimetype = spreadsheet.XLSX_MIMETYPE
+        else:
+            raise ValueError(f"unknown spreadsheet extension: {filename}")
+    except BaseException:
+        target.close()
+        raise
+    size = target.tell()
+    target.seek(0)
+    response = send_file(target, mimetype=mimetype, as_attachment=True, download_name=filename,
+                         max_age=0)
+    response.content_length = size
+    return response

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -12,10 +11,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coopcrm.auth.models import ROLES, User
-from coopcrm.forms import coerce_id, max_length
+from coopcrm.forms import Form, coerce_id, max_length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired("Indiquez votre email.")])
     password = PasswordField("Mot de passe",
                              validators=[DataRequired("Indiquez votre mot de passe.")])
@@ -28,7 +27,7 @@ class _EntityChecklist(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """An admin creating or editing a user; the password is optional when editing."""
 
     email = EmailField("Email", validators=[
@@ -51,7 +50,7 @@ class UserForm(FlaskForm):
         return ok
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """The second step of sign-in, and the first code of a new app (`for_enrolment`)."""
 
     code = StringField("Code à 6 chiffres (ou code de secours)",
@@ -63,7 +62,7 @@ class CodeForm(FlaskForm):
         return self
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField("Mot de passe actuel",
                                      validators=[DataRequired("Indiquez votre mot de passe.")])
     password = PasswordField("Nouveau mot de passe",
@@ -72,19 +71,19 @@ class PasswordChangeForm(FlaskForm):
                             validators=[DataRequired("Retapez le nouveau mot de passe.")])
 
 
-class PasswordConfirmForm(FlaskForm):
+class PasswordConfirmForm(Form):
     """A sensitive change on one's own account, confirmed by the password."""
 
     current_password = PasswordField("Mot de passe actuel",
                                      validators=[DataRequired("Indiquez votre mot de passe.")])
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     email = EmailField("Email de votre compte", validators=[
         DataRequired("Indiquez votre email."), max_length(User, "email")])
 
 
-class ResetForm(FlaskForm):
+class ResetForm(Form):
     password = PasswordField("Nouveau mot de passe",
                              validators=[DataRequired("Indiquez le nouveau mot de passe.")])
     confirm = PasswordField("Nouveau mot de passe, encore une fois",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from coopcrm import plaintext
 from coopcrm.auth import addresses, events, passwords, sessions, throttle
 from coopcrm.auth.models import ROLES, StaffSession, User
 from coopcrm.errors import ValidationFailed
@@ -27,6 +28,7 @@ def _account_errors(email: str, name: str, password: str, role: str) -> dict[str
         errors["email"] = email_error
     if not (name or "").strip():
         errors["name"] = "Indiquez le nom."
+    errors.update(plaintext.problems(lines={"name": name}))
     if role not in ROLES:
         errors["role"] = f"Rôle inconnu : {role}."
     password_error = passwords.problem(password, name=name or "", email=email)
@@ -81,6 +83,7 @@ def update_user(user: User, *, acting: User, name: str, role: str, entities=(),
     name = (name or "").strip()
     if not name:
         errors["name"] = "Indiquez le nom."
+    errors.update(plaintext.problems(lines={"name": name}))
     if role not in ROLES:
         errors["role"] = f"Rôle inconnu : {role}."
     elif user.id == acting.id and role != "admin":

@@ -6,7 +6,7 @@ import calendar
 
 from sqlalchemy import select
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, plaintext
 from coopcrm.cycle.content import clean_content, is_http_url
 from coopcrm.cycle.due import lock
 from coopcrm.cycle.models import EDITION_STATUSES, Edition, NewsletterIssue
@@ -58,6 +58,16 @@ def validate_content(data: dict) -> dict:
                                        f"({CTA_LABEL_MAX} caractères au plus).")
         if not is_http_url(cta["url"]) or len(cta["url"]) > CTA_URL_MAX:
             errors[f"cta{i}_url"] = "L'adresse du lien doit commencer par https:// (ou http://)."
+    sections = list(enumerate(content["sections"][:MAX_SECTIONS], start=1))
+    ctas = list(enumerate(content["ctas"][:MAX_CTAS], start=1))
+    errors.update(plaintext.problems(
+        lines={"title": content["title"], "teaser": content["teaser"],
+               "image_url": content["image_url"],
+               **{f"section{i}_heading": s["heading"] for i, s in sections},
+               **{f"cta{i}_label": c["label"] for i, c in ctas},
+               **{f"cta{i}_url": c["url"] for i, c in ctas}},
+        texts={"intro_html": content["intro_html"],
+               **{f"section{i}_body": s["body_html"] for i, s in sections}}))
     if errors:
         raise ValidationFailed(errors)
     return content
@@ -149,6 +159,7 @@ def update_issue(issue: NewsletterIssue, data: dict, user) -> NewsletterIssue:
     theme = (data.get("theme") or issue.theme or "").strip()
     if len(theme) > (limit := text_limit(NewsletterIssue, "theme")):
         errors["theme"] = f"Le thème est trop long ({limit} caractères au plus)."
+    errors.update(plaintext.problems(lines={"theme": theme}))
     if errors:
         raise ValidationFailed(errors)
     moved = any(getattr(issue, k) != v for k, v in timing.items())

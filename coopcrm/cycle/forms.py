@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
 
 from coopcrm import fr
 from coopcrm.cycle.editions import MAX_CTAS, MAX_SECTIONS
+from coopcrm.forms import Form
 
 
-class ContentForm(FlaskForm):
+class ContentForm(Form):
     """Title, teaser, introduction, a fixed number of sections and links, an optional image."""
 
     title = StringField("Titre")
@@ -79,7 +79,7 @@ class IssueForm(ContentForm):
         self.send_minute.data = f"{issue.send_minute:02d}"
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A bare POST (approve, reopen, send a test): CSRF only."""
 
     member_id = HiddenField()

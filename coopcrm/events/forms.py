@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
@@ -20,7 +19,7 @@ from wtforms.widgets import TimeInput
 from coopcrm import clock
 from coopcrm.events.models import CONVOCATIONS, KINDS
 from coopcrm.events.services import EventData, all_series
-from coopcrm.forms import IntegerField, coerce_id
+from coopcrm.forms import Form, IntegerField, coerce_id
 from coopcrm.forms import choices as _choices
 from coopcrm.members.forms import FrenchDateField, OwnerField
 from coopcrm.params import parse_int
@@ -45,7 +44,7 @@ def parse_time(text: str | None) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     kind = SelectField("Type", choices=_choices([("", "— choisir —"), *KINDS.items()]),
                        validate_choice=False)
     title = StringField("Titre")
@@ -122,7 +121,7 @@ def _utc(day, t) -> datetime:
     return datetime.combine(day, t, tzinfo=clock.PARIS).astimezone(UTC)
 
 
-class RsvpForm(FlaskForm):
+class RsvpForm(Form):
     response = RadioField("Votre réponse", validate_choice=False, choices=_choices([
         ("yes", "Je viens"), ("no", "Je ne viens pas"), ("proxy", "Je donne pouvoir")]))
     proxy_to = RadioField("À qui ?", default="member", validate_choice=False, choices=_choices([

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -26,8 +23,7 @@ from coopcrm.events.models import Event
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_changeable, get_member, get_owned, seen_by
 from coopcrm.params import parse_int
-from coopcrm.spreadsheet import neutral
-from coopcrm.views import render_form, transaction
+from coopcrm.views import download, render_form, transaction
 
 bp = Blueprint("events", __name__)
 
@@ -234,14 +230,7 @@ def labels(event_id: int):
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 only with a BOM
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutral(v) for v in row])
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download([header, *rows], filename)
 
 
 # --- series and participation -----------------------------------------------

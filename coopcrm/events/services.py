@@ -13,7 +13,7 @@ import nh3
 from flask import current_app
 from sqlalchemy import func, select
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.events.models import AG_KINDS, KINDS, Event, EventSeries, Invitation, Resolution
 from coopcrm.extensions import db
@@ -95,6 +95,11 @@ def check(data: EventData, event: Event | None = None) -> dict[str, str]:
         errors["capacity"] = "Le nombre de places doit être positif (laissez vide : sans limite)."
     if data.convocation_number not in (1, 2):
         errors["convocation_number"] = "Première ou deuxième convocation ?"
+    errors.update(plaintext.problems(
+        lines={"title": data.title, "place": data.place, "remote_url": data.remote_url,
+               "new_series": data.new_series},
+        texts={"description": data.description, "agenda_html": data.agenda_html,
+               "summary": data.summary}))
     if errors or data.starts_dt is None:
         return errors
 
@@ -380,6 +385,8 @@ def _promote(event: Event) -> None:
 
 
 def _set_proxy(invitation: Invitation, text: str, chair: bool) -> None:
+    if (problem := plaintext.line_problem(text)) is not None:
+        raise ValidationFailed({"proxy_name": problem})
     text = " ".join((text or "").split())[:200]
     if chair:
         invitation.proxy_chair, invitation.proxy_member_id, invitation.proxy_name = True, None, ""

@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import func, select
 
+from coopcrm import plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.journeys.models import Moment, MomentType
@@ -114,8 +115,11 @@ def _overlapping(track: str) -> tuple[str, ...]:
 
 def _check(label: str | None, track: str, current: MomentType | None) -> str:
     errors = {}
+    problem = plaintext.line_problem(label)
     label = " ".join((label or "").split())
-    if not label:
+    if problem is not None:
+        errors["label"] = problem
+    elif not label:
         errors["label"] = "Indiquez le libellé du moment."
     elif len(label) > LABEL_MAX:
         errors["label"] = f"Le libellé dépasse {LABEL_MAX} caractères."

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from coopcrm.auth.models import User
 from coopcrm.extensions import db
-from coopcrm.forms import IntegerField
+from coopcrm.forms import Form, IntegerField
 from coopcrm.forms import choices as _choices
 from coopcrm.journeys.catalogue import TYPE_TRACKS
 from coopcrm.journeys.models import CHANNELS, MOMENT_STATUSES
@@ -29,7 +28,7 @@ def _optional_int(value):
         return -1  # never a valid id: the choice check reports it
 
 
-class MomentForm(FlaskForm):
+class MomentForm(Form):
     """Noter un moment: done or planned, for one member."""
 
     # Choices are checked by journeys.services.record, with its French messages.
@@ -50,19 +49,19 @@ class MomentForm(FlaskForm):
                 select(User).where(User.active.is_(True)).order_by(User.name))])
 
 
-class DateForm(FlaskForm):
+class DateForm(Form):
     """One date: reschedule a planned moment, or mark one done on another day."""
 
     occurs_on = FrenchDateField("Nouvelle date")
 
 
-class NotesForm(FlaskForm):
+class NotesForm(Form):
     """The confirmation forms (cancel, mark done) carry only the CSRF token and notes."""
 
     notes = TextAreaField("Notes", validators=[Optional()])
 
 
-class MomentTypeForm(FlaskForm):
+class MomentTypeForm(Form):
     label = StringField("Libellé")
     track = SelectField("Parcours", choices=_choices(TYPE_TRACKS.items()), default="both",
                         validate_choice=False)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, plaintext
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -133,6 +133,7 @@ def record(
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX:
         errors["notes"] = f"Les notes dépassent {NOTES_MAX} caractères."
+    errors.update(plaintext.problems(texts={"notes": notes}))
     if owner is not None and not owner.active:
         errors["owner_id"] = f"{owner.name} n'a plus accès à l'application."
     date_error = _date_error(occurs_on, status, today)
@@ -173,6 +174,8 @@ def complete(moment: Moment, done_on: date | None, user, notes: str | None = Non
         raise ValidationFailed({"occurs_on": error})
     if notes is not None and len(notes.strip()) > NOTES_MAX:
         raise ValidationFailed({"notes": f"Les notes dépassent {NOTES_MAX} caractères."})
+    if (problem := plaintext.text_problem(notes)) is not None:
+        raise ValidationFailed({"notes": problem})
     moment.status = "done"
     assert done_on is not None  # _date_error refuses a missing date
     moment.occurs_on = done_on

@@ -1,8 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
+from coopcrm.forms import Form
 
-class PreferencesForm(FlaskForm):
+
+class PreferencesForm(Form):
     """Labels are set by the view: they are the consent wordings, with the coop's name."""
 
     newsletter = BooleanField()

@@ -53,6 +53,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.links.models import MemberToken
+from coopcrm.params import MAX_ID
 
 # ---------------------------------------------------------------- stored tokens
 
@@ -116,7 +117,7 @@ def resolve(raw: str | None, purpose: str) -> MemberToken | None:
     A used token is still returned (check `token.is_used`): a survey page can
     then say "vous avez déjà répondu" instead of "lien invalide".
     """
-    if not raw or len(raw) > _MAX_TOKEN_LENGTH:
+    if not raw or len(raw) > _MAX_TOKEN_LENGTH or not raw.isascii():  # ours are URL-safe ASCII
         return None
     token = db.session.scalar(select(MemberToken).where(MemberToken.token_hash == _hash(raw)))
     if token is None or token.purpose != purpose or token.expires_dt <= clock.now():
@@ -248,7 +249,8 @@ def sign(member_id: int, purpose: str, message_id: int | None = None,
 
 
 def _positive(value) -> bool:
-    return type(value) is int and value > 0
+    """An id a database column holds (a bool is an int to Python, not to us)."""
+    return type(value) is int and 1 <= value <= MAX_ID
 
 
 def load(token: str | None, purpose: str) -> tuple[int, int | None]:
@@ -257,8 +259,8 @@ def load(token: str | None, purpose: str) -> tuple[int, int | None]:
     The message id is None for a purpose that does not grant, and for a
     preferences token signed before tokens named their message.
     """
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
-        raise LinkInvalid()
+    if not token or len(token) > _MAX_TOKEN_LENGTH or not token.isascii():
+        raise LinkInvalid()  # ours are URL-safe ASCII: anything else is not one
     max_age = int(current_app.config[PURPOSES[purpose].max_age_setting]) * 86400
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)

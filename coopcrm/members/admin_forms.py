@@ -2,11 +2,10 @@
 
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from coopcrm.forms import IntegerField, choices, coerce_id, max_length
+from coopcrm.forms import Form, IntegerField, choices, coerce_id, max_length
 from coopcrm.members.forms import AmountField, FrenchDateField
 from coopcrm.members.models import College, Entity, Residence
 
@@ -29,7 +28,7 @@ class WeightField(AmountField):
                 raise ValueError(f"« {valuelist[0]} » n'est pas un nombre.") from None
 
 
-class _FrenchNumbers(FlaskForm):
+class _FrenchNumbers(Form):
     """IntegerField speaks English when it cannot parse: say it in French."""
 
     def validate(self, extra_validators=None) -> bool:

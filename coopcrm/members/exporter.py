@@ -7,15 +7,13 @@ referent filtered, within their entities), read as plain columns in batches:
 A member linked to several entities gets one line per link (each with that
 entity's reference); their residence is written on the line of the entity
 it belongs to only, and the import folds the lines back into one member.
-Text cells go through `spreadsheet.neutral`: no stored value becomes a live
-formula, and the import restores them.
+The spreadsheet writers (coopcrm.spreadsheet) neutralise text cells: no stored
+value becomes a live formula, and the import restores them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 
 from sqlalchemy import Select, and_, func, select
@@ -27,11 +25,10 @@ from coopcrm.members.importing.read import COLUMNS
 from coopcrm.members.importing.service import Everyone
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
 from coopcrm.members.query import MemberFilter, members_query
-from coopcrm.spreadsheet import neutral
+from coopcrm.spreadsheet import write_csv, write_xlsx
 
 BATCH = 1000
-CSV_MIMETYPE = "text/csv; charset=utf-8"
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET = "Coopérateurs"
 
 
 def _select(user, f: MemberFilter) -> Select:
@@ -83,14 +80,13 @@ def _cells(record, as_text: bool) -> list:
             return ""
         return fr.date(value) if as_text else value
 
-    cells = [
+    return [
         reference or "", civility or "", first or "", last or "", email or "", phone or "",
         address or "", postal or "", city or "", entity or "", residence or "", track,
         college or "", status, day(signed), day(moved), count or "",
         (fr.decimal(unit) if as_text else float(unit)) if unit is not None else "",
         day(subscribed), "oui" if newsletter else "non", "oui" if econvocation else "non",
     ]
-    return [neutral(c) for c in cells]
 
 
 def rows(user, f: MemberFilter, as_text: bool = True, members: set | None = None
@@ -105,40 +101,6 @@ def rows(user, f: MemberFilter, as_text: bool = True, members: set | None = None
         if members is not None:
             members.add(record[0])
         yield _cells(record, as_text)
-
-
-def csv_chunks(lines: Iterable[list]) -> Iterator[bytes]:
-    """CSV for Excel (`;`, UTF-8 with BOM), in chunks of about BATCH lines."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    yield "\ufeff".encode()
-    for n, line in enumerate(lines, start=1):
-        writer.writerow(line)
-        if n % BATCH == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
-
-
-def write_xlsx(lines: Iterable[list], target) -> None:
-    """An XLSX workbook (one sheet) into a path or a binary file object."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Coopérateurs")
-    for line in lines:
-        cells = []
-        for value in line:
-            if hasattr(value, "strftime"):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "DD/MM/YYYY"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        sheet.append(cells)
-    workbook.save(target)
 
 
 def export_file(path: str, entity_code: str | None = None, user=None) -> int:
@@ -156,10 +118,9 @@ def export_file(path: str, entity_code: str | None = None, user=None) -> int:
     counted = rows(user, f, as_text=not lower.endswith(".xlsx"), members=members)
     if lower.endswith(".csv"):
         with open(path, "wb") as out:
-            for chunk in csv_chunks(counted):
-                out.write(chunk)
+            write_csv(counted, out)
     elif lower.endswith(".xlsx"):
-        write_xlsx(counted, path)
+        write_xlsx(counted, path, SHEET)
     else:
         raise ValueError("Extension inconnue : le fichier doit finir par .csv ou .xlsx.")
     return len(members)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     Field,
     RadioField,
@@ -14,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.widgets import DateInput, TextInput
 
 from coopcrm import fr
-from coopcrm.forms import IntegerField, choices, longest, max_length
+from coopcrm.forms import Form, IntegerField, choices, longest, max_length
 from coopcrm.members import validation
 from coopcrm.members.models import EMAIL_STATUSES, SHARE_KINDS, TRACKS, Member
 from coopcrm.params import parse_int
@@ -99,7 +98,7 @@ def _optional_int(value):
     return parse_int(value)  # not an id: ValueError, the field's error
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     """Identity, contact and journey of a member.
 
     Entity links are not WTForms fields (their number depends on the data):
@@ -160,7 +159,7 @@ class MemberForm(FlaskForm):
         }
 
 
-class ShareForm(FlaskForm):
+class ShareForm(Form):
     """One line of the share register."""
 
     kind = RadioField("Mouvement", choices=choices(SHARE_KINDS.items()), default="subscription",
@@ -186,7 +185,7 @@ class ShareForm(FlaskForm):
         return ok
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     """Grant or withdraw one consent, saying where the answer came from.
 
     Built with `prefix=<kind>`: the member page holds one per consent kind.

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from coopcrm import plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members.models import College, Entity, Residence
@@ -33,7 +34,7 @@ def save_residence(residence: Residence | None, entity_id: int | None, name: str
                    commune: str | None, dwellings: int | None, delivery_date) -> Residence:
     """Create or update a residence; its name is unique within its entity."""
     name, commune = (name or "").strip(), (commune or "").strip()
-    errors = _required(name=name)
+    errors = {**plaintext.problems(lines={"commune": commune}), **_required(name=name)}
     if entity_id is None or db.session.get(Entity, entity_id) is None:
         errors["entity_id"] = "Choisissez l'entité."
     elif name:
@@ -76,7 +77,9 @@ def save_college(college: College | None, code: str | None, name: str | None,
 
 
 def _required(**values) -> dict[str, str]:
-    return {k: "Ce champ est obligatoire." for k, v in values.items() if not v}
+    """'Ce champ est obligatoire.' for each empty value, and the control characters' messages."""
+    return {**plaintext.problems(lines=values),
+            **{k: "Ce champ est obligatoire." for k, v in values.items() if not v}}
 
 
 def _taken(model, column, value: str, current) -> bool:

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from coopcrm import plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members import validation
@@ -103,6 +104,8 @@ def _checked(data: dict, user, member: Member | None) -> tuple[dict, dict[int, s
             values[key] = (values[key] or "").strip()
             if len(values[key]) > (limit := text_limit(Member, key)):
                 errors[key] = too_long(limit)
+    errors.update(plaintext.problems(lines={k: values[k] for k in (*_TEXTS, "email")
+                                            if k in values}))
     if "last_name" in values and not values["last_name"]:
         errors["last_name"] = "Le nom est obligatoire."
     if "civility" in values and values["civility"] not in CIVILITIES:
@@ -113,7 +116,7 @@ def _checked(data: dict, user, member: Member | None) -> tuple[dict, dict[int, s
         values["email_status"] = values["email_status"] or "valid"
         if values["email_status"] not in EMAIL_STATUSES:
             errors["email_status"] = "État de l'email inconnu."
-    if "email" in values:
+    if "email" in values and "email" not in errors:
         try:
             values["email"] = validation.email(values["email"])
         except validation.FieldError as e:
@@ -165,6 +168,9 @@ def _checked_links(raw, user, member: Member | None) -> tuple[dict[int, str | No
             continue
         if reference is not None and len(reference) > longest:
             errors[f"reference_{entity_id}"] = too_long(longest)
+            continue
+        if (problem := plaintext.line_problem(reference)) is not None:
+            errors[f"reference_{entity_id}"] = problem
             continue
         if reference is not None:
             taken = select(MemberEntity.member_id).where(

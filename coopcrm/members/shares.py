@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from coopcrm import clock
+from coopcrm import clock, plaintext
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -93,6 +93,8 @@ def record(
         raise ValidationFailed({"kind": "Type de mouvement inconnu."})
     if quantity is None or quantity <= 0:
         raise ValidationFailed({"quantity": "Le nombre de parts doit être supérieur à zéro."})
+    if (problem := plaintext.line_problem(note)) is not None:
+        raise ValidationFailed({"note": problem})
     if occurred_on > clock.today():
         raise ValidationFailed({"occurred_on": "La date ne peut pas être dans le futur."})
     count, _ = held(member)

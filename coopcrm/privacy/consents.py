@@ -9,7 +9,7 @@ in) never disagree. Which link may grant is the links domain's rule
 
 from __future__ import annotations
 
-from coopcrm import clock
+from coopcrm import clock, plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.models import text_limit, too_long
@@ -57,6 +57,8 @@ def set_consent(member, kind: str, granted: bool, source: str, wording: str, use
         )
     if len(source) > (limit := text_limit(ConsentRecord, "source")):
         raise ValidationFailed({"source": too_long(limit)})
+    if problems := plaintext.problems(lines={"source": source}, texts={"wording": wording}):
+        raise ValidationFailed(problems)
     granted = bool(granted)
     if bool(getattr(member, f"{kind}_consent")) == granted:
         return None

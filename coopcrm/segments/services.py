@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, func, select
 
-from coopcrm import fr
+from coopcrm import fr, plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members import scoping
@@ -73,6 +73,8 @@ def delete(segment: Segment) -> None:
 
 
 def _checked_name(name: str | None, segment: Segment | None = None) -> str:
+    if (problem := plaintext.line_problem(name or "")) is not None:
+        raise ValidationFailed({"name": problem})
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed({"name": "Donnez un nom au segment."})

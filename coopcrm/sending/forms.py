@@ -1,11 +1,12 @@
 """Forms of the sending pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
+from coopcrm.forms import Form
 
-class TestSendForm(FlaskForm):
+
+class TestSendForm(Form):
     """Send the previewed template to oneself (the view checks the template exists)."""
 
     template = HiddenField(validators=[InputRequired()])

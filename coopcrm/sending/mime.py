@@ -23,10 +23,13 @@ from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
 
+from coopcrm.plaintext import CONTROLS
+
 CRLF = "\r\n"
-# What no header text may carry raw: C0 controls (CR, LF, NUL, tab…), DEL, C1 controls
-# (NEL…) and the Unicode line and paragraph separators, which some readers split lines on.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What no header text may carry raw: what no one-line value holds (plaintext.CONTROLS:
+# C0, DEL, C1, the Unicode line and paragraph separators). Refused on the way in; replaced
+# here again, whatever is stored.
+_CONTROLS = CONTROLS
 # What an address (addr-spec) written in To:/From: never holds: controls, spaces, and the
 # characters that would end it or start another address.
 _NOT_IN_ADDRESS = re.compile(r'[\x00-\x20\x7f-\x9f\u2028\u2029<>,;:"()\[\]\\]')

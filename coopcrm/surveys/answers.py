@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
-from coopcrm import clock
+from coopcrm import clock, plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.journeys import services as journeys
@@ -130,7 +130,11 @@ def _one(q: SurveyQuestion, values: list[str]):
             raise ValueError("Choisissez une note de 1 à 5.")
         return int(first)
     limit = q.answer_max or TEXT_ANSWER_MAX["long"]
-    text = "\n".join(values).replace("\r\n", "\n").replace("\x00", "").strip()
+    text = plaintext.normalise_newlines("\n".join(values)).strip()
+    # A short answer is one line (an <input>), a long one a text area: the app's one rule.
+    problem = plaintext.line_problem(text) if q.kind == "short" else plaintext.text_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
     if len(text) > limit:
         raise ValueError(f"Votre réponse dépasse {limit} caractères : raccourcissez-la.")
     return text or None

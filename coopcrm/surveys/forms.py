@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
 from wtforms.validators import NumberRange, Optional
 
-from coopcrm.forms import IntegerField, coerce_id
+from coopcrm.forms import Form, IntegerField, coerce_id
 from coopcrm.members.forms import FrenchDateField, OwnerField
 from coopcrm.models import text_limit
 from coopcrm.surveys.models import KINDS, Survey
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(Form):
     # The limit is checked by the service; the browser only reads it from the column.
     title = StringField("Titre", render_kw={"maxlength": text_limit(Survey, "title")})
     entity_id = OwnerField()
@@ -30,7 +29,7 @@ class SurveyForm(FlaskForm):
                                 validators=[NumberRange(0, 5, "Entre 0 et 5 relances.")])
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     kind = SelectField("Type de question",
                        choices=[SelectChoice(k, v) for k, v in KINDS.items()],
                        validate_choice=False)
@@ -40,7 +39,7 @@ class QuestionForm(FlaskForm):
     choices = TextAreaField("Choix proposés (un par ligne ; choix unique ou multiples)")
 
 
-class SendForm(FlaskForm):
+class SendForm(Form):
     segment_id = SelectField("Segment destinataire", coerce=coerce_id, validate_choice=False)
 
     def fill(self, segments) -> None:

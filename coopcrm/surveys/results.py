@@ -26,7 +26,6 @@ from coopcrm.extensions import db
 from coopcrm.members import scoping
 from coopcrm.members.models import TRACKS, College, Entity, Member, MemberEntity, Residence
 from coopcrm.sending.models import OutboxMessage
-from coopcrm.spreadsheet import neutral
 from coopcrm.surveys.models import (
     ANSWER_CHANNELS,
     YESNO,
@@ -208,19 +207,16 @@ def breakdowns(survey: Survey, user=None) -> dict[str, list[GroupRow]]:
 # ---------------------------------------------------------------- exports
 
 
-_safe = neutral  # text a spreadsheet will not run as a formula (one rule for every export)
-
-
 def _cell(q: SurveyQuestion, value) -> str | int:
     if value is None:
         return ""
     if q.kind == "yesno":
         return YESNO.get(value, value)
     if q.kind == "multiple":
-        return _safe(" | ".join(value if isinstance(value, list) else [str(value)]))
+        return " | ".join(value if isinstance(value, list) else [str(value)])
     if q.kind == "scale":
         return int(value)
-    return _safe(str(value))
+    return str(value)
 
 
 def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[list]:
@@ -237,7 +233,7 @@ def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[lis
             return ""
         return _cell(q, (answers or {}).get(str(q.id)))
 
-    labels = [_safe(q.label) for q in qs]
+    labels = [q.label for q in qs]
     if survey.anonymous:
         yield ["Canal", *labels]
         stmt = (_responses(survey, user, SurveyResponse.channel, SurveyResponse.answers)
@@ -252,10 +248,10 @@ def export_rows(survey: Survey, as_text: bool = True, user=None) -> Iterator[lis
     member: Member | None
     for response, member in db.session.execute(stmt):
         day = response.answered_on
-        yield [_safe(member.references if member else ""),
+        yield [member.references if member else "",
                member.civility if member else "",
-               _safe(member.first_name) if member else "",
-               _safe(member.last_name) if member else "",
+               member.first_name if member else "",
+               member.last_name if member else "",
                ANSWER_CHANNELS.get(response.channel, response.channel),
                fr.date(day) if as_text else day,
                *(cell(q, response.answers) for q in qs)]

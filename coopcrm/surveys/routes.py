@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -21,7 +16,6 @@ from flask_login import current_user, login_required
 from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.extensions import db
-from coopcrm.members.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks
 from coopcrm.members.scoping import check_change_group, get_changeable, get_member, get_owned
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg
@@ -30,7 +24,7 @@ from coopcrm.segments.services import find_visible, visible_segments
 from coopcrm.surveys import answers, query, results, services
 from coopcrm.surveys.forms import QuestionForm, SendForm, SurveyForm
 from coopcrm.surveys.models import Survey, SurveyQuestion
-from coopcrm.views import render_form, transaction
+from coopcrm.views import download, render_form, transaction
 
 bp = Blueprint("surveys", __name__)
 
@@ -223,24 +217,10 @@ def results_page(survey_id: int):
 @login_required
 def export(survey_id: int, fmt: str):
     survey = get_owned(Survey, survey_id, current_user)
-    name = f"sondage-{survey.id}-reponses"
-    if fmt == "csv":
-        chunks = csv_chunks(results.export_rows(survey, user=current_user))
-        return Response(stream_with_context(chunks), mimetype=CSV_MIMETYPE,
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Réponses")
-        for line in results.export_rows(survey, as_text=False, user=current_user):
-            sheet.append(line)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        buffer.seek(0)
-        return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True,
-                         download_name=f"{name}.xlsx")
-    abort(404)
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    return download(results.export_rows(survey, as_text=fmt == "csv", user=current_user),
+                    f"sondage-{survey.id}-reponses.{fmt}", sheet="Réponses")
 
 
 # ---------------------------------------------------------------- by post

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
-from coopcrm import clock
+from coopcrm import clock, plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.journeys.models import MomentType
@@ -243,6 +243,9 @@ def _check_survey(data: dict) -> dict:
         errors["reminder_delay_days"] = "Entre 1 et 90 jours."
     if most is None or not 0 <= most <= 5:
         errors["reminder_max"] = "Entre 0 et 5 relances."
+    errors.update(plaintext.problems(lines={"title": data.get("title")},
+                                     texts={"intro": data.get("intro"),
+                                            "thanks": data.get("thanks")}))
     if errors:
         raise ValidationFailed(errors)
     return {"title": title, "intro": (data.get("intro") or "").strip(),
@@ -316,6 +319,8 @@ def _check_question(data: dict) -> dict:
         elif len(choices) > CHOICES_MAX or any(len(c) > CHOICE_MAX for c in choices):
             errors["choices"] = (f"{CHOICES_MAX} choix au maximum, de {CHOICE_MAX} caractères "
                                  "au plus.")
+    errors.update(plaintext.problems(lines={"help": data.get("help")},
+                                     texts={"label": label, "choices": "\n".join(lines)}))
     if errors:
         raise ValidationFailed(errors)
     return {"kind": kind, "label": label, "help": (data.get("help") or "").strip()[:1000],

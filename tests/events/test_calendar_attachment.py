@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from coopcrm import clock
+from coopcrm.extensions import db
 from coopcrm.scheduler.runner import run_job
 from tests import factories
 from tests.instants import at
@@ -44,11 +45,14 @@ def _property_names(ics: str) -> list[str]:
 def test_a_bare_cr_in_the_title_never_adds_an_attendee(staff, paris_now, smtp_server):
     paris_now(date(2027, 4, 1))
     address = factories.coop_member().email
-    factories.event(staff, date(2027, 6, 17),
-                    title="AG 2027\rATTENDEE;RSVP=TRUE:mailto:x@evil.test",
-                    description="".join(f"ligne{i}{b}ATTENDEE:mailto:y{i}@evil.test"
-                                   for i, b in enumerate(BREAKS)),
-                    place="Salle\\des;fêtes,\r\nATTENDEE:mailto:z@evil.test")
+    event = factories.event(staff, date(2027, 6, 17))
+    # The services refuse these values now (coopcrm.plaintext): written to the row as a
+    # value stored before that rule, the .ics must still hold whatever is stored.
+    event.title = "AG 2027\rATTENDEE;RSVP=TRUE:mailto:x@evil.test"
+    event.description = "".join(f"ligne{i}{b}ATTENDEE:mailto:y{i}@evil.test"
+                                for i, b in enumerate(BREAKS))
+    event.place = "Salle\\des;fêtes,\r\nATTENDEE:mailto:z@evil.test"
+    db.session.commit()
     when = at(date(2027, 5, 18), 9, 0)
     run_job("events.timeline", when)
     with clock.frozen(when):

@@ -13,6 +13,7 @@ from coopcrm.members import shares
 from coopcrm.members.importing.read import COLUMNS
 from coopcrm.members.importing.service import import_members
 from coopcrm.members.models import MemberEntity
+from coopcrm.spreadsheet import write_csv
 from tests import factories
 from tests.helpers import login
 from tests.members.test_import_support import csv_bytes, reference_data, row
@@ -154,11 +155,13 @@ def test_web_exports_of_the_demo_reimport_unchanged(client):
 
 
 def _export_as(user) -> bytes:
-    """What the CSV download gives this user (the route streams these chunks)."""
+    """What the CSV download gives this user (the route writes these lines)."""
     from coopcrm.members import exporter
     from coopcrm.members.query import MemberFilter
 
-    return b"".join(exporter.csv_chunks(exporter.rows(user, MemberFilter())))
+    out = io.BytesIO()
+    write_csv(exporter.rows(user, MemberFilter()), out)
+    return out.getvalue()
 
 
 def test_one_person_on_two_lines_must_agree():

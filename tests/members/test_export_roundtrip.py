@@ -26,6 +26,12 @@ HOSTILE = {
     "telephone": "+33 6 12 34 56 78", "adresse": "-1 rue du Port", "ville": "@SUM(A1:A9)",
     "email": "hostile@exemple.example", "entite": "GHT",
 }
+# Names starting with the other formula characters, and an apostrophe before one.
+HOSTILE_NAMES = {
+    "reference": "@R-2", "prenom": "-Jeanne", "nom": "@Dupont-Lefèvre",
+    "telephone": "-", "adresse": "=2 rue Neuve", "ville": "+Lyon",
+    "email": "hostile2@exemple.example", "entite": "MFLA",
+}
 
 
 @pytest.fixture
@@ -108,11 +114,11 @@ def test_demo_export_reimports_unchanged_csv_and_xlsx_with_hostile_values(base, 
     base.run("db", "upgrade")
     base.run("seed", "demo", "--members", "300")
     hostile = tmp_path / "hostile.csv"
-    hostile.write_text(";".join(HOSTILE) + "\n" + ";".join(
-        f'"{v}"' if '"' in v else v for v in (v.replace('"', '""') for v in HOSTILE.values()))
-        + "\n", encoding="utf-8")
+    hostile.write_text(";".join(HOSTILE) + "\n" + "".join(";".join(
+        f'"{v}"' if '"' in v else v for v in (v.replace('"', '""') for v in line.values()))
+        + "\n" for line in (HOSTILE, HOSTILE_NAMES)), encoding="utf-8")
     added = base.run("members", "import", str(hostile))
-    assert "Import enregistré : 1 créé(s)" in added.stdout, added.stdout
+    assert "Import enregistré : 2 créé(s)" in added.stdout, added.stdout
     stored = base.scalar("SELECT first_name || '|' || last_name || '|' || phone || '|' || city "
                          "FROM members WHERE email = 'hostile@exemple.example'")
     # A leading apostrophe before a formula is the neutralising mark: read as the text after it.
@@ -127,6 +133,13 @@ def test_demo_export_reimports_unchanged_csv_and_xlsx_with_hostile_values(base, 
                 mine[0]["adresse"], mine[0]["ville"]) == (
             "'=1+1", "'=déjà neutralisé", "'=HYPERLINK(\"http://x.example\")",
             "'+33 6 12 34 56 78", "'-1 rue du Port", "'@SUM(A1:A9)")
+        [names] = [line for line in lines if line["email"] == "hostile2@exemple.example"]
+        assert {k: names[k] for k in HOSTILE_NAMES if k not in ("email", "entite")} == {
+            k: "'" + v for k, v in HOSTILE_NAMES.items() if k not in ("email", "entite")}
+    stored = base.scalar("SELECT first_name || '|' || last_name || '|' || phone || '|' || "
+                         "address || '|' || city FROM members "
+                         "WHERE email = 'hostile2@exemple.example'")
+    assert stored == "-Jeanne|@Dupont-Lefèvre|-|=2 rue Neuve|+Lyon"  # the roundtrips kept it
 
 
 def test_full_demo_every_member_round_trips(base):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
 
 from coopcrm.auth.models import User
 from coopcrm.extensions import db
+from coopcrm.forms import Form
 from coopcrm.forms import choices as _choices
 from coopcrm.journeys.followups.services import LATE_DEFAULT, RuleInput
 from coopcrm.journeys.models import FOLLOWUP_ACTIONS, MomentType
@@ -34,7 +34,7 @@ def owner_choices() -> list[SelectChoice]:
     return _choices([("", "— personne —")] + [(u.id, u.name) for u in users])
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     """A follow-up rule; choices are checked by followups.services.save_rule, in French."""
 
     label = StringField("Nom de la règle")
@@ -85,12 +85,12 @@ class RuleForm(FlaskForm):
         )
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     """Plan the checked members' courtesy visits (the checkboxes are read from the request)."""
 
     occurs_on = FrenchDateField("Date de la visite")
     owner_id = SelectField("Suivie par", validate_choice=False)
 
 
-class TargetForm(FlaskForm):
+class TargetForm(Form):
     target = StringField("Objectif mensuel (visites)")

@@ -18,7 +18,7 @@ from typing import cast
 import jinja2
 from sqlalchemy import CursorResult, func, select, update
 
-from coopcrm import clock, fr, resources
+from coopcrm import clock, fr, plaintext, resources
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.journeys.models import (
@@ -97,6 +97,7 @@ def save_rule(rule: FollowUpRule | None, data: RuleInput, user=None) -> FollowUp
     link = (data.link_url or "").strip()
     if link and not link.startswith(("https://", "http://")):
         errors["link_url"] = "Le lien doit commencer par https:// (ou http://)."
+    errors.update(plaintext.problems(lines={"label": label, "link_url": link}))
     survey = plan_type = None
     template = ""
     if data.action == "email":

@@ -7,17 +7,13 @@ import written is exactly the file whose report the referent read.
 from __future__ import annotations
 
 import os
-import tempfile
 
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -29,6 +25,7 @@ from coopcrm.members.importing import uploads
 from coopcrm.members.importing.read import COLUMNS
 from coopcrm.members.importing.service import import_members
 from coopcrm.members.query import audience_filter
+from coopcrm.views import download
 
 bp = Blueprint("imports", __name__)
 ui.register_nav(bp, "imports.upload", "Importer", order=90, visible=ui.editors)
@@ -100,25 +97,20 @@ def cancel():
 @bp.route("/membres/export.csv")
 @editor_required
 def export_csv():
-    f = audience_filter(request.args)
-    chunks = exporter.csv_chunks(exporter.rows(current_user, f, as_text=True))
-    return Response(
-        stream_with_context(chunks),
-        mimetype=exporter.CSV_MIMETYPE,
-        headers={"Content-Disposition": f'attachment; filename="{_export_name("csv")}"'},
-    )
+    return _export("csv")
 
 
 @bp.route("/membres/export.xlsx")
 @editor_required
 def export_xlsx():
+    return _export("xlsx")
+
+
+def _export(extension: str):
+    """The filtered list, within the user's entities, written whole before it is sent."""
     f = audience_filter(request.args)
-    # openpyxl writes a zip: build it in a temporary file (100,000 rows ≈ 8 MB), then send it.
-    target = tempfile.TemporaryFile()
-    exporter.write_xlsx(exporter.rows(current_user, f, as_text=False), target)
-    target.seek(0)
-    return send_file(target, mimetype=exporter.XLSX_MIMETYPE, as_attachment=True,
-                     download_name=_export_name("xlsx"))
+    return download(exporter.rows(current_user, f, as_text=extension == "csv"),
+                    _export_name(extension), sheet=exporter.SHEET)
 
 
 def _export_name(extension: str) -> str:

@@ -14,6 +14,7 @@ from coopcrm.members import validation
 from coopcrm.members.models import STATUSES, TRACKS, Entity, Member, MemberEntity
 from coopcrm.members.text import fold
 from coopcrm.models import text_limit, too_long
+from coopcrm.plaintext import CONTROLS, line_problem
 from coopcrm.spreadsheet import restore
 
 V = validation
@@ -27,6 +28,8 @@ _TEXTS = {
     "adresse": "address", "code_postal": "postal_code", "ville": "city",
 }
 _DATES = {"date_signature_reservation": "reservation_signed_on", "date_entree_lieux": "moved_in_on"}
+# Columns whose cells may be workbook dates (datetime is a date too).
+_DAY_COLUMNS = {*_DATES, "date_souscription"}
 _CONSENTS = {
     "consentement_newsletter": "newsletter",
     "consentement_convocation_electronique": "econvocation",
@@ -91,23 +94,39 @@ class RowParser:
     def __init__(self, positions: list[tuple[int, str]], labels: dict[str, str],
                  lookups: Lookups):
         self.labels, self.lookups = labels, lookups
-        self.handlers = [(position, column, self._handler(column))
+        self.handlers = [(position, column, self._handler(column), column in _DAY_COLUMNS)
                          for position, column in positions]
         self.width = max((p for p, _ in positions), default=-1) + 1
 
     def parse(self, line: int, cells: list) -> Row:
-        """Check every cell of one line; blank cells are left out (they change nothing)."""
+        """Check every cell of one line; blank cells are left out (they change nothing).
+
+        A cell is text, or a date from a workbook: a date where text is expected
+        is read as its text. A cell holding a control character (a line break, a
+        NUL…) is refused, as in every one-line field of the app.
+        """
         row = Row(line)
         if len(cells) < self.width:
             cells = [*cells, *[""] * (self.width - len(cells))]
-        for position, column, handler in self.handlers:
+        # One search over the whole line (a line almost never holds one): cells are
+        # searched one by one only when it finds something.
+        try:
+            suspect = CONTROLS.search("".join(cells)) is not None
+        except TypeError:  # a workbook's dates among the cells
+            suspect = CONTROLS.search("".join(c for c in cells if c.__class__ is str)) is not None
+        for position, column, handler, takes_days in self.handlers:
             raw = cells[position]
+            if raw.__class__ is not str and not (takes_days and isinstance(raw, date)):
+                raw, suspect = ("" if raw is None else str(raw)), True
             if raw.__class__ is str:
                 raw = raw.strip()
                 if not raw:
                     continue
                 if raw[0] == "'":  # an export's neutralised formula-like text
                     raw = restore(raw)
+                if suspect and CONTROLS.search(raw) is not None:
+                    row.error(self.labels[column], line_problem(raw) or "")
+                    continue
             try:
                 handler(row, raw)
             except V.FieldError as e:
@@ -212,7 +231,7 @@ class RowParser:
 
 def _check_whole_row(row: Row, labels: dict[str, str], lookups: Lookups) -> None:
     residence_name = row.residence_name
-    if "last_name" not in row.values:
+    if "last_name" not in row.values and not any(c == labels["nom"] for c, _ in row.errors):
         row.error(labels["nom"], "Le nom est obligatoire.")
     if row.entity is None and not any(c == labels["entite"] for c, _ in row.errors):
         row.entity = lookups.default_entity
