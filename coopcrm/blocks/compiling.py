@@ -243,9 +243,9 @@ def _web_item(item: dict, base_url: str, values: Mapping[str, str]) -> str:
         return (f'<p><img src="{escape(src)}" alt="{escape(_text_value(item, "alt"))}"'
                 f"{size}></p>")
     if kind == "button":
-        if (found := _button(item)) is None:
+        if (button := _button(item)) is None:
             return ""
-        label, url = found
+        label, url = button
         return f'<p><a href="{escape(url)}"><strong>{escape(label)}</strong></a></p>'
     if kind == "divider":
         return "<hr>"

@@ -144,3 +144,51 @@ def test_refused_blocks_show_their_message_in_place(page, live_server):
                "ou mailto:.")
     _block(page, 1).get_by_role("alert").filter(has_text=message).wait_for()
     assert _block(page, 1).get_by_label("Adresse du bouton").input_value() == "javascript:alert(1)"
+
+
+def test_columns_divider_contact_and_removing_a_block(page, live_server, tmp_path):
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    clock.set_now(datetime(2027, 1, 2, 10, tzinfo=UTC))
+    edition = cf.edition(cf.issue(number=1), 2027, content={"body": {"blocks": []}})
+    entity = factories.entity(name="Habitat Coop")
+    referent = factories.user(name="Claire Référente", email="claire@coop.example",
+                              entities=[entity])
+    photo = tmp_path / "plan.png"
+    photo.write_bytes(_images.png(400, 300))
+    _sign_in(page, live_server, referent)
+    page.goto(f"{live_server}/lettres-d-information/editions/{edition.id}/modifier")
+    page.get_by_role("button", name="Ajouter un bloc : Deux colonnes").click()
+    columns = _block(page, 1)
+    columns.get_by_role("button", name="Ajouter à la colonne de gauche : Paragraphe").click()
+    columns.get_by_role("textbox", name="Texte").type("Le chantier avance.")
+    columns.get_by_role("button", name="Ajouter à la colonne de droite : Image").click()
+    columns.get_by_label("Fichier de l'image").set_input_files(str(photo))
+    columns.get_by_role("status").filter(has_text="Image enregistrée").wait_for()
+    columns.get_by_label("Description de l'image").fill("Le plan du rez-de-chaussée")
+    page.get_by_role("button", name="Ajouter un bloc : Séparateur").click()
+    page.get_by_role("button", name="Ajouter un bloc : Titre").click()
+    page.get_by_role("button", name="Retirer : Bloc 3 (Titre)").click()  # empty: no question
+    page.get_by_role("status").filter(has_text="Titre retiré.").wait_for()
+    page.get_by_role("button", name="Ajouter un bloc : Coordonnées").click()
+    contact = _block(page, 3)
+    contact.get_by_role("button", name="Remplir avec mes coordonnées").click()
+    assert contact.get_by_label("Nom").input_value() == "Claire Référente"
+    contact.get_by_label("Téléphone").fill("04 72 00 00 00")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("status").filter(has_text="Édition enregistrée").wait_for()
+    assert errors == []
+
+    db.session.expire_all()
+    blocks = db.session.get(Edition, edition.id).body["blocks"]
+    assert [b["type"] for b in blocks] == ["columns", "divider", "contact"]
+    left, right = blocks[0]["columns"]
+    assert left == [{"type": "paragraph", "html": "<p>Le chantier avance.</p>"}]
+    assert right[0]["alt"] == "Le plan du rez-de-chaussée"
+    assert blocks[2] == {"type": "contact", "name": "Claire Référente", "role": "Habitat Coop",
+                         "email": "claire@coop.example", "phone": "04 72 00 00 00",
+                         "address": ""}
+    frame = page.frame_locator("iframe.mail-frame")
+    frame.get_by_text("Le chantier avance.").wait_for()
+    assert frame.get_by_role("link", name="claire@coop.example").get_attribute("href") == \
+        "mailto:claire@coop.example"

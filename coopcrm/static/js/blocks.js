@@ -151,12 +151,25 @@
     this.renumber();
     this.save();
     if (this.form) {
-      this.form.addEventListener("submit", function () { self.save(); });
+      this.form.addEventListener("submit", function (event) {
+        if (self.uploading()) {  // saved now, the image block would have no image
+          event.preventDefault();
+          self.announce("Attendez la fin de l'envoi de l'image, puis enregistrez.");
+          return;
+        }
+        self.save();
+      });
     }
   }
 
   BlockEditor.prototype.announce = function (text) {
     if (this.announcer) { this.announcer.textContent = text; }
+  };
+
+  BlockEditor.prototype.uploading = function () {
+    return Array.prototype.some.call(this.root.querySelectorAll("section.block"), function (node) {
+      return node.dataset.uploading === "1";
+    });
   };
 
   BlockEditor.prototype.csrf = function () {
@@ -397,12 +410,12 @@
       var body = new FormData();
       body.append("image", chosen);
       status.textContent = "Envoi de l'image…";
-      block.uploading = true;
+      block.node.dataset.uploading = "1";
       fetch(editor.uploadUrl, {method: "POST", body: body, credentials: "same-origin",
                                headers: {"X-CSRFToken": editor.csrf()}})
         .then(function (r) { return r.json().catch(function () { return {error: "L'envoi a échoué (" + r.status + ")."}; }); })
         .then(function (answer) {
-          block.uploading = false;
+          delete block.node.dataset.uploading;
           if (answer.error) { status.textContent = answer.error; return; }
           state.image = answer.image;
           state.url = "";
@@ -410,7 +423,7 @@
           status.textContent = "Image enregistrée (" + answer.width + " × " + answer.height + " pixels).";
           block.changed();
         })
-        .catch(function () { block.uploading = false; status.textContent = "L'envoi a échoué : vérifiez la connexion et recommencez."; });
+        .catch(function () { delete block.node.dataset.uploading; status.textContent = "L'envoi a échoué : vérifiez la connexion et recommencez."; });
     });
     return {
       value: function () {
