@@ -60,6 +60,9 @@ def test_write_an_edition_with_blocks_save_and_preview(page, live_server, tmp_pa
     heading.get_by_role("button", name="Insérer le champ").click()
     heading_text.press("End")
     heading_text.type(" !")
+    page.keyboard.press("Tab")  # Tab leaves the editor (no tab character, no trap)
+    assert page.evaluate("document.activeElement.id") == \
+        heading.get_by_label("Champ personnalisé :").get_attribute("id")
 
     adder.get_by_role("button", name="Ajouter un bloc : Paragraphe").click()
     paragraph = _block(page, 2)

@@ -131,3 +131,7 @@ def test_the_edit_page_offers_the_menu_and_the_converted_document(client, refere
         "Nombre de coop\\u00e9rateurs" in html
     assert 'name="body"' in html and "data-placeholder" in html
     assert "<script>" not in html.split("<body>", 1)[1]  # no inline script
+    admin = client.application.test_client()
+    login(admin, factories.user(role="admin"))
+    page = admin.get(f"/lettres-d-information/numeros/{edition.issue_id}/modifier")
+    assert page.status_code == 200 and "data-block-editor" in page.get_data(as_text=True)
