@@ -30,15 +30,15 @@ def upload():
     except ValidationFailed as refused:
         return jsonify(error=refused.first_message), 415
     return jsonify(image=stored.name, width=stored.width, height=stored.height,
-                   url=url_for(".media", name=stored.name)), 201
+                   url=url_for(".media", image=stored.name)), 201
 
 
-@bp.route(f"/{images.FOLDER}/<name>")
-def media(name: str):
+@bp.route(f"/{images.FOLDER}/<image>")
+def media(image: str):
     """A stored image, to anyone (mail clients fetch it without a session)."""
-    if images.path(name) is None:
+    if images.path(image) is None:
         abort(404)
-    response = send_from_directory(images.folder(), name, max_age=CACHE_SECONDS,
+    response = send_from_directory(images.folder(), image, max_age=CACHE_SECONDS,
                                    conditional=True)
     response.cache_control.public = True
     response.cache_control.immutable = True

@@ -138,8 +138,8 @@
     this.list = root.querySelector("[data-blocks]");
     this.announcer = root.querySelector("[data-announce]");
     this.blocks = [];
-    var doc;
-    try { doc = JSON.parse(this.input.value || "{}"); } catch (e) { doc = {}; }
+    var doc, unreadable = false;
+    try { doc = JSON.parse(this.input.value || "{}"); } catch (e) { doc = {}; unreadable = true; }
     (Array.isArray(doc.blocks) ? doc.blocks : []).forEach(function (data) {
       if (data && TYPES[data.type]) { self.add(data.type, data, false); }
     });
@@ -149,7 +149,12 @@
       block.focus();
     });
     this.renumber();
-    this.save();
+    if (unreadable) {  // keep what the field holds: saving now would replace it with nothing
+      this.list.before(el("p", {class: "error", role: "alert",
+                                text: "Le contenu n'a pas pu être lu : rechargez la page avant de le modifier."}));
+    } else {
+      this.save();
+    }
     if (this.form) {
       this.form.addEventListener("submit", function (event) {
         if (self.uploading()) {  // saved now, the image block would have no image
