@@ -10,7 +10,8 @@ from coopcrm.extensions import db
 
 # URL arguments that are not database ids, with a value that names something.
 FIXED = {"token": "lien-inconnu", "fmt": "csv", "kind": "newsletter", "filename": "app.css",
-         "year": 2026, "number": 1}
+         "year": 2026, "number": 1,
+         "image": "AAAAAAAAAAAAAAAAAAAAAA-1x1.png"}  # a stored image's name (blocks.images)
 
 
 def rules(method: str = "GET") -> list[Rule]:

@@ -9,8 +9,10 @@ import pytest
 from flask import Flask
 
 from coopcrm import security_headers
+from coopcrm.blocks import images
 from coopcrm.seeding import demo
 from tests import factories, routes
+from tests.blocks import _images
 from tests.helpers import PASSWORD, login
 
 TEMPLATES = Path(__file__).parent.parent / "coopcrm" / "templates"
@@ -27,7 +29,7 @@ def walked(client):
     """Every GET route, as an admin, on the demo group: {endpoint: response}."""
     demo.load(count=30, random_seed=5)
     admin = factories.user(role="admin", password=PASSWORD, all_entities=True)
-    ids = routes.existing_ids()
+    ids = {**routes.existing_ids(), "image": images.store(_images.png()).name}
     login(client, admin)
     # buffered: a streamed export is read whole before the next request starts.
     return {rule.endpoint + " " + rule.rule: (rule, client.get(routes.url(rule, ids),

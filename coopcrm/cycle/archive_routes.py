@@ -42,8 +42,9 @@ def show(year: int, number: int):
     if edition is None:
         return _not_found()
     content = edition.frozen_content or {}
-    # Sanitised when frozen; cleaned again here so the page never trusts stored HTML.
-    body = Markup(clean_html(content.get("body_html")))
+    # Sanitised when frozen; cleaned again here so the page never trusts stored HTML. A block
+    # document left its page in `archive_html` (the email's body is a template, not a page).
+    body = Markup(clean_html(content.get("archive_html") or content.get("body_html")))
     others = [e for e in db.session.scalars(_published()) if e.id != edition.id]
     return render_template("archive/show.html", edition=edition, content=content,
                            body=body, others=others)

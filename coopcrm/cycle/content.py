@@ -1,8 +1,18 @@
 """Newsletter content: sanitising, live figures, the email body, the context frozen at send.
 
-Referent text is never run through Jinja (that would be a template
-injection): the only placeholders are the names in `PLACEHOLDERS`, replaced
-by a regular expression; anything else in double braces stays as text.
+The body is a block document (coopcrm.blocks), compiled once when the
+edition is frozen into the body slot of emails/newsletter_edition; its
+placeholders are picked from the editor's menu (`PLACEHOLDERS_ALLOWED`: the
+member's, and the two live figures put in the frozen context). Content
+written before the block editor (`intro_html`, `sections`, `image_url`,
+`ctas`) renders as it always did, through `compose_body_html`, until someone
+saves it from the editor (`legacy_document` is what the editor opens then).
+
+Referent text is never run through Jinja as a template (that would be a
+template injection): the compiled document escapes every `{`, and in the
+title, the teaser and content from before the block editor the only
+placeholders are the names in `PLACEHOLDERS`, replaced by a regular
+expression; anything else in double braces stays as text.
 """
 
 from __future__ import annotations
@@ -15,12 +25,17 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from coopcrm import fr
+from coopcrm.blocks import compiling, placeholders, richtext
 from coopcrm.extensions import db
+from coopcrm.sending.rendering import BODY_MJML, BODY_TEXT
 
 PLACEHOLDERS = {
     "nombre_cooperateurs": "Le nombre de coopérateurs, au jour de l'envoi",
     "montant_part": "Le montant d'une part sociale (ex. « 16 € »)",
 }
+# What a newsletter's document may use: the recipient's fields and the figures above,
+# which `context_for` puts in the edition's (shared) context.
+PLACEHOLDERS_ALLOWED = frozenset(placeholders.MEMBER_NAMES | set(PLACEHOLDERS))
 _PLACEHOLDER = re.compile(r"\{\{\s*(" + "|".join(PLACEHOLDERS) + r")\s*\}\}")
 _HTTP_URL = re.compile(r"^https?://[^\s<>\"']+$", re.I)
 
@@ -54,7 +69,48 @@ def clean_content(content: dict) -> dict:
         "sections": sections,
         "image_url": (content.get("image_url") or "").strip(),
         "ctas": ctas,
+        "body": None,  # content of this shape has no block document
     }
+
+
+def _tokens(html: str) -> str:
+    """The typed placeholders of old content as the editor's tokens."""
+    return _PLACEHOLDER.sub(lambda m: f'<span data-placeholder="{m.group(1)}"></span>', html)
+
+
+def legacy_document(content: dict) -> dict:
+    """Content from before the block editor as a document, in the order it rendered in.
+
+    The introduction and each section's text become paragraphs, section titles
+    headings, the image an image block (an outside address, its description to
+    write), the links buttons; `{{ nombre_cooperateurs }}` and `{{ montant_part }}`
+    become placeholders.
+    """
+    blocks: list[dict] = []
+
+    def paragraph(html: str | None) -> None:
+        nodes = richtext.parse(_tokens(clean_html(html)))
+        if richtext.plain_text(nodes) or richtext.tokens(nodes):
+            blocks.append({"type": "paragraph", "html": richtext.to_storage(nodes)})
+
+    paragraph(content.get("intro_html"))
+    if is_http_url(image := (content.get("image_url") or "").strip()):
+        blocks.append({"type": "image", "url": image, "alt": ""})
+    for section in content.get("sections") or []:
+        if heading := (section.get("heading") or "").strip():
+            nodes = richtext.parse_inline(_tokens(escape(heading)))
+            blocks.append({"type": "heading", "text": richtext.to_storage(nodes), "level": 2})
+        paragraph(section.get("body_html"))
+    for cta in content.get("ctas") or []:
+        blocks.append({"type": "button", "label": (cta.get("label") or "").strip(),
+                       "url": (cta.get("url") or "").strip()})
+    return {"version": 1, "blocks": blocks}
+
+
+def editor_document(content: dict) -> dict:
+    """What the block editor opens: the stored document, or the old content converted."""
+    body = content.get("body")
+    return body if isinstance(body, dict) else legacy_document(content)
 
 
 def live_figures() -> dict:
@@ -123,18 +179,36 @@ def edition_content(edition) -> dict:
 
 
 def context_for(edition, content: dict, figures: dict) -> dict:
-    """The template variables of emails/newsletter_edition for `edition` with `content`."""
+    """The template variables of emails/newsletter_edition for `edition` with `content`.
+
+    A block document is compiled here, once for the whole send: `body_mjml` and
+    `body_text` fill the template's body slot (recipients' placeholders stay
+    Jinja variables), the figures go in as variables, and `archive_html` is
+    the page the public archive shows. Older content gives `body_html`.
+    """
     number = edition.issue.number
-    return {
+    context = {
         "issue_number": number,
         "year": edition.year,
         "title": substitute(content.get("title"), figures) or f"La lettre N°{number}",
         "teaser": substitute(content.get("teaser"), figures),
-        "body_html": compose_body_html(content, figures),
+        "body_html": "",
         "archive_url": archive_url(edition.year, number),
         "archive_index_url": archive_index_url(),
         "approved": edition.status == "approved",
     }
+    body = content.get("body")
+    if isinstance(body, dict):
+        base_url = current_app.config["BASE_URL"]
+        compiled = compiling.compile_email(body, base_url=base_url,
+                                           allowed=PLACEHOLDERS_ALLOWED)
+        context.update({BODY_MJML: compiled.mjml, BODY_TEXT: compiled.text,
+                        "archive_html": compiling.web_html(body, base_url=base_url,
+                                                           values=figures)})
+        context.update({name: figures.get(name, "") for name in PLACEHOLDERS})
+    else:
+        context["body_html"] = compose_body_html(content, figures)
+    return context
 
 
 def frozen_context(edition, figures: dict | None = None) -> dict:

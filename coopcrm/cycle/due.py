@@ -26,9 +26,10 @@ from coopcrm.cycle.eligibility import eligible, why_not
 from coopcrm.cycle.models import Edition, NewsletterIssue, Receipt
 from coopcrm.extensions import db
 from coopcrm.members import scoping
-from coopcrm.members.models import Member
+from coopcrm.members.models import Member, Residence
 from coopcrm.models import UTCDateTime
 from coopcrm.sending.models import OutboxMessage
+from coopcrm.sending.rendering import BODY_MJML
 
 TEMPLATE = "newsletter_edition"
 CHUNK = 5000
@@ -116,6 +117,18 @@ def freeze(edition: Edition, now: datetime) -> None:
     edition.frozen_dt = now
 
 
+def _member_rows(shared) -> Select:
+    """The member columns a message stores; with a block document, what its placeholders
+    read too (residence, references, shares: sending.services.member_context)."""
+    columns = [Member.id, Member.email, Member.email_status, Member.first_name,
+               Member.last_name, Member.civility, Member.anonymised_dt]
+    if shared is None or BODY_MJML not in shared.data:
+        return select(*columns)
+    return (select(*columns, Member.share_count, Member.share_amount,
+                   Residence.name.label("residence_name"), Member.references.label("references"))
+            .outerjoin(Residence, Residence.id == Member.residence_id))
+
+
 def send_due(edition: Edition, now: datetime, chunk: int = CHUNK) -> int:
     """Queue the edition for every member due now, committing per chunk; how many were queued."""
     from coopcrm.sending.models import SharedContext
@@ -129,10 +142,7 @@ def send_due(edition: Edition, now: datetime, chunk: int = CHUNK) -> int:
     while True:
         ids = _claim(edition, "sent", now, chunk, after)
         if ids:
-            members = db.session.execute(
-                select(Member.id, Member.email, Member.email_status, Member.first_name,
-                       Member.last_name, Member.civility, Member.anonymised_dt)
-                .where(Member.id.in_(ids)))
+            members = db.session.execute(_member_rows(shared).where(Member.id.in_(ids)))
             enqueue_many(TEMPLATE, members, lambda m: f"{prefix}{m.id}", shared=shared,
                          now=now)
         db.session.commit()

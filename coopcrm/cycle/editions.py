@@ -7,7 +7,8 @@ import calendar
 from sqlalchemy import select
 
 from coopcrm import clock, fr, plaintext
-from coopcrm.cycle.content import clean_content, is_http_url
+from coopcrm.blocks import document as blocks
+from coopcrm.cycle.content import PLACEHOLDERS_ALLOWED, clean_content, is_http_url
 from coopcrm.cycle.due import lock
 from coopcrm.cycle.models import EDITION_STATUSES, Edition, NewsletterIssue
 from coopcrm.cycle.schedule import send_dt
@@ -21,19 +22,47 @@ MAX_CTAS = 3
 # Sections and links are JSON, with no column length to read: their limits live here.
 HEADING_MAX, CTA_LABEL_MAX, CTA_URL_MAX = 200, 100, 500
 _HTML_MAX = 20_000
+BODY_FIELD = "body"  # the editor's hidden field; a block's message is keyed body-<n>
 FROZEN_MESSAGE = "Cette édition est déjà partie : son contenu ne peut plus être modifié."
 
 
-def validate_content(data: dict) -> dict:
-    """The cleaned content, or ValidationFailed with a French message per form field."""
-    content = clean_content(data)
-    errors = {}
+def _check_heads(content: dict, errors: dict) -> None:
+    """Title and teaser: what every content has, whatever its body."""
     if not content["title"]:
         errors["title"] = "Donnez un titre à la lettre."
     elif len(content["title"]) > (limit := text_limit(Edition, "title")):
         errors["title"] = f"Le titre est trop long ({limit} caractères au plus)."
     if len(content["teaser"]) > (limit := text_limit(Edition, "teaser")):
         errors["teaser"] = f"L'accroche est trop longue ({limit} caractères au plus)."
+
+
+def _validate_document_content(data: dict) -> dict:
+    """Title, teaser and a block document (what the block editor sends)."""
+    content = clean_content({"title": data.get("title"), "teaser": data.get("teaser")})
+    errors: dict[str, str] = {}
+    _check_heads(content, errors)
+    try:
+        content["body"] = blocks.validate(data["body"], allowed=PLACEHOLDERS_ALLOWED,
+                                          field=BODY_FIELD)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return content  # the fields of the older shape come back empty: the document replaces them
+
+
+def validate_content(data: dict) -> dict:
+    """The cleaned content, or ValidationFailed with a French message per form field.
+
+    With a `body` (a block document, or the editor's JSON of one), the content is
+    title, teaser and that document; without, the shape from before the block
+    editor (introduction, sections, image, links), checked as it always was.
+    """
+    if data.get("body") is not None:
+        return _validate_document_content(data)
+    content = clean_content(data)
+    errors: dict[str, str] = {}
+    _check_heads(content, errors)
     if len(content["intro_html"]) > _HTML_MAX:
         errors["intro_html"] = "L'introduction est trop longue."
     if content["image_url"] and not is_http_url(content["image_url"]):

@@ -2,56 +2,33 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+import json
+
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3, not in the stubs yet
 
 from coopcrm import fr
-from coopcrm.cycle.editions import MAX_CTAS, MAX_SECTIONS
+from coopcrm.cycle.content import editor_document
 from coopcrm.forms import Form
 
 
 class ContentForm(Form):
-    """Title, teaser, introduction, a fixed number of sections and links, an optional image."""
+    """Title, teaser and the body, written in the block editor (its JSON in a hidden field)."""
 
     title = StringField("Titre")
     teaser = StringField("Accroche (aperçu affiché par la messagerie)")
-    intro_html = TextAreaField("Introduction")
-    image_url = StringField("Image (adresse https://…, facultative)")
+    body = HiddenField()
 
     def to_data(self) -> dict:
-        """The content dict the services take."""
-        return {
-            "title": self.title.data, "teaser": self.teaser.data,
-            "intro_html": self.intro_html.data, "image_url": self.image_url.data,
-            "sections": [{"heading": self[f"section{i}_heading"].data,
-                          "body_html": self[f"section{i}_body"].data}
-                         for i in range(1, MAX_SECTIONS + 1)],
-            "ctas": [{"label": self[f"cta{i}_label"].data, "url": self[f"cta{i}_url"].data}
-                     for i in range(1, MAX_CTAS + 1)],
-        }
+        """The content dict the services take (`body`: the editor's JSON, checked there)."""
+        return {"title": self.title.data, "teaser": self.teaser.data,
+                "body": self.body.data if self.body.data is not None else ""}
 
     def fill(self, content: dict) -> None:
-        """Show stored content in the fields (GET)."""
-        for name in ("title", "teaser", "intro_html", "image_url"):
-            self[name].data = content.get(name) or ""
-        sections = content.get("sections") or []
-        for i in range(1, MAX_SECTIONS + 1):
-            section = sections[i - 1] if i <= len(sections) else {}
-            self[f"section{i}_heading"].data = section.get("heading", "")
-            self[f"section{i}_body"].data = section.get("body_html", "")
-        ctas = content.get("ctas") or []
-        for i in range(1, MAX_CTAS + 1):
-            cta = ctas[i - 1] if i <= len(ctas) else {}
-            self[f"cta{i}_label"].data = cta.get("label", "")
-            self[f"cta{i}_url"].data = cta.get("url", "")
-
-
-for _i in range(1, MAX_SECTIONS + 1):
-    setattr(ContentForm, f"section{_i}_heading", StringField(f"Rubrique {_i} : titre"))
-    setattr(ContentForm, f"section{_i}_body", TextAreaField(f"Rubrique {_i} : texte"))
-for _i in range(1, MAX_CTAS + 1):
-    setattr(ContentForm, f"cta{_i}_label", StringField(f"Lien {_i} : texte du bouton"))
-    setattr(ContentForm, f"cta{_i}_url", StringField(f"Lien {_i} : adresse (https://…)"))
+        """Show stored content in the fields (GET): older content opens as blocks."""
+        self.title.data = content.get("title") or ""
+        self.teaser.data = content.get("teaser") or ""
+        self.body.data = json.dumps(editor_document(content), ensure_ascii=False)
 
 
 class IssueForm(ContentForm):

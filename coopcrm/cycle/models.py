@@ -35,14 +35,18 @@ if TYPE_CHECKING:
 # An edition's state before it goes out (then frozen_dt and closed_dt tell the rest).
 EDITION_STATUSES = {"draft": "Brouillon", "approved": "Approuvée"}
 # The content fields an issue (standing content) and an edition (its yearly copy) share.
-CONTENT_FIELDS = ("title", "teaser", "intro_html", "sections", "image_url", "ctas")
+CONTENT_FIELDS = ("title", "teaser", "intro_html", "sections", "image_url", "ctas", "body")
 
 
 class _Content:
-    """Title, teaser (preheader), introduction, sections, optional image and call-to-action links.
+    """Title, teaser (preheader) and the body: a block document, or the fields before it.
 
-    `sections` is a list of {"heading", "body_html"}; `ctas` a list of {"label", "url"}.
-    HTML is sanitised (nh3) when it is saved, and again when it is rendered.
+    `body` is the block editor's document (coopcrm.blocks.document); when it is
+    None the body is the content written before the block editor, which still
+    renders as it did: an introduction, `sections` (a list of {"heading",
+    "body_html"}), an optional image and `ctas` (a list of {"label", "url"}).
+    Saving a document empties those. HTML is sanitised (nh3) when it is saved,
+    and again when it is rendered.
     """
 
     title: Mapped[str] = mapped_column(String(200), default="")
@@ -51,6 +55,7 @@ class _Content:
     sections: Mapped[list] = mapped_column(JSON, default=list)
     image_url: Mapped[str] = mapped_column(String(500), default="")
     ctas: Mapped[list] = mapped_column(JSON, default=list)
+    body: Mapped[dict | None] = mapped_column(JSON)
 
     def content(self) -> dict:
         """The content fields as a plain dict (what an edition copies, what a send freezes)."""

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from coopcrm import clock, fr, ui
 from coopcrm.auth.access import admin_required, editor_required
+from coopcrm.blocks import editor as blocks_editor
 from coopcrm.cycle import content as content_mod
 from coopcrm.cycle import due, schedule
 from coopcrm.cycle import editions as svc
@@ -56,6 +57,12 @@ def index():
                            form=ActionForm())
 
 
+def _editor(errors: dict) -> dict:
+    """The block editor's data for the content form: the newsletter's placeholders."""
+    return blocks_editor.settings(errors, user=current_user,
+                                  allowed=content_mod.PLACEHOLDERS_ALLOWED, field=svc.BODY_FIELD)
+
+
 @bp.route("/lettres-d-information/editions/<id:edition_id>/modifier", methods=["GET", "POST"])
 @editor_required
 def edit(edition_id: int):
@@ -78,7 +85,7 @@ def edit(edition_id: int):
     elif request.method == "GET":
         form.fill(edition.content())
     return render_template("cycle/edit.html", edition=edition, form=form, errors=errors,
-                           placeholders=content_mod.PLACEHOLDERS)
+                           placeholders=content_mod.PLACEHOLDERS, editor=_editor(errors))
 
 
 def _preview_context(edition: Edition, version: str, member: Member | None) -> dict:
@@ -105,7 +112,8 @@ def _rendered(edition: Edition, version: str, member: Member | None):
     """The edition's email as the member (or the sample member) would receive it."""
     from coopcrm.sending import rendering
 
-    return rendering.render(rendering.get(TEMPLATE), _preview_context(edition, version, member))
+    context = _preview_context(edition, version, member)
+    return rendering.render(rendering.for_context(TEMPLATE, context), context)
 
 
 @bp.route("/lettres-d-information/editions/<id:edition_id>")
@@ -204,4 +212,4 @@ def edit_issue(issue_id: int):
     elif request.method == "GET":
         form.fill_issue(issue)
     return render_template("cycle/edit_issue.html", issue=issue, form=form, errors=errors,
-                           placeholders=content_mod.PLACEHOLDERS)
+                           placeholders=content_mod.PLACEHOLDERS, editor=_editor(errors))

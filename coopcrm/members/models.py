@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    func,
+    select,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -188,10 +190,23 @@ class Member(Audited, TimestampMixin, Model):
     def entities(self):
         return [link.entity for link in self.entity_links]
 
-    @property
+    @hybrid_property
     def references(self) -> str:
+        """'HAB 004512, ACC 17': the member's reference in each entity that gave one.
+
+        In SQL too (a scalar subquery), for the sends that read member rows, not Members.
+        """
         return ", ".join(f"{link.entity.code} {link.reference}"
                          for link in self.entity_links if link.reference)
+
+    @references.inplace.expression
+    @classmethod
+    def _references_sql(cls) -> ColumnElement[str]:
+        return (select(func.aggregate_strings(Entity.code + " " + MemberEntity.reference, ", "))
+                .select_from(MemberEntity).join(Entity, Entity.id == MemberEntity.entity_id)
+                .where(MemberEntity.member_id == cls.id, MemberEntity.reference.is_not(None),
+                       MemberEntity.reference != "")
+                .scalar_subquery())
 
     def tenure_years(self, today: date) -> int | None:
         """Whole years since move-in (ancienneté)."""

@@ -197,7 +197,7 @@ class _Run:
         self.reply_to = config.get("MAIL_REPLY_TO", "")
         self.domain = self.envelope_from.rpartition("@")[2] or "localhost"
         self.shared: dict[int, dict] = {}
-        self.templates: dict[str, rendering.EmailTemplate] = {}
+        self.templates: dict[tuple[str, int | None], rendering.EmailTemplate] = {}
         self.bounced_members: set[int] = set()
         self.conn: transports.Connection | None = None
         self.conn_sent = 0
@@ -245,13 +245,21 @@ class _Run:
 
         return message_links(row.member_id, row.id, row.bulk, row.template, self.now())
 
+    def template(self, row, context: dict) -> rendering.EmailTemplate:
+        """The row's template, looked up once per run (and per shared document)."""
+        if rendering.BODY_MJML in row.context:  # a test send carries its own document
+            return rendering.for_context(row.template, context)
+        key = (row.template, row.shared_context_id if rendering.BODY_MJML in context else None)
+        template = self.templates.get(key)
+        if template is None:  # rendering checks the emails folder: once per run
+            template = self.templates[key] = rendering.for_context(row.template, context)
+        return template
+
     def build(self, row, address: str) -> bytes:
-        template = self.templates.get(row.template)
-        if template is None:  # rendering.get checks the emails folder: once per run
-            template = self.templates[row.template] = rendering.get(row.template)
         links = self.links(row)
         shared = self.shared_data(row.shared_context_id)
         context = {**self.system, **shared, **row.context, **links}
+        template = self.template(row, context)
         rendered = rendering.render(template, context, subject=row.subject)
         listed: tuple[str, ...] = ()
         if row.bulk and row.member_id is not None:

@@ -16,7 +16,8 @@ from coopcrm.sending.services import (
 )
 
 SAMPLE_MEMBER = {"first_name": "Camille", "last_name": "Exemple", "civility": "",
-                 "full_name": "Camille Exemple"}
+                 "full_name": "Camille Exemple", "residence": "Les Annonciades",
+                 "reference": "HAB 004512", "share_count": "1", "share_amount": "16\u00a0€"}
 
 
 def preview_context(data: dict, member=None, *, bulk: bool = True) -> dict:
@@ -40,7 +41,8 @@ def render_stored(msg: OutboxMessage) -> rendering.Rendered | None:
     if msg.bulk:
         data["unsubscribe_url"] = data["base_url"] + INERT_UNSUBSCRIBE
     try:
-        return rendering.render(rendering.get(msg.template), data, subject=msg.subject)
+        return rendering.render(rendering.for_context(msg.template, data), data,
+                                subject=msg.subject)
     except Exception as exc:  # a template changed since: say so instead of a 500
         current_app.logger.warning("message %s: rendu impossible (%s)", msg.id, exc)
         return None

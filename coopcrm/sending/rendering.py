@@ -17,6 +17,14 @@ compile time, replacing `$name` in it by `value`. MJML compilation turns the
 whole into HTML that still holds the Jinja tags; that HTML is compiled once
 into a Jinja template (autoescaped) and cached for the life of the process.
 
+A template may leave room for a compiled document (coopcrm.blocks: the block
+editor's output, compiled once per document): `<!-- BODY -->` in its `.mjml`
+and `{# BODY #}` in its `.txt` take the context's `body_mjml` and `body_text`
+(`for_context`). That MJML is compiled once per document and cached like the
+files; its placeholders are Jinja variables of the context, and every value the
+referent wrote in it is already escaped (`{` included), so nothing in it is
+evaluated.
+
 Variables whose name ends in `_html` hold HTML: sending.services sanitises
 them at enqueue and they are inserted unescaped; everything else is escaped.
 Variables whose name ends in `_secret_url` hold a link that works as a
@@ -27,9 +35,12 @@ must not be able to use another user's link.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -121,6 +132,12 @@ def _env(autoescape: bool, folder: Path) -> jinja2.Environment:
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], EmailTemplate] = {}
+# Templates with a document in their body slot, by (folder, key, digest of the document).
+_bodied: OrderedDict[tuple[str, str, str], EmailTemplate] = OrderedDict()
+BODIED_CACHE_SIZE = 64  # documents in use at once: a few editions and campaigns
+
+BODY_MJML, BODY_TEXT = "body_mjml", "body_text"
+MJML_SLOT, TEXT_SLOT = "<!-- BODY -->", "{# BODY #}"
 _envs: dict[str, tuple[jinja2.Environment, jinja2.Environment]] = {}
 
 
@@ -160,10 +177,35 @@ def get(key: str) -> EmailTemplate:
     return found
 
 
+def for_context(key: str, context: Mapping) -> EmailTemplate:
+    """The template `key`, with the compiled document `context` carries in its body slot.
+
+    Without `body_mjml` in the context, `get(key)`. A document is compiled once
+    (then cached), whatever the number of recipients.
+    """
+    mjml = context.get(BODY_MJML)
+    if not mjml:
+        return get(key)
+    text = context.get(BODY_TEXT) or ""
+    folder = emails_dir()
+    digest = hashlib.sha256(f"{mjml}\0{text}".encode()).hexdigest()
+    cache_key = (str(folder), key, digest)
+    with _lock:
+        found = _bodied.get(cache_key)
+        if found is None:
+            found = _bodied[cache_key] = _compile(folder, key, (mjml, text))
+            while len(_bodied) > BODIED_CACHE_SIZE:
+                _bodied.popitem(last=False)
+        else:
+            _bodied.move_to_end(cache_key)
+    return found
+
+
 def clear_cache() -> None:
     """Forget compiled templates (after editing the MJML sources)."""
     with _lock:
         _cache.clear()
+        _bodied.clear()
         _envs.clear()
 
 
@@ -174,7 +216,7 @@ def _environments(folder: Path) -> tuple[jinja2.Environment, jinja2.Environment]
     return envs
 
 
-def _compile(folder: Path, key: str) -> EmailTemplate:
+def _compile(folder: Path, key: str, document: tuple[str, str] | None = None) -> EmailTemplate:
     if not _KEY.match(key) or not (folder / f"{key}.mjml").is_file():
         raise TemplateNotFound(key)
     html_env, text_env = _environments(folder)
@@ -182,6 +224,14 @@ def _compile(folder: Path, key: str) -> EmailTemplate:
     header, body = _split_header(source)
     layout = (folder / "_layout.mjml").read_text(encoding="utf-8")
     mjml = _expand_includes(folder, layout.replace("<!-- CONTENT -->", body))
+    text = text_env.get_template(f"{key}.txt")
+    if document is not None:
+        text_source = (folder / f"{key}.txt").read_text(encoding="utf-8")
+        if mjml.count(MJML_SLOT) != 1 or text_source.count(TEXT_SLOT) != 1:
+            raise ValueError(f"the email template {key} has no body slot for a document")
+        # Pasted after the includes: nothing in the document is read as a directive.
+        mjml = mjml.replace(MJML_SLOT, document[0])
+        text = text_env.from_string(text_source.replace(TEXT_SLOT, document[1]))
     compiled = mjml2html(mjml, disable_comments=True)
     return EmailTemplate(
         key=key,
@@ -192,7 +242,7 @@ def _compile(folder: Path, key: str) -> EmailTemplate:
             text_env.parse(header.get("subject", "")))),
         preheader=text_env.from_string(header.get("preheader", "")),
         html=html_env.from_string(compiled),
-        text=text_env.get_template(f"{key}.txt"),
+        text=text,
         compiled_html=compiled,
     )
 

@@ -32,7 +32,7 @@ import nh3
 from flask import current_app
 from sqlalchemy import func, select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.extensions import db
 from coopcrm.sending import rendering
 from coopcrm.sending.models import OutboxMessage, SharedContext
@@ -84,15 +84,30 @@ def system_context() -> dict:
 
 
 def member_context(row) -> dict:
-    """The member variables stored with a message (a Member or a row with the same names)."""
+    """The member variables stored with a message (a Member or a row with the same names).
+
+    Besides the names: `residence` (a Member's residence, or a row's `residence_name`),
+    `reference` (`references`), `share_count` and `share_amount`, formatted in French;
+    empty when the row does not carry them. The block editor's placeholders
+    (coopcrm.blocks.placeholders) read these keys: every one is always present.
+    """
     first = getattr(row, "first_name", "") or ""
     last = getattr(row, "last_name", "") or ""
     civility = getattr(row, "civility", "") or ""
+    residence = getattr(row, "residence_name", None)
+    if residence is None:
+        residence = getattr(getattr(row, "residence", None), "name", "")
+    shares = getattr(row, "share_count", None)
+    amount = getattr(row, "share_amount", None)
     return {
         "first_name": first,
         "last_name": last,
         "civility": civility,
         "full_name": " ".join(p for p in (civility, first, last) if p),
+        "residence": residence or "",
+        "reference": getattr(row, "references", "") or "",
+        "share_count": fr.count(shares) if shares is not None else "",
+        "share_amount": fr.money_prose(amount) if amount is not None else "",
     }
 
 
@@ -352,8 +367,8 @@ def send_test(user, template: str, member=None) -> OutboxMessage:
     if member is not None:
         context["member"] = member_context(member)
     else:
-        context["member"] = {"first_name": user.name.split(" ")[0], "last_name": "",
-                             "civility": "", "full_name": user.name}
+        context["member"] = {**member_context(None), "first_name": user.name.split(" ")[0],
+                             "full_name": user.name}
     context["is_test"] = True
     msg = enqueue(template, None, context, test_key(user), bulk=False,
                   to=(user.email, user.name), user=user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from html import unescape
 
@@ -18,9 +19,15 @@ from tests.helpers import login, post
 NOW = datetime(2027, 1, 2, 10, 0, tzinfo=UTC)
 
 
+def _body(text_html="<p>Texte</p>", *extra) -> str:
+    """The block editor's hidden field: a heading, a paragraph, then `extra` blocks."""
+    return json.dumps({"version": 1, "blocks": [
+        {"type": "heading", "text": "Rubrique"}, {"type": "paragraph", "html": text_html},
+        *extra]})
+
+
 def _form(edition, **changes) -> dict:
-    data = {"title": edition.title, "teaser": edition.teaser, "intro_html": edition.intro_html,
-            "image_url": "", "section1_heading": "Rubrique", "section1_body": "<p>Texte</p>"}
+    data = {"title": edition.title, "teaser": edition.teaser, "body": _body()}
     data.update(changes)
     return data
 
@@ -48,18 +55,23 @@ def test_referent_edits_previews_approves_and_reopens(client, referent):
     edition = cf.edition(cf.issue(number=1), 2027)
     login(client, referent)
     url = f"/lettres-d-information/editions/{edition.id}/modifier"
-    resp = post(client, url, _form(edition, title="", cta1_label="Go", cta1_url="ftp://x"))
+    resp = post(client, url, _form(edition, title="", body=_body(
+        "<p>Texte</p>", {"type": "button", "label": "Go", "url": "ftp://x"})))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Donnez un titre" in html and "https://" in html
 
     resp = post(client, url, _form(edition, title="Édition 2027 <b>!</b>",
-                                   section1_body="<p>Bonjour<script>alert(1)</script></p>"))
+                                   body=_body("<p>Bonjour<script>alert(1)</script></p>")))
     assert resp.status_code == 302
     db.session.expire_all()
     edition = db.session.get(Edition, edition.id)
     assert edition.title == "Édition 2027 <b>!</b>"  # plain text, escaped wherever shown
-    assert edition.sections == [{"heading": "Rubrique", "body_html": "<p>Bonjour</p>"}]
+    # The block editor's document replaces the sections (they were {"heading": "Rubrique",
+    # "body_html": "<p>Bonjour</p>"} with the raw-HTML editor).
+    assert edition.body["blocks"] == [{"type": "heading", "text": "Rubrique", "level": 2},
+                                      {"type": "paragraph", "html": "<p>Bonjour</p>"}]
+    assert edition.sections == [] and edition.intro_html == ""
     assert edition.edited_by_id == referent.id
 
     preview = client.get(f"/lettres-d-information/editions/{edition.id}").get_data(as_text=True)
@@ -116,8 +128,9 @@ def test_admin_changes_issue_date(client, admin):
     login(client, admin)
     url = f"/lettres-d-information/numeros/{issue.id}/modifier"
     form = {"theme": "L'AG", "send_day": "31", "send_month": "2", "send_hour": "9",
-            "send_minute": "00", "title": "L'AG de la COOP", "section1_heading": "AG",
-            "section1_body": "<p>Venez</p>"}
+            "send_minute": "00", "title": "L'AG de la COOP",
+            "body": json.dumps({"blocks": [{"type": "heading", "text": "AG"},
+                                           {"type": "paragraph", "html": "<p>Venez</p>"}]})}
     assert "Cette date n'existe pas" in unescape(post(client, url, form).get_data(as_text=True))
     assert post(client, url, {**form, "send_day": "20", "send_month": "6",
                               "send_hour": "18", "send_minute": "30"}).status_code == 302

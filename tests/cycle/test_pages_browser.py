@@ -48,8 +48,11 @@ def test_alert_edit_preview_approve(page, live_server):
 
     page.get_by_role("link", name="Modifier").first.click()
     page.get_by_label("Titre", exact=True).fill("L'AG 2027 : le 17 juin, on vous attend")
-    page.get_by_label("Lien 1 : texte du bouton").fill("Répondre à l'invitation")
-    page.get_by_label("Lien 1 : adresse (https://…)").fill("https://coop.example/ag")
+    # The standing content opens in the block editor; a button block goes at the end.
+    page.get_by_role("button", name="Ajouter un bloc : Bouton").click()
+    button = page.locator("section.block-button").last
+    button.get_by_label("Texte du bouton").fill("Répondre à l'invitation")
+    button.get_by_label("Adresse du bouton").fill("https://coop.example/ag")
     _shot(page, "edit")
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_role("status").filter(has_text="Édition enregistrée").wait_for()
