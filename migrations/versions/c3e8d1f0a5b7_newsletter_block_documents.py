@@ -5,7 +5,7 @@ written before it keeps its columns and renders as before until it is saved
 from the block editor; nothing is converted here.
 
 Revision ID: c3e8d1f0a5b7
-Revises: 5549dae3661b
+Revises: a40c115a7423
 Create Date: 2027-02-01 10:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3e8d1f0a5b7'
-down_revision = '5549dae3661b'
+down_revision = 'a40c115a7423'
 branch_labels = None
 depends_on = None
 
