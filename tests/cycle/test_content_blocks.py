@@ -19,8 +19,10 @@ from coopcrm.sending import rendering
 from tests import factories
 from tests.blocks import _images
 from tests.cycle import _content_fixtures as cf
-from tests.cycle.conftest import coop, paris, tick
+from tests.cycle.helpers import tick
+from tests.factories.cycle import coop
 from tests.helpers import login
+from tests.instants import paris
 
 FIGURES = {"nombre_cooperateurs": "1\u00a0750", "montant_part": "16\u00a0€"}
 
