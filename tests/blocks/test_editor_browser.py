@@ -12,7 +12,7 @@ from coopcrm.cycle.models import Edition
 from coopcrm.extensions import db
 from tests import factories
 from tests.blocks import _images
-from tests.cycle import _content_fixtures as cf
+from tests.factories import cycle as cf
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser

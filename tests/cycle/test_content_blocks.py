@@ -18,8 +18,8 @@ from coopcrm.scheduler.runner import run_job
 from coopcrm.sending import rendering
 from tests import factories
 from tests.blocks import _images
-from tests.cycle import _content_fixtures as cf
 from tests.cycle.helpers import tick
+from tests.factories import cycle as cf
 from tests.factories.cycle import coop
 from tests.helpers import login
 from tests.instants import paris
