@@ -153,8 +153,10 @@ def test_columns_divider_contact_and_removing_a_block(page, live_server, tmp_pat
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     clock.set_now(datetime(2027, 1, 2, 10, tzinfo=UTC))
-    edition = cf.edition(cf.issue(number=1), 2027, content={"body": {"blocks": []}})
     entity = factories.entity(name="Habitat Coop")
+    # The referent's own entity's edition: a one-entity referent may not change the group's.
+    edition = cf.edition(cf.issue(number=1), 2027, content={"body": {"blocks": []}},
+                         entity_id=entity.id)
     referent = factories.user(name="Claire Référente", email="claire@coop.example",
                               entities=[entity])
     photo = tmp_path / "plan.png"
