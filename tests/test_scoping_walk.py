@@ -105,6 +105,9 @@ ROUTES = {
     # newsletter cycle
     "cycle.index": LIST, "cycle.preview": READ, "cycle.preview_html": READ,
     "cycle.send_test": READ, "cycle.edit": WRITE, "cycle.approve": WRITE, "cycle.reopen": WRITE,
+    # block editor: an uploaded image is stored under a random name, shown in emails to
+    # anyone the email reaches (no sign-in); uploading one needs an editor and no object.
+    "blocks.media": PUBLIC, "blocks.upload": LIST,
 }
 
 # Routes classified READ that take a POST: each writes something, never the object itself.
