@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Literal
 
@@ -107,9 +107,12 @@ class HideTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, Mapping):
-            record.args = {k: hide_tokens(v) if isinstance(v, str) else v
-                           for k, v in args.items()}
+        if isinstance(args, MutableMapping):
+            # In place: gunicorn's atoms are a dict subclass that answers "-" for a
+            # header the format names and the request lacks; a plain copy would not.
+            for key, value in args.items():
+                if isinstance(value, str):
+                    args[key] = hide_tokens(value)
         elif isinstance(args, tuple):
             record.args = tuple(hide_tokens(v) if isinstance(v, str) else v for v in args)
         if isinstance(record.msg, str):

@@ -95,3 +95,11 @@ def test_the_filter_rewrites_gunicorn_atoms_and_werkzeug_arguments(app):
     assert dev.getMessage() == '"GET /e/… HTTP/1.1" 200 -'
     assert any(isinstance(f, logs.HideTokens) for f in logs._Handler().filters)
     assert logs.dict_config(logging.INFO)["handlers"]["stderr"]["filters"] == ["tokens"]
+
+
+def test_gunicorn_atoms_keep_their_type_so_a_missing_header_is_still_a_dash(app):
+    from gunicorn.glogging import SafeAtoms
+
+    access = record('%(r)s %({x-absent}i)s', SafeAtoms({"r": "GET /s/SECRET HTTP/1.1"}))
+    assert logs.HideTokens().filter(access)
+    assert access.getMessage() == "GET /s/… HTTP/1.1 -"
