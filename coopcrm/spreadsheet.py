@@ -50,25 +50,30 @@ def restore(text: str) -> str:
     return text
 
 
-def write_csv(lines: Iterable[Sequence], target: IO[bytes]) -> None:
-    """CSV for Excel (`;`, CRLF, UTF-8 with a BOM) into a binary file; text cells neutral."""
+def write_csv(lines: Iterable[Sequence], target: IO[bytes]) -> int:
+    """CSV for Excel (`;`, CRLF, UTF-8 with a BOM) into a binary file; text cells neutral.
+    Answers how many lines were written (the header included)."""
     text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=True)
     text.write("\ufeff")  # Excel reads UTF-8 only with a BOM
     writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
+    written = 0
     for line in lines:
         writer.writerow([neutral(c) for c in line])
+        written += 1
     text.flush()
     text.detach()  # the caller's file stays open
+    return written
 
 
-def write_xlsx(lines: Iterable[Sequence], target: str | IO[bytes], sheet: str) -> None:
+def write_xlsx(lines: Iterable[Sequence], target: str | IO[bytes], sheet: str) -> int:
     """An XLSX workbook of one sheet into a path or a binary file; text cells neutral,
-    dates shown as DD/MM/YYYY."""
+    dates shown as DD/MM/YYYY. Answers how many lines were written (the header included)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
+    written = 0
     try:
         for line in lines:
             cells = []
@@ -82,9 +87,11 @@ def write_xlsx(lines: Iterable[Sequence], target: str | IO[bytes], sheet: str) -
                 else:
                     cells.append(value)
             worksheet.append(cells)
+            written += 1
     except BaseException:
         # Lines that failed half-way: finish the workbook into nothing, which closes
         # openpyxl's row writer and removes its temporary file, then say why.
         workbook.save(io.BytesIO())
         raise
     workbook.save(target)
+    return written

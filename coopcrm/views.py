@@ -4,13 +4,14 @@ A view calls its services inside `transaction()`: the block's work is committed,
 or, when a service refuses (ValidationFailed), rolled back and its French
 messages shown, on the form's fields or as flashed errors. `render_form` answers
 422 when the form it shows carries errors, 200 otherwise. `download` answers a
-spreadsheet export, written whole before its first byte is sent.
+spreadsheet export, written whole before its first byte is sent, and tells the
+listeners registered with `on_download` (the security log records who took what).
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,26 @@ def render_form(template: str, form=None, **context) -> tuple[str, int]:
 # Past this size a download being written moves from memory to a temporary file.
 _SPOOL_BYTES = 8 * 1024 * 1024
 
+# Called with (filename, data rows) for every file a view hands out; a core module
+# names no domain, so the security log registers itself here.
+_DOWNLOAD_LISTENERS: list[Callable[[str, int], None]] = []
+
+
+def on_download(listener: Callable[[str, int], None]) -> Callable[[str, int], None]:
+    """Register `listener(filename, rows)`, called in the request before the file is sent;
+    what it writes is committed with the download."""
+    if listener not in _DOWNLOAD_LISTENERS:
+        _DOWNLOAD_LISTENERS.append(listener)
+    return listener
+
+
+def downloaded(filename: str, rows: int) -> None:
+    """Tell the listeners that `filename` (of `rows` data rows) is handed out, and commit
+    what they recorded: a download is a GET, which writes nothing else."""
+    for listener in _DOWNLOAD_LISTENERS:
+        listener(filename, rows)
+    db.session.commit()
+
 
 def download(lines: Iterable[Sequence], filename: str, *, sheet: str = "Export") -> Response:
     """`lines` (header first) as a .csv or .xlsx attachment, by `filename`'s extension.
@@ -87,15 +108,15 @@ def download(lines: Iterable[Sequence], filename: str, *, sheet: str = "Export")
     Every line is read and written (to memory, then a temporary file past 8 MB)
     before the response exists: a query or a value that fails makes the request
     fail with an error page, never a 200 cut short. Text cells are neutralised
-    (spreadsheet.neutral) by the writers.
+    (spreadsheet.neutral) by the writers. The download listeners are told (`downloaded`).
     """
     target = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
     try:
         if filename.endswith(".csv"):
-            spreadsheet.write_csv(lines, target)
+            written = spreadsheet.write_csv(lines, target)
             mimetype = spreadsheet.CSV_MIMETYPE
         elif filename.endswith(".xlsx"):
-            spreadsheet.write_xlsx(lines, target, sheet)
+            written = spreadsheet.write_xlsx(lines, target, sheet)
             mimetype = spreadsheet.XLSX_MIMETYPE
         else:
             raise ValueError(f"unknown spreadsheet extension: {filename}")
@@ -104,6 +125,7 @@ def download(lines: Iterable[Sequence], filename: str, *, sheet: str = "Export")
         raise
     size = target.tell()
     target.seek(0)
+    downloaded(filename, max(written - 1, 0))  # the header is not a row of data
     response = send_file(target, mimetype=mimetype, as_attachment=True, download_name=filename,
                          max_age=0)
     response.content_length = size

@@ -27,9 +27,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from coopcrm import clock
+from coopcrm.auth import events
+from coopcrm.auth.models import SecurityEvent
 from coopcrm.events.models import Invitation
 from coopcrm.extensions import db
 from coopcrm.spreadsheet import FORMULA_STARTS, restore
@@ -161,6 +163,12 @@ def test_every_export_downloads_whole_parsed_and_scoped(live_server, data, expor
         # answers only (members.scoping), never another entity's, even without the name.
         assert len(rows) - 1 == len(MFLA_NAMES | GHT_NAMES if who == "admin" else GHT_NAMES)
         assert all(restore(row[-1]).startswith("=CMD|") for row in rows[1:])
+    # The security log says who took which file of how many rows (issue 12).
+    db.session.rollback()  # see what the server's request committed
+    entry = db.session.scalars(select(SecurityEvent).where(SecurityEvent.kind == "export")).one()
+    assert entry.user_id == data[who].id
+    filename = headers["Content-Disposition"].split("filename=")[-1].strip('"')
+    assert entry.detail == events.export_detail(filename, len(rows) - 1)
 
 
 @pytest.mark.parametrize("export", EXPORTS, ids=lambda e: e.name)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from coopcrm import clock
+from coopcrm import clock, fr
 from coopcrm.auth.models import SecurityEvent
 from coopcrm.extensions import db
 from coopcrm.pagination import Page, paginate
@@ -24,7 +24,16 @@ KINDS = {
     "recovery_codes_renewed": "Codes de secours renouvelés",
     "reset_requested": "Mot de passe oublié : demande",
     "reset_used": "Mot de passe oublié : lien utilisé",
+    "export": "Export de données",
 }
+
+# Where an export came from when no request did (`coopcrm members export`).
+COMMAND_LINE = "ligne de commande"
+
+
+def export_detail(what: str, rows: int) -> str:
+    """The entry's detail for an export: the file's name and how many rows it held."""
+    return f"{what} : {fr.count(rows)} ligne(s)"
 
 
 def record(kind: str, *, user=None, actor=None, email: str = "", client: str = "",

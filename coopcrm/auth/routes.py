@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from coopcrm import ui
-from coopcrm.auth import guard, services
+from coopcrm.auth import events, guard, services
 from coopcrm.auth import login as signing
 from coopcrm.auth.access import admin_required
 from coopcrm.auth.forms import CodeForm, LoginForm, UserForm
@@ -13,10 +13,18 @@ from coopcrm.auth.login import LoginRefused
 from coopcrm.auth.models import ROLES, User
 from coopcrm.extensions import db
 from coopcrm.forms import attach_errors
-from coopcrm.views import render_form, transaction
+from coopcrm.views import on_download, render_form, transaction
 
 bp = Blueprint("auth", __name__)
 ui.register_nav(bp, "auth.users", "Utilisateurs", order=140, visible=ui.admins)
+
+
+@on_download
+def _record_download(filename: str, rows: int) -> None:
+    """Every file of member data a view hands out goes in the security log: who, when,
+    which file, how many rows (issue 12: exports visible to admins)."""
+    events.record("export", user=current_user if current_user.is_authenticated else None,
+                  client=guard.client_address(), detail=events.export_detail(filename, rows))
 
 
 def _safe_next(target: str | None) -> str:

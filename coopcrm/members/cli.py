@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -45,12 +46,18 @@ def import_command(path: str, entity_code: str | None, dry_run: bool, skip_inval
 @with_appcontext
 def export_command(path: str, entity_code: str | None) -> None:
     """Exporter le fichier des coopérateurs (CSV ou XLSX selon l'extension)."""
+    from coopcrm.auth import events
+    from coopcrm.extensions import db
     from coopcrm.members import exporter
 
     try:
         count = exporter.export_file(path, entity_code=entity_code)
     except ValueError as e:
         raise click.ClickException(str(e)) from None
+    # The file is out of the app's hands now: the security log says so, as for a download.
+    events.record("export", client=events.COMMAND_LINE,
+                  detail=events.export_detail(Path(path).name, count))
+    db.session.commit()
     click.echo(f"{count} coopérateur(s) exporté(s) dans {path}.")
 
 

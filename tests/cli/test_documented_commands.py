@@ -117,6 +117,9 @@ def _browse_as_admin(base: str) -> None:
     edition = re.search(r'href="(/lettres-d-information/editions/\d+)"', cycle).group(1)
     page = opener.open(base + edition, timeout=10)
     assert page.status == 200
+    # `members export` is in the security log, with its file and row count.
+    log = opener.open(base + "/admin/journal-securite?type=export", timeout=10).read().decode()
+    assert "membres.csv : " in log and "ligne de commande" in log
 
 
 def test_every_documented_command(installation, tmp_path, restored_database):
