@@ -3,6 +3,7 @@
 
 def import_all_models() -> None:
     from coopcrm.auth import models as _auth  # noqa: F401
+    from coopcrm.campaigns import models as _campaigns  # noqa: F401
     from coopcrm.cycle import models as _cycle  # noqa: F401
     from coopcrm.events import models as _events  # noqa: F401
     from coopcrm.journeys import models as _journeys  # noqa: F401
