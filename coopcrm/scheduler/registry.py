@@ -33,6 +33,7 @@ from coopcrm import clock
 JOB_MODULES = (
     "coopcrm.scheduler.maintenance",
     "coopcrm.sending.jobs",
+    "coopcrm.campaigns.jobs",
     "coopcrm.cycle.jobs",
     "coopcrm.journeys.jobs",
     "coopcrm.events.jobs",

@@ -357,13 +357,14 @@ def test_key(user) -> str:
     return f"test:{user.id}:{uuid.uuid4()}"
 
 
-def send_test(user, template: str, member=None) -> OutboxMessage:
+def send_test(user, template: str, member=None, context: dict | None = None) -> OutboxMessage:
     """Queue `template` to the user's own address, with `member`'s data or the sample's.
 
+    `context`: the message's variables (a campaign's document); by default the sample's.
     The member's unsubscribe link is never put in a test (a click would
     unsubscribe them); the footer shows an inert example link instead.
     """
-    context = dict(rendering.samples().get(template, {}))
+    context = dict(rendering.samples().get(template, {}) if context is None else context)
     if member is not None:
         context["member"] = member_context(member)
     else:

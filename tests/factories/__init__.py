@@ -7,6 +7,7 @@ outbox, consents, shares) the factory goes through it: its checks apply.
 """
 
 from tests.factories._base import today
+from tests.factories.campaigns import campaign
 from tests.factories.consents import consent
 from tests.factories.cycle import coop, edition, issue, issues, receipt
 from tests.factories.events import attendance, event, event_invitation, proxy, rsvp
@@ -26,7 +27,8 @@ from tests.factories.surveys import survey, survey_invitation, survey_response
 from tests.factories.users import user
 
 __all__ = [
-    "attendance", "college", "consent", "coop", "coop_member", "edition", "entity", "event",
+    "attendance", "campaign", "college", "consent", "coop", "coop_member", "edition",
+    "entity", "event",
     "event_invitation", "followup_due", "followup_rules", "issue", "issues", "member",
     "member_entity", "moment", "moment_types", "outbox_message", "proxy", "receipt",
     "residence", "rsvp", "segment", "share", "survey", "survey_invitation", "survey_response",

@@ -204,7 +204,23 @@ def _prune(mail) -> Check:
     return check
 
 
+def _campaigns(mail) -> Check:
+    from coopcrm.campaigns import services as campaigns
+
+    author = factories.user(role="admin")
+    factories.coop_member(newsletter_consent=True)
+    campaign = factories.campaign(author, factories.segment(user=author))
+    campaigns.schedule(campaign, SETUP + timedelta(days=1), SETUP)
+    prefix = f"campaign:{campaign.id}:member:"
+
+    def check():  # launched as of NOW and its one email handed to the outbox
+        keys = db.session.scalars(select(OutboxMessage.idempotency_key))
+        assert [k for k in keys if k.startswith(prefix)]
+    return check
+
+
 SCENARIOS: dict[str, Callable] = {
+    "campaigns.run_due": _campaigns,
     "cycle.due": _cycle,
     "sending.flush": _flush,
     "journeys.followups": _followups,

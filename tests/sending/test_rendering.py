@@ -11,7 +11,7 @@ from coopcrm.sending import rendering, services
 EXPECTED = {"newsletter_edition", "survey_invitation", "survey_reminder", "event_save_the_date",
             "convocation", "event_invitation", "event_reminder", "event_thanks_present",
             "event_thanks_absent", "welcome", "test_message", "preferences_link",
-            "password_reset"}
+            "password_reset", "campaign"}
 
 
 def _context(key):
