@@ -95,6 +95,7 @@ def main() -> None:
 def _mount_all() -> None:
     from coopcrm.auth.cli import users
     from coopcrm.backup.cli import backup_command, restore_command
+    from coopcrm.campaigns.cli import campaigns
     from coopcrm.config_cli import config_group
     from coopcrm.mailcatcher.cli import mailcatcher
     from coopcrm.members.cli import members
@@ -106,7 +107,7 @@ def _mount_all() -> None:
 
     # `run` replaces Flask's own (the same, minus the versions in its Server header).
     for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command,
-                  config_group, serve, run, backup_command, restore_command):
+                  config_group, serve, run, backup_command, restore_command, campaigns):
         main.add_command(group)
 
 
