@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.auth.reset_routes import bp as reset_bp
     from coopcrm.auth.routes import bp as auth_bp
     from coopcrm.blocks.routes import bp as blocks_bp
+    from coopcrm.campaigns.routes import bp as campaigns_bp
     from coopcrm.cycle.archive_routes import bp as archive_bp
     from coopcrm.cycle.routes import bp as cycle_bp
     from coopcrm.events.public_routes import bp as event_public_bp
@@ -106,5 +107,5 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, account_bp, reset_bp, security_bp, members_bp, imports_bp, journeys_bp,
                catalogue_bp, segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp,
                cycle_bp, archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
-               event_public_bp, health_bp, blocks_bp):
+               event_public_bp, health_bp, blocks_bp, campaigns_bp):
         app.register_blueprint(bp)

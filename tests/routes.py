@@ -10,7 +10,7 @@ from coopcrm.extensions import db
 
 # URL arguments that are not database ids, with a value that names something.
 FIXED = {"token": "lien-inconnu", "fmt": "csv", "kind": "newsletter", "filename": "app.css",
-         "year": 2026, "number": 1,
+         "year": 2026, "number": 1, "action": "pause", "reason": "no_email",
          "image": "AAAAAAAAAAAAAAAAAAAAAA-1x1.png"}  # a stored image's name (blocks.images)
 
 
@@ -26,6 +26,7 @@ def existing_ids() -> dict[str, int]:
     Call it once the tables hold something (the demo, say); a kind without rows is left out.
     """
     from coopcrm.auth.models import User
+    from coopcrm.campaigns.models import Campaign
     from coopcrm.cycle.models import Edition, NewsletterIssue
     from coopcrm.events.models import Event, EventSeries
     from coopcrm.journeys.models import FollowUpRule, Moment, MomentType
@@ -45,6 +46,7 @@ def existing_ids() -> dict[str, int]:
         "entity_id": first(Entity.id), "residence_id": first(Residence.id),
         "segment_id": first(Segment.id), "message_id": first(OutboxMessage.id),
         "survey_id": first(Survey.id), "member_id": first(Member.id),
+        "campaign_id": first(Campaign.id),
     }
     question = db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.id)).first()
     if question is not None:

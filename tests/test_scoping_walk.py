@@ -108,6 +108,11 @@ ROUTES = {
     # block editor: an uploaded image is stored under a random name, shown in emails to
     # anyone the email reaches (no sign-in); uploading one needs an editor and no object.
     "blocks.media": PUBLIC, "blocks.upload": LIST,
+    # campaigns
+    "campaigns.index": LIST, "campaigns.new": LIST, "campaigns.show": READ,
+    "campaigns.reason": READ, "campaigns.preview": READ, "campaigns.send_test": READ,
+    "campaigns.duplicate": READ, "campaigns.edit": WRITE, "campaigns.act": WRITE,
+    "campaigns.schedule": WRITE,
 }
 
 # Routes classified READ that take a POST: each writes something, never the object itself.
@@ -119,12 +124,16 @@ EXCEPTIONS = {
     "surveys.duplicate": "a copy, owned by the walker's entity; the original is unchanged",
     "cycle.send_test": "a test of the edition to the walker's own address; the edition is "
                        "unchanged",
+    "campaigns.send_test": "a test of the campaign to the walker's own address; the campaign "
+                           "is unchanged",
+    "campaigns.duplicate": "a copy, owned by the walker's entity; the original is unchanged",
 }
 
 # Ids the walker may not see in a route's query string or form, besides the path.
 FOREIGN_QUERY = {
     "sending.preview": "membre={member_id}", "sending.preview_html": "membre={member_id}",
     "cycle.preview": "membre={member_id}", "cycle.preview_html": "membre={member_id}",
+    "campaigns.preview": "membre={member_id}",
 }
 FOREIGN_FORM = {"sending.send_test": {"template": "survey_invitation", "member_id": "{member_id}"}}
 # What the allowed pass adds, so that the lists a page shows once searched are shown.
@@ -133,7 +142,7 @@ SEARCH = {"events.desk": "q=e", "cycle.preview": "q=e", "surveys.by_post": "q=e"
 # The form the allowed pass posts to the READ exceptions.
 ALLOWED_FORM = {"events.desk_action": {"action": "in_person"}}
 SCOPED_IDS = {"event_id", "segment_id", "survey_id", "question_id", "edition_id", "series_id",
-              "member_id", "moment_id", "message_id"}
+              "member_id", "moment_id", "message_id", "campaign_id"}
 
 
 @dataclass
@@ -167,6 +176,15 @@ def _seed() -> World:
         db.session.add(s)
         db.session.flush()
         return s.id
+
+    def campaign(name, owner):
+        from coopcrm.campaigns.models import Campaign
+
+        c = Campaign(name=name, subject=name, body={"version": 1, "blocks": []},
+                     entity_id=owner)
+        db.session.add(c)
+        db.session.flush()
+        return c.id
 
     start = clock.now().replace(microsecond=0) + timedelta(days=60)
 
@@ -233,7 +251,8 @@ def _seed() -> World:
                "survey_id": sv_other.id, "question_id": q_other.id,
                "edition_id": edition("Lettre Quetzalcoatl", other.id, 2031),
                "series_id": series_other.id, "member_id": xav.id, "moment_id": moment(xav),
-               "message_id": message(xav)}
+               "message_id": message(xav),
+               "campaign_id": campaign("Campagne Quetzalcoatl", other.id)}
 
     # The group's objects (the walker sees them, changes none), with both entities' members.
     ag = event("AG du groupe", None, series=series_group.id)
@@ -259,7 +278,8 @@ def _seed() -> World:
                "survey_id": sv_group.id, "question_id": q_group.id,
                "edition_id": edition("Lettre du groupe", None, 2030),
                "series_id": series_group.id, "member_id": chloe.id, "moment_id": moment(chloe),
-               "message_id": message(chloe)}
+               "message_id": message(chloe),
+               "campaign_id": campaign("Campagne du groupe", None)}
 
     # The walker's entity's objects.
     ev_own = event("AG GHT", mine.id)
@@ -269,7 +289,8 @@ def _seed() -> World:
              "survey_id": sv_own.id, "question_id": q_own.id,
              "edition_id": edition("Lettre GHT", mine.id, 2032),
              "series_id": series_group.id, "member_id": alice.id, "moment_id": moment(alice),
-             "message_id": message(alice)}
+             "message_id": message(alice),
+             "campaign_id": campaign("Campagne GHT", mine.id)}
 
     # Rows the admin pages name (the walker is refused them anyway).
     fixed = {"user_id": walker.id, "entity_id": mine.id, "college_id": college.id,

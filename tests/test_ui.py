@@ -19,8 +19,8 @@ from tests.factories.surveys import NOW
 from tests.helpers import login
 
 NAV_FOR_ADMIN = ["Tableau de bord", "Coopérateurs", "Segments", "Visites", "Lettres", "Sondages",
-                 "Événements", "Envois", "Importer", "Moments clés", "Relances", "Planificateur",
-                 "Référentiel", "Utilisateurs", "Sécurité"]
+                 "Événements", "Campagnes", "Envois", "Importer", "Moments clés", "Relances",
+                 "Planificateur", "Référentiel", "Utilisateurs", "Sécurité"]
 ADMIN_ONLY = {"Moments clés", "Relances", "Planificateur", "Référentiel", "Utilisateurs",
               "Sécurité"}
 
