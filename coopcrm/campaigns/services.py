@@ -362,10 +362,12 @@ def freeze(campaign: Campaign, now: datetime) -> int:
         labels, literal(0), literal(now, type_=CampaignRecipient.__table__.c.created_dt.type),
     ).where(sub.c.channel.is_not(None))
     table = CampaignRecipient.__table__
-    result = cast(CursorResult, db.session.execute(table.insert().from_select(
+    db.session.execute(table.insert().from_select(
         ["campaign_id", "member_id", "channel", "status", "reason", "retries", "created_dt"],
-        select_rows)))
-    return result.rowcount or 0
+        select_rows))
+    # Counted, not the cursor's rowcount: psycopg reports -1 for this INSERT … SELECT.
+    return db.session.scalar(select(func.count()).where(
+        CampaignRecipient.campaign_id == campaign.id)) or 0
 
 
 def launch(campaign: Campaign, now: datetime) -> int:
