@@ -235,3 +235,30 @@ def test_test_send_and_preview_as_a_member(author, smtp_server):
     assert m.first_name in mail.email.get_body(("plain",)).get_content()
     rendered = services.preview(campaign, m)
     assert m.first_name in rendered.html and "fondations" in rendered.text
+
+
+class _Died(BaseException):
+    """The sender process dying right after the server accepted a message (as kill -9)."""
+
+
+def test_sender_dying_mid_campaign_loses_nobody_and_repeats_at_most_one(author, smtp_server):
+    _members(10)
+    campaign = _launched(author)
+    at = LAUNCH + timedelta(minutes=1)
+    services.run_due(at)
+    accepted: list[int] = []
+
+    def die_on_the_fourth(row_id: int) -> None:
+        accepted.append(row_id)
+        if len(accepted) == 4:
+            raise _Died
+
+    with pytest.raises(_Died):
+        flush(now=at, on_accepted=die_on_the_fourth)
+    db.session.rollback()
+    # The next run, after the outbox's lease, takes the in-flight message back.
+    _drain(campaign, at + timedelta(minutes=16))
+    received = _received_counts(smtp_server)
+    assert len(received) == 10
+    assert sum(received.values()) <= 11
+    assert services.counts(campaign) == {"sent": 10}
