@@ -99,6 +99,7 @@ def _mount_all() -> None:
     from coopcrm.config_cli import config_group
     from coopcrm.mailcatcher.cli import mailcatcher
     from coopcrm.members.cli import members
+    from coopcrm.privacy.cli import privacy
     from coopcrm.scheduler.cli import jobs, scheduler_command
     from coopcrm.seeding.cli import seed
     from coopcrm.sending.cli import bounces, outbox
@@ -107,7 +108,8 @@ def _mount_all() -> None:
 
     # `run` replaces Flask's own (the same, minus the versions in its Server header).
     for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command,
-                  config_group, serve, run, backup_command, restore_command, campaigns):
+                  config_group, serve, run, backup_command, restore_command, campaigns,
+                  privacy):
         main.add_command(group)
 
 

@@ -228,6 +228,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COOPCRM_ADMIN_2FA", "ADMIN_2FA", "0", flag,
             "`1`: administrators must use a second factor (TOTP app); one without is sent "
             "to enrolment after the password", shown_default="`0` (off)"),
+    # Privacy: how long a legal record keeps an anonymised member's identity.
+    Setting("COOPCRM_RETENTION_SHARE_REGISTER_YEARS", "RETENTION_SHARE_REGISTER_YEARS", "10",
+            _integer(1),
+            "years the share register keeps an anonymised member's name and address "
+            "(Code de commerce L123-22, R228-8)"),
+    Setting("COOPCRM_RETENTION_AG_ATTENDANCE_YEARS", "RETENTION_AG_ATTENDANCE_YEARS", "3",
+            _integer(1),
+            "years AG attendance sheets and proxies keep an anonymised member's name "
+            "(Code de commerce R225-95: the last three years' assemblies)"),
     # Health (GET /healthz).
     Setting("COOPCRM_HEALTH_SCHEDULER_MAX_AGE", "HEALTH_SCHEDULER_MAX_AGE", "300", _integer(1),
             "seconds without a scheduler heartbeat before `/healthz` answers 503"),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import CheckConstraint, DateTime, String, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coopcrm import clock
 from coopcrm.extensions import Model
+
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator):
@@ -72,3 +75,15 @@ def text_limit(model: type[Model], column: str) -> int:
 def too_long(limit: int) -> str:
     """The French message for a text over its limit."""
     return f"{limit} caractères au maximum."
+
+
+def mapped_subclasses(mixin: type[T]) -> list[type[T]]:
+    """Every mapped model deriving from `mixin` (their modules imported: models_registry);
+    how privacy finds the models a domain marked Audited or Erasable."""
+    found, todo = [], list(mixin.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "__tablename__" in vars(cls):
+            found.append(cls)
+    return found

@@ -26,6 +26,7 @@ from coopcrm.members import models as _members  # noqa: F401
 from coopcrm.members.models import EntityOwned
 from coopcrm.members.scoping import name_or_other
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
+from coopcrm.privacy.erasable import SCRUB, Erasable
 from coopcrm.segments import models as _segments  # noqa: F401
 from coopcrm.surveys import models as _surveys  # noqa: F401
 
@@ -159,10 +160,12 @@ class EventStep(IdMixin, Model):
     event: Mapped[Event] = relationship("Event", back_populates="steps")
 
 
-class Invitation(IdMixin, Model):
+class Invitation(Erasable, IdMixin, Model):
     """A member invited to an event (the audience), with their answer."""
 
     __tablename__ = "event_invitations"
+    erase_member_columns = ("member_id", "proxy_member_id")
+    erase_values = {"proxy_name": SCRUB}
     __table_args__ = (
         UniqueConstraint("event_id", "member_id"),
         check_in("response", RESPONSES),
@@ -206,10 +209,13 @@ class Invitation(IdMixin, Model):
         return RESPONSES.get(self.response, self.response)
 
 
-class Attendance(IdMixin, Model):
+class Attendance(Erasable, IdMixin, Model):
     """Who was there on the day: present (in person or remote) or represented by a proxy."""
 
     __tablename__ = "event_attendances"
+    # The attendance sheet names who was there and who held whose proxy (R225-95).
+    erase_member_columns = ("member_id", "holder_id")
+    legal_record = "ag_attendance"
     __table_args__ = (
         # One row per member: present and represented exclude each other by construction.
         UniqueConstraint("event_id", "member_id"),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 from coopcrm.privacy.audited import Audited
+from coopcrm.privacy.erasable import Erasable
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
@@ -50,9 +51,10 @@ class MomentType(IdMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Moment(Audited, TimestampMixin, Model):
+class Moment(Audited, Erasable, TimestampMixin, Model):
     __tablename__ = "moments"
     audit_kind = "moment"  # its status is a real change: audited
+    erase_values = {"notes": ""}  # the type and date stay: moments counted by type and month
     __table_args__ = (
         check_in("status", MOMENT_STATUSES),
         Index("ix_moments_member_date", "member_id", "occurs_on"),
@@ -125,10 +127,11 @@ class FollowUpRule(TimestampMixin, Model):
     survey: Mapped[Survey | None] = relationship("Survey")
 
 
-class FollowUpDue(IdMixin, Model):
+class FollowUpDue(Erasable, IdMixin, Model):
     """One follow-up of one rule for one trigger moment: the row that makes it happen once."""
 
     __tablename__ = "followup_dues"
+    erase_values = {"result": ""}
     __table_args__ = (
         UniqueConstraint("rule_id", "moment_id"),
         check_in("status", FOLLOWUP_STATUSES),

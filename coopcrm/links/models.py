@@ -10,12 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
+from coopcrm.privacy.erasable import Erasable
 
 
-class MemberToken(IdMixin, Model):
+class MemberToken(Erasable, IdMixin, Model):
     """A random link token bound to one member and one purpose; only its hash is kept."""
 
     __tablename__ = "member_tokens"
+    erase_delete = True  # an anonymised member's links stop working
     __table_args__ = (Index("ix_member_tokens_purpose_subject", "purpose", "subject_id"),)
 
     # sha256 of the raw token, hex: a leaked database gives no usable link.

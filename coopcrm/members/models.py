@@ -25,8 +25,10 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from coopcrm.extensions import Model
+from coopcrm.members.text import search_text
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 from coopcrm.privacy.audited import Audited
+from coopcrm.privacy.erasable import SCRUB, Erasable
 
 TRACKS = {"accession": "Accession", "locatif": "Locatif"}
 STATUSES = {"prospect": "Prospect", "cooperateur": "Coopérateur", "ancien": "Ancien coopérateur"}
@@ -87,11 +89,12 @@ class College(IdMixin, Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class MemberEntity(Audited, Model):
+class MemberEntity(Audited, Erasable, Model):
     """A member's link to an entity, with the reference that entity knows them by."""
 
     __tablename__ = "member_entities"
     audit_kind = "entity_link"
+    erase_values = {"reference": None}
     __table_args__ = (UniqueConstraint("entity_id", "reference"),)
 
     member_id: Mapped[int] = mapped_column(
@@ -108,11 +111,22 @@ class MemberEntity(Audited, Model):
         return self.entity_id
 
 
-class Member(Audited, TimestampMixin, Model):
+class Member(Audited, Erasable, TimestampMixin, Model):
     """A coopérateur (or prospect, or former coopérateur): one person, one row."""
 
     __tablename__ = "members"
     audit_kind = "member"
+    # Anonymised, the row stays for the statistics under a pseudonym (privacy/erasure.py).
+    erase_member_columns = ("id",)
+    erase_values = {
+        "civility": "", "first_name": "", "email": None, "phone": "", "address": "",
+        "postal_code": "", "city": "",
+        "last_name": lambda member_id, erasure: erasure.pseudonyms[member_id],
+        "search_text": lambda member_id, erasure: search_text(
+            erasure.pseudonyms[member_id], "", None),
+        "anonymised_dt": lambda member_id, erasure: erasure.now,
+        "newsletter_consent_source": SCRUB, "econvocation_consent_source": SCRUB,
+    }
     # Share count, amount and status follow the share register, whose movements are
     # audited themselves.
     audit_ignored = frozenset({"share_count", "share_amount", "status"})
@@ -222,11 +236,13 @@ class Member(Audited, TimestampMixin, Model):
         return self.id
 
 
-class ShareMovement(Audited, IdMixin, Model):
+class ShareMovement(Audited, Erasable, IdMixin, Model):
     """One line of the social-share register; append-only (corrections are new lines)."""
 
     __tablename__ = "share_movements"
     audit_kind = "share"
+    erase_values = {"note": SCRUB}
+    legal_record = "share_register"
     __table_args__ = (
         check_in("kind", SHARE_KINDS),
         CheckConstraint("quantity > 0", name="quantity_positive"),

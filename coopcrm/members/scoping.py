@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Container
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
 from werkzeug.exceptions import NotFound
@@ -38,9 +38,11 @@ Owned = TypeVar("Owned", bound=EntityOwned)
 # --------------------------------------------------------------------- members
 
 
-def scope(query: Select, user) -> Select:
-    """Restrict a query over Member to the user's entities."""
-    query = query.where(Member.anonymised_dt.is_(None))
+def scope(query: Select, user, *, anonymised: bool = False) -> Select:
+    """Restrict a query over Member to the user's entities (and to members not anonymised,
+    unless `anonymised`: statistics still count an erased member, privacy/erasure.py)."""
+    if not anonymised:
+        query = query.where(Member.anonymised_dt.is_(None))
     if user.sees_all_entities:
         return query
     ids = user.entity_ids
@@ -60,6 +62,15 @@ def get_member(user, member_id: int | None) -> Member:
     if member is None:
         raise NotFound()
     return member
+
+
+def by_reference(reference: str) -> Member | None:
+    """The member (not anonymised) an entity knows by this reference, for commands run by
+    the operator (who sees every entity); case and surrounding spaces do not matter."""
+    return db.session.scalar(
+        select(Member).join(MemberEntity, MemberEntity.member_id == Member.id)
+        .where(func.lower(MemberEntity.reference) == reference.strip().lower(),
+               Member.anonymised_dt.is_(None)).limit(1))
 
 
 def visible_member_ids(user) -> set[int]:

@@ -19,6 +19,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from coopcrm import clock
+from coopcrm.models import mapped_subclasses
 from coopcrm.privacy.audited import Audited
 from coopcrm.privacy.models import AuditEntry
 
@@ -91,13 +92,7 @@ def _snapshot(obj) -> dict:
 
 def audited_models() -> list[type[Audited]]:
     """Every mapped model marked Audited (their modules must be imported: models_registry)."""
-    found, todo = [], list(Audited.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if "__tablename__" in vars(cls):
-            found.append(cls)
-    return found
+    return mapped_subclasses(Audited)
 
 
 def _entries(session: Session) -> list[dict]:

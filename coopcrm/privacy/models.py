@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime
 from coopcrm.privacy.audited import Audited
+from coopcrm.privacy.erasable import SCRUB, Erasable
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
@@ -21,11 +22,12 @@ CONSENT_KINDS = {
 }
 
 
-class ConsentRecord(Audited, IdMixin, Model):
+class ConsentRecord(Audited, Erasable, IdMixin, Model):
     """Each grant or withdrawal of a consent, with its date, source and wording."""
 
     __tablename__ = "consent_records"
     audit_kind = "consent"
+    erase_values = {"source": SCRUB}
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -39,10 +41,12 @@ class ConsentRecord(Audited, IdMixin, Model):
         ForeignKey("outbox_messages.id", ondelete="SET NULL"))
 
 
-class AuditEntry(IdMixin, Model):
+class AuditEntry(Erasable, IdMixin, Model):
     """Who did what to which member, when; `changes` maps a field to [old, new]."""
 
     __tablename__ = "audit_entries"
+    # What happened stays; the former identity strings it quoted do not.
+    erase_values = {"changes": SCRUB, "summary": SCRUB}
     __table_args__ = (Index("ix_audit_entries_member_dt", "member_id", "recorded_dt"),)
 
     recorded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
@@ -57,3 +61,31 @@ class AuditEntry(IdMixin, Model):
     summary: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship("User", lazy="joined")
+
+
+class LegalIdentity(Model):
+    """An anonymised member's identity as a legal record must keep it, apart from the file.
+
+    The share register (R228-8) and the AG attendance sheets (R225-95) name the
+    person for years after they leave; their name and address wait here, shown by
+    those records only, until `kept_until`, when the retention job deletes the row.
+    The one place the erasure test allows a former identity to remain.
+    """
+
+    __tablename__ = "legal_identities"
+
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no FK: like the audit
+    civility: Mapped[str] = mapped_column(String(10), default="")
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    references: Mapped[list] = mapped_column(JSON, default=list)
+    records: Mapped[list] = mapped_column(JSON, default=list)  # LEGAL_RECORDS keys
+    kept_until: Mapped[date] = mapped_column(Date, index=True)
+    anonymised_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.civility, self.first_name, self.last_name) if p)

@@ -19,18 +19,21 @@ def _count(query) -> int:
 
 
 def _grouped(column, user) -> dict:
-    query = scope(select(column, func.count()).select_from(Member), user).group_by(column)
+    query = scope(select(column, func.count()).select_from(Member), user,
+                  anonymised=True).group_by(column)
     return {key: n for key, n in db.session.execute(query)}
 
 
 def member_counts(user) -> dict:
-    """Members the user may see: total, by status, by track, by entity, reachable by email."""
-    visible = scope(select(Member.id), user)
+    """Members the user may see: total, by status, by track, by entity, reachable by email.
+
+    An anonymised member still counts (erasure keeps the statistics); having no address,
+    they are not reachable."""
+    visible = scope(select(Member.id), user, anonymised=True)
     deliverable = Member.has_deliverable_email
     by_entity = (select(Entity.name, func.count(MemberEntity.member_id))
                  .join(MemberEntity, MemberEntity.entity_id == Entity.id)
                  .join(Member, Member.id == MemberEntity.member_id)
-                 .where(Member.anonymised_dt.is_(None))
                  .group_by(Entity.id, Entity.name).order_by(Entity.name))
     if not user.sees_all_entities:
         by_entity = by_entity.where(Entity.id.in_(user.entity_ids))

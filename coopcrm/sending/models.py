@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.models import IdMixin, UTCDateTime, check_in
+from coopcrm.privacy.erasable import SCRUB, Erasable
 
 if TYPE_CHECKING:
     from coopcrm.auth.models import User
@@ -44,7 +45,7 @@ class SharedContext(IdMixin, Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-class OutboxMessage(IdMixin, Model):
+class OutboxMessage(Erasable, IdMixin, Model):
     """One email to one recipient, written in the transaction that decided to send it.
 
     Only what is per recipient is stored (the rendered subject and the
@@ -53,6 +54,9 @@ class OutboxMessage(IdMixin, Model):
     """
 
     __tablename__ = "outbox_messages"
+    # The history keeps date, template and status; not where it went nor whom it named.
+    erase_values = {"to_address": "", "to_name": "", "subject": SCRUB, "context": SCRUB,
+                    "last_error": SCRUB}
     __table_args__ = (
         check_in("status", STATUSES),
         Index("ix_outbox_messages_due", "status", "next_attempt_dt"),
@@ -95,10 +99,11 @@ class OutboxMessage(IdMixin, Model):
 BOUNCE_KINDS = {"hard": "Définitif", "soft": "Temporaire"}
 
 
-class Bounce(IdMixin, Model):
+class Bounce(Erasable, IdMixin, Model):
     """A delivery failure reported by the SMTP server at send time or by a DSN afterwards."""
 
     __tablename__ = "email_bounces"
+    erase_values = {"address": "", "diagnostic": SCRUB, "source_ref": SCRUB}
     __table_args__ = (
         check_in("kind", BOUNCE_KINDS),
         Index("ix_email_bounces_address", "address"),

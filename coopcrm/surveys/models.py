@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +24,7 @@ from coopcrm import clock
 from coopcrm.extensions import Model
 from coopcrm.members.models import EntityOwned
 from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
+from coopcrm.privacy.erasable import ERASED, Erasable
 
 if TYPE_CHECKING:
     from coopcrm.members.models import Member
@@ -149,7 +152,7 @@ class SurveyInvitation(IdMixin, Model):
     member: Mapped[Member] = relationship("Member")
 
 
-class SurveyResponse(IdMixin, Model):
+class SurveyResponse(Erasable, IdMixin, Model):
     """One set of answers. In an anonymous survey it holds no member id and no time of day.
 
     `respondent_key` finds the response again when its author comes back with
@@ -175,3 +178,19 @@ class SurveyResponse(IdMixin, Model):
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
 
     member: Mapped[Member] = relationship("Member")
+
+    @classmethod
+    def erase_rows(cls, connection, member_ids: list[int], erasure) -> None:
+        """A named response's free-text answers are wiped; the closed answers stay
+        (the survey's tallies do not move)."""
+        texts = {str(i) for i in connection.scalars(
+            select(SurveyQuestion.id).where(SurveyQuestion.kind.in_(TEXT_ANSWER_MAX)))}
+        table = cls.__table__
+        for row in connection.execute(select(table.c.id, table.c.answers)
+                                      .where(table.c.member_id.in_(member_ids))).all():
+            answers = dict(row.answers or {})
+            wiped = {k: ERASED for k, v in answers.items() if k in texts and v}
+            if wiped:
+                connection.execute(update(table).where(table.c.id == row.id)
+                                   .values(answers={**answers, **wiped}))
+

@@ -1,0 +1,44 @@
+"""The legal records a cooperative must keep about a member, even after an erasure.
+
+One table: the kind, its French label, the law that asks for it, and the setting
+giving how many years it keeps an anonymised member's identity (a model that is
+such a record says so with `Erasable.legal_record`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class LegalRecord:
+    label: str
+    reference: str
+    years_setting: str
+
+    def years(self) -> int:
+        return int(current_app.config[self.years_setting])
+
+
+LEGAL_RECORDS = {
+    "share_register": LegalRecord(
+        "Registre des parts sociales",
+        "Code de commerce, art. L123-22 et R228-8 ; loi n° 47-1775 du 10 septembre 1947",
+        "RETENTION_SHARE_REGISTER_YEARS"),
+    "ag_attendance": LegalRecord(
+        "Feuilles de présence et pouvoirs des assemblées générales",
+        "Code de commerce, art. R225-95",
+        "RETENTION_AG_ATTENDANCE_YEARS"),
+}
+
+
+def kept_until(kinds: set[str] | list[str], today: date) -> date:
+    """The day the longest of these records stops needing the identity."""
+    years = max(LEGAL_RECORDS[k].years() for k in kinds)
+    try:
+        return today.replace(year=today.year + years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + years, day=28)

@@ -1,0 +1,120 @@
+"""Erasure as anonymisation: no trace of the person anywhere, the figures unchanged."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import JSON, String, Text, select
+
+from coopcrm import clock
+from coopcrm.extensions import db
+from coopcrm.links import services as links
+from coopcrm.members.models import Member
+from coopcrm.privacy import erasure
+from coopcrm.privacy.models import AuditEntry, LegalIdentity
+from coopcrm.reporting import queries
+from coopcrm.sending import bounces
+from coopcrm.sending.models import OutboxMessage
+from tests import factories
+
+OLD_PHONE = "0699887766"
+IDENTITY = dict(civility="Mme", first_name="Zéphyrine", last_name="Quaxworth",
+                email="zephyrine.quaxworth@exemple.test", phone=OLD_PHONE,
+                address="12 rue des Lilas-Bleuets", postal_code="75011",
+                city="Saint-Zéphyr-sur-Loire", status="cooperateur")
+REFERENCE = "QX-778899"
+NEW_PHONE = "0611223344"
+# Every identity string the member ever had, in the file or its history.
+FORMERS = ["Zéphyrine", "Quaxworth", "zephyrine.quaxworth@exemple.test", OLD_PHONE, NEW_PHONE,
+           REFERENCE, "rue des Lilas-Bleuets", "Saint-Zéphyr-sur-Loire"]
+# The one table allowed to keep them: legal records' identities, until their retention ends.
+ALLOWED = {"legal_identities"}
+
+
+def _traces() -> dict[str, set[str]]:
+    """Which former strings each table's text and JSON columns still hold."""
+    found: dict[str, set[str]] = {}
+    connection = db.session.connection()
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]
+        if not columns:
+            continue
+        for row in connection.execute(select(*columns)):
+            text = json.dumps(list(row), ensure_ascii=False, default=str).lower()
+            for former in FORMERS:
+                if former.lower() in text:
+                    found.setdefault(table.name, set()).add(former)
+    return found
+
+
+def _touched_by_every_domain(admin):
+    entity = factories.entity()
+    member = factories.member(entity, reference=REFERENCE, **IDENTITY)
+    member.phone = NEW_PHONE  # the audit trail keeps [old, new]
+    db.session.commit()
+    factories.share(member)
+    factories.moment_types()
+    factories.moment(member, "premier_contact",
+                     notes="Appel de Zéphyrine Quaxworth au 0611223344")
+    factories.consent(member, source="formulaire zephyrine.quaxworth@exemple.test")
+    factories.outbox_message(member, "welcome")
+    bounces.record_soft(member.email, member.id,
+                        diagnostic="452 zephyrine.quaxworth@exemple.test: mailbox full")
+    survey = factories.survey(kinds=("single", "short"))
+    invitation = factories.survey_invitation(survey, member)
+    single, short = (str(q.id) for q in survey.questions)
+    factories.survey_response(survey, invitation,
+                              {single: "Jardin", short: "Signé Zéphyrine Quaxworth"})
+    event = factories.event(admin, clock.today() + timedelta(days=30))
+    other = factories.member(entity, status="cooperateur")
+    factories.proxy(factories.event_invitation(event, other), to="Quaxworth Zéphyrine")
+    factories.event_invitation(event, member)
+    factories.attendance(event, member)
+    links.issue(member.id, "survey", clock.now() + timedelta(days=30), survey.id)
+    db.session.commit()
+    return member, survey
+
+
+def test_anonymisation_leaves_no_trace_but_the_legal_record(app, admin, memory_mail):
+    member, _ = _touched_by_every_domain(admin)
+    assert {"members", "audit_entries", "outbox_messages"} <= set(_traces())
+    counts_before = queries.member_counts(admin)
+
+    assert erasure.anonymise([member.id], reason="Demande de Zéphyrine Quaxworth",
+                             user=admin) == 1
+    db.session.commit()
+
+    traces = _traces()
+    assert set(traces) <= ALLOWED, traces
+    kept = db.session.get(LegalIdentity, member.id)
+    assert kept.last_name == "Quaxworth" and "ag_attendance" in kept.records
+    row = db.session.get(Member, member.id)
+    assert row.last_name.startswith("Anonyme ") and row.email is None
+    assert row.anonymised_dt is not None and row.status == "cooperateur"
+    # Figures: who the file counts is unchanged; only "reachable now" loses the person.
+    counts_after = queries.member_counts(admin)
+    for key in ("deliverable", "reachable"):
+        counts_before.pop(key), counts_after.pop(key)
+    assert counts_after == counts_before
+    # The trail says it happened, not who it was; the outbox keeps what was sent, when.
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.member_id == member.id, AuditEntry.action == "anonymise")).one()
+    assert entry.user_id == admin.id
+    sent = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.member_id == member.id, OutboxMessage.template == "welcome")).one()
+    assert sent.to_address == "" and sent.status == "queued"
+
+
+def test_a_second_anonymisation_does_nothing(app, admin):
+    member = factories.member(**IDENTITY)
+    assert erasure.anonymise([member.id], reason="demande", user=admin) == 1
+    assert erasure.anonymise([member.id], reason="demande", user=admin) == 0
+
+
+def test_the_plan_names_the_legal_records_and_their_end(app, admin):
+    member = factories.member(**IDENTITY)
+    factories.share(member)
+    plan = erasure.plan(member.id)
+    assert [label for label, _, _ in plan.legal] == ["Registre des parts sociales"]
+    assert "R228-8" in plan.legal[0][1]
