@@ -29,6 +29,7 @@ QUERY_NUMBERS = ("entity", "residence", "college", "tenure_min", "tenure_max", "
 def admin_on_demo(client):
     demo.load(count=30, random_seed=5)
     admin = factories.user(role="admin", password=PASSWORD, all_entities=True)
+    factories.campaign(admin)  # the demo holds no campaign: the walk needs one
     login(client, admin)
     return client
 

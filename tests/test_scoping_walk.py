@@ -110,7 +110,8 @@ ROUTES = {
     "blocks.media": PUBLIC, "blocks.upload": LIST,
     # campaigns
     "campaigns.index": LIST, "campaigns.new": LIST, "campaigns.show": READ,
-    "campaigns.reason": READ, "campaigns.preview": READ, "campaigns.send_test": READ,
+    "campaigns.reason": READ, "campaigns.preview": READ, "campaigns.preview_html": READ,
+    "campaigns.send_test": READ,
     "campaigns.duplicate": READ, "campaigns.edit": WRITE, "campaigns.act": WRITE,
     "campaigns.schedule": WRITE,
 }
@@ -133,7 +134,7 @@ EXCEPTIONS = {
 FOREIGN_QUERY = {
     "sending.preview": "membre={member_id}", "sending.preview_html": "membre={member_id}",
     "cycle.preview": "membre={member_id}", "cycle.preview_html": "membre={member_id}",
-    "campaigns.preview": "membre={member_id}",
+    "campaigns.preview": "membre={member_id}", "campaigns.preview_html": "membre={member_id}",
 }
 FOREIGN_FORM = {"sending.send_test": {"template": "survey_invitation", "member_id": "{member_id}"}}
 # What the allowed pass adds, so that the lists a page shows once searched are shown.

@@ -17,7 +17,8 @@ from tests.helpers import PASSWORD, login
 
 TEMPLATES = Path(__file__).parent.parent / "coopcrm" / "templates"
 # The email frames: an email's HTML, shown by the app's own pages only.
-FRAMES = {"sending.preview_html", "sending.message_html", "cycle.preview_html"}
+FRAMES = {"sending.preview_html", "sending.message_html", "cycle.preview_html",
+          "campaigns.preview_html"}
 
 
 def _directives(csp: str) -> dict[str, str]:
@@ -29,6 +30,7 @@ def walked(client):
     """Every GET route, as an admin, on the demo group: {endpoint: response}."""
     demo.load(count=30, random_seed=5)
     admin = factories.user(role="admin", password=PASSWORD, all_entities=True)
+    factories.campaign(admin)  # the demo holds no campaign: the walk needs one
     ids = {**routes.existing_ids(), "image": images.store(_images.png()).name}
     login(client, admin)
     # buffered: a streamed export is read whole before the next request starts.

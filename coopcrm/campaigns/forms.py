@@ -7,7 +7,6 @@ import json
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,15 +14,16 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from coopcrm.campaigns.models import CHANNEL_RULES, Campaign
-from coopcrm.forms import Form, choices, max_length
+from coopcrm.forms import Form, IntegerField, choices, max_length
 from coopcrm.members.forms import OwnerField
+from coopcrm.params import parse_int
 
 DAYS = [("1", "Lundi"), ("2", "Mardi"), ("3", "Mercredi"), ("4", "Jeudi"), ("5", "Vendredi"),
         ("6", "Samedi"), ("7", "Dimanche")]
 
 
 def _optional_id(value):
-    return int(value) if value not in (None, "", "None") else None
+    return parse_int(value) if value not in (None, "", "None") else None
 
 
 class CampaignForm(Form):

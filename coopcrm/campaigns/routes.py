@@ -19,6 +19,7 @@ from coopcrm.members import scoping
 from coopcrm.members.models import Member, Residence
 from coopcrm.pagination import Page, paginate
 from coopcrm.params import int_arg
+from coopcrm.security_headers import email_frame
 from coopcrm.segments import services as segments
 from coopcrm.views import transaction
 
@@ -256,3 +257,12 @@ def preview(campaign_id: int):
     rendered = services.preview(campaign, member)
     return render_template("campaigns/preview.html", campaign=campaign, rendered=rendered,
                            member=member, width=width, form=ActionForm())
+
+
+@bp.route("/campagnes/<id:campaign_id>/apercu/email")
+@login_required
+def preview_html(campaign_id: int):
+    """The email's HTML alone, for the preview's sandboxed frame: under the page's own
+    policy its inline styles would be refused (security_headers.email_frame)."""
+    campaign = scoping.get_owned(Campaign, campaign_id, current_user)
+    return email_frame(services.preview(campaign, _member_arg()).html)

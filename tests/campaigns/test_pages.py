@@ -39,7 +39,7 @@ def test_write_count_launch_and_follow(as_admin, admin, smtp_server):
     listed = as_admin.get(f"/campagnes/{campaign.id}/motif/no_email").get_data(as_text=True)
     assert "Sanslemail" in listed
     preview = as_admin.get(f"/campagnes/{campaign.id}/apercu?largeur=telephone")
-    assert preview.status_code == 200 and "375px" in preview.get_data(as_text=True)
+    assert preview.status_code == 200 and 'data-width="phone"' in preview.get_data(as_text=True)
     assert post(as_admin, f"/campagnes/{campaign.id}/test", {},
                 token_from=f"/campagnes/{campaign.id}").status_code == 302
     confirm = as_admin.get(f"/campagnes/{campaign.id}/lancer").get_data(as_text=True)
