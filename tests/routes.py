@@ -31,6 +31,7 @@ def existing_ids() -> dict[str, int]:
     from coopcrm.events.models import Event, EventSeries
     from coopcrm.journeys.models import FollowUpRule, Moment, MomentType
     from coopcrm.members.models import College, Entity, Member, Residence
+    from coopcrm.privacy.models import DataRequest
     from coopcrm.segments.models import Segment
     from coopcrm.sending.models import OutboxMessage
     from coopcrm.surveys.models import Survey, SurveyQuestion
@@ -46,7 +47,7 @@ def existing_ids() -> dict[str, int]:
         "entity_id": first(Entity.id), "residence_id": first(Residence.id),
         "segment_id": first(Segment.id), "message_id": first(OutboxMessage.id),
         "survey_id": first(Survey.id), "member_id": first(Member.id),
-        "campaign_id": first(Campaign.id),
+        "campaign_id": first(Campaign.id), "request_id": first(DataRequest.id),
     }
     question = db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.id)).first()
     if question is not None:

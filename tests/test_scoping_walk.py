@@ -27,6 +27,8 @@ import pytest
 from flask import request_started
 
 from coopcrm import clock
+from coopcrm.auth import services as auth_services
+from coopcrm.auth.models import RIGHTS
 from coopcrm.cycle.models import Edition, NewsletterIssue
 from coopcrm.cycle.schedule import send_dt
 from coopcrm.events import services as events
@@ -34,6 +36,7 @@ from coopcrm.events.models import Attendance, EventSeries, Invitation
 from coopcrm.extensions import db
 from coopcrm.journeys import services as journeys
 from coopcrm.journeys.models import MomentType
+from coopcrm.privacy.models import DataRequest
 from coopcrm.segments.models import Segment
 from coopcrm.sending.models import OutboxMessage
 from coopcrm.surveys import services as surveys
@@ -75,6 +78,10 @@ ROUTES = {
     # members and their journeys
     "members.index": LIST, "members.new": LIST, "members.show": MEMBER,
     "members.consent": MEMBER, "members.history": MEMBER, "members.edit": MEMBER,
+    "privacy.export": MEMBER, "privacy.anonymise": MEMBER,
+    # A data request names a member: another entity's member's request is a 404.
+    "privacy.request_list": LIST, "privacy.request_new": LIST,
+    "privacy.request_show": MEMBER, "privacy.request_extend": MEMBER,
     "members.add_share": MEMBER, "journeys.new": MEMBER, "journeys.record": MEMBER,
     "journeys.cancel": MEMBER, "journeys.complete": MEMBER, "journeys.reschedule": MEMBER,
     "imports.upload": LIST, "imports.analyse": LIST, "imports.cancel": LIST,
@@ -143,7 +150,7 @@ SEARCH = {"events.desk": "q=e", "cycle.preview": "q=e", "surveys.by_post": "q=e"
 # The form the allowed pass posts to the READ exceptions.
 ALLOWED_FORM = {"events.desk_action": {"action": "in_person"}}
 SCOPED_IDS = {"event_id", "segment_id", "survey_id", "question_id", "edition_id", "series_id",
-              "member_id", "moment_id", "message_id", "campaign_id"}
+              "member_id", "moment_id", "message_id", "campaign_id", "request_id"}
 
 
 @dataclass
@@ -170,6 +177,8 @@ def _seed() -> World:
     both.entity_links.append(type(both.entity_links[0])(entity=other, reference="M-3"))
     admin = factories.user(role="admin", name="Admin Walk")
     walker = factories.user(role="referent", name="Référente GHT", entities=[mine])
+    # Every right an admin may grant: rights open routes, never another entity's members.
+    auth_services.grant(walker, RIGHTS)
     w.walker_email = walker.email
 
     def segment(name, owner):
@@ -243,6 +252,13 @@ def _seed() -> World:
     db.session.add_all([series_other, series_group])
     db.session.flush()
 
+    def data_request(member):
+        r = DataRequest(kind="access", channel="email", received_on=clock.today(),
+                        due_on=clock.today(), member_id=member.id, requester=member.last_name)
+        db.session.add(r)
+        db.session.flush()
+        return r.id
+
     # The other entity's objects, and its members in the member ids.
     ev_other = event("AG Quetzalcoatl", other.id, series=series_other.id)
     sv_other, q_other = survey("Sondage Quetzalcoatl", other.id)
@@ -253,7 +269,8 @@ def _seed() -> World:
                "edition_id": edition("Lettre Quetzalcoatl", other.id, 2031),
                "series_id": series_other.id, "member_id": xav.id, "moment_id": moment(xav),
                "message_id": message(xav),
-               "campaign_id": campaign("Campagne Quetzalcoatl", other.id)}
+               "campaign_id": campaign("Campagne Quetzalcoatl", other.id),
+               "request_id": data_request(xav)}
 
     # The group's objects (the walker sees them, changes none), with both entities' members.
     ag = event("AG du groupe", None, series=series_group.id)
@@ -280,7 +297,8 @@ def _seed() -> World:
                "edition_id": edition("Lettre du groupe", None, 2030),
                "series_id": series_group.id, "member_id": chloe.id, "moment_id": moment(chloe),
                "message_id": message(chloe),
-               "campaign_id": campaign("Campagne du groupe", None)}
+               "campaign_id": campaign("Campagne du groupe", None),
+               "request_id": data_request(chloe)}
 
     # The walker's entity's objects.
     ev_own = event("AG GHT", mine.id)
@@ -291,7 +309,8 @@ def _seed() -> World:
              "edition_id": edition("Lettre GHT", mine.id, 2032),
              "series_id": series_group.id, "member_id": alice.id, "moment_id": moment(alice),
              "message_id": message(alice),
-             "campaign_id": campaign("Campagne GHT", mine.id)}
+             "campaign_id": campaign("Campagne GHT", mine.id),
+               "request_id": data_request(alice)}
 
     # Rows the admin pages name (the walker is refused them anyway).
     fixed = {"user_id": walker.id, "entity_id": mine.id, "college_id": college.id,

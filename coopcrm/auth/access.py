@@ -1,4 +1,4 @@
-"""View decorators for roles."""
+"""View decorators for roles and rights."""
 
 from functools import wraps
 
@@ -28,3 +28,19 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def right_required(right: str):
+    """Users holding this RIGHTS key only (admins hold them all): 403 otherwise."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_right(right):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

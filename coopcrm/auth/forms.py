@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coopcrm.auth.models import ROLES, User
+from coopcrm.auth.models import RIGHTS, ROLES, User
 from coopcrm.forms import Form, coerce_id, max_length
 
 
@@ -20,8 +20,8 @@ class LoginForm(Form):
                              validators=[DataRequired("Indiquez votre mot de passe.")])
 
 
-class _EntityChecklist(SelectMultipleField):
-    """Entities as checkboxes (a referent usually manages one or two)."""
+class _Checklist(SelectMultipleField):
+    """Checkboxes: entities (a referent usually manages one or two), rights."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -37,7 +37,9 @@ class UserForm(Form):
     role = SelectField("Rôle", choices=[SelectChoice(k, v) for k, v in ROLES.items()],
                        default="referent", validate_choice=False)
     all_entities = BooleanField("Toutes les entités du groupe")
-    entities = _EntityChecklist("Entités gérées", coerce=coerce_id, validate_choice=False)
+    entities = _Checklist("Entités gérées", coerce=coerce_id, validate_choice=False)
+    rights = _Checklist("Droits", choices=[SelectChoice(k, v) for k, v in RIGHTS.items()],
+                              validate_choice=False)
     password = PasswordField("Mot de passe", validators=[Optional()])
 
     def fill_choices(self, entities) -> None:

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coopcrm import clock
 from coopcrm.extensions import Model, db
-from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 
 if TYPE_CHECKING:
     from coopcrm.members.models import Entity
@@ -22,6 +22,14 @@ ROLES = {
     "admin": "Administrateur",
     "referent": "Référent vie coopérative",
     "lecteur": "Lecteur (consultation)",
+}
+
+# Rights an admin grants one by one on top of the role (admins have them all): what the
+# RGPD asks to restrict to named people (issue 14). Keys stored, French labels shown.
+RIGHTS = {
+    "export_data": "Exporter les données personnelles d'un coopérateur",
+    "anonymise": "Anonymiser un coopérateur",
+    "read_audit": "Voir le journal des consultations",
 }
 
 user_entities = Table(
@@ -52,6 +60,9 @@ class User(UserMixin, TimestampMixin, Model):
     entities: Mapped[list[Entity]] = relationship(
         "Entity", secondary=user_entities, lazy="selectin"
     )
+    granted: Mapped[list[UserRight]] = relationship(
+        "UserRight", lazy="selectin", cascade="all, delete-orphan"
+    )
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -70,6 +81,14 @@ class User(UserMixin, TimestampMixin, Model):
     @property
     def can_edit(self) -> bool:
         return self.role in ("admin", "referent")
+
+    @property
+    def rights(self) -> set[str]:
+        """The RIGHTS keys this user holds (every one for an admin)."""
+        return set(RIGHTS) if self.is_admin else {g.kind for g in self.granted}
+
+    def has_right(self, right: str) -> bool:
+        return right in self.rights
 
     @property
     def sees_all_entities(self) -> bool:
@@ -169,3 +188,14 @@ class SecurityEvent(IdMixin, Model):
 
     user: Mapped[User | None] = relationship("User", foreign_keys=[user_id])
     actor: Mapped[User | None] = relationship("User", foreign_keys=[actor_id])
+
+
+class UserRight(Model):
+    """One right of RIGHTS granted to one user."""
+
+    __tablename__ = "user_rights"
+    __table_args__ = (check_in("kind", RIGHTS),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)

@@ -117,7 +117,7 @@ def user_new():
                 user = services.create_user(form.email.data or "", (form.name.data or "").strip(),
                                             form.password.data or "", form.role.data,
                                             [] if form.all_entities.data else entities,
-                                            form.all_entities.data)
+                                            form.all_entities.data, form.rights.data or [])
             if saved.ok:
                 flash(f"Utilisateur {user.email} créé.", "success")
                 return redirect(url_for("auth.users"))
@@ -135,6 +135,7 @@ def user_edit(user_id: int):
             services.update_user(user, acting=current_user, name=form.name.data or "",
                                  role=form.role.data, entities=_entities(form.entities.data),
                                  all_entities=form.all_entities.data,
+                                 rights=form.rights.data or [],
                                  password=form.password.data or None,
                                  client=guard.client_address(), keep=guard.staff_session())
         if saved.ok:
@@ -175,6 +176,7 @@ def _user_form(user: User | None) -> UserForm:
     form.fill_choices(lookups.entities())
     if user is not None and not form.is_submitted():
         form.entities.data = user.entity_ids
+        form.rights.data = sorted(g.kind for g in user.granted)
     if user is not None:
         form.email.render_kw = {"readonly": True}
     return form

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from coopcrm import plaintext
 from coopcrm.auth import addresses, events, passwords, sessions, throttle
-from coopcrm.auth.models import ROLES, StaffSession, User
+from coopcrm.auth.models import RIGHTS, ROLES, StaffSession, User, UserRight
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 
@@ -47,7 +47,7 @@ def check_new_user(email: str, name: str, password: str, role: str, entities=(),
 
 
 def create_user(email: str, name: str, password: str, role: str = "referent",
-                entities=(), all_entities: bool = False) -> User:
+                entities=(), all_entities: bool = False, rights=()) -> User:
     """A new user (admin form, `coopcrm users create`); ValidationFailed in French.
 
     The address is stored normalised (coopcrm.auth.addresses); the password must
@@ -55,9 +55,31 @@ def create_user(email: str, name: str, password: str, role: str = "referent",
     """
     email = addresses.normalise(email)
     errors = _account_errors(email, name, password, role)
+    errors.update(_rights_errors(rights))
     if errors:
         raise ValidationFailed(errors)
-    return add_user(email, name.strip(), password, role, entities, all_entities)
+    user = add_user(email, name.strip(), password, role, entities, all_entities)
+    grant(user, rights)
+    return user
+
+
+def _rights_errors(rights) -> dict[str, str]:
+    unknown = sorted(set(rights) - set(RIGHTS))
+    return {"rights": f"Droit inconnu : {', '.join(unknown)}."} if unknown else {}
+
+
+def grant(user: User, rights) -> bool:
+    """Give the user exactly these RIGHTS keys; whether anything changed.
+
+    The rows are added and removed one by one (not the list replaced): a right kept
+    must not be deleted and inserted again in the same flush.
+    """
+    wanted, held = set(rights), {g.kind for g in user.granted}
+    for row in [g for g in user.granted if g.kind not in wanted]:
+        user.granted.remove(row)
+    for kind in sorted(wanted - held):
+        user.granted.append(UserRight(kind=kind))
+    return wanted != held
 
 
 def add_user(email: str, name: str, password: str, role: str, entities=(),
@@ -73,10 +95,11 @@ def add_user(email: str, name: str, password: str, role: str, entities=(),
 
 def update_user(user: User, *, acting: User, name: str, role: str, entities=(),
                 all_entities: bool = False, password: str | None = None, client: str = "",
-                keep: StaffSession | None = None) -> User:
-    """An admin changes a user's name, role, entity scope and (optionally) password.
+                keep: StaffSession | None = None, rights=None) -> User:
+    """An admin changes a user's name, role, entity scope, rights (None: unchanged) and
+    (optionally) password.
 
-    A new password, role or scope ends the user's sessions (but `keep`, the admin's
+    A new password, role, scope or right ends the user's sessions (but `keep`, the admin's
     own when they edit themselves): they sign in again under the new rules.
     """
     errors = {}
@@ -90,6 +113,7 @@ def update_user(user: User, *, acting: User, name: str, role: str, entities=(),
         errors["role"] = "Vous ne pouvez pas retirer votre propre rôle d'administrateur."
     if role != "admin" and not all_entities and not list(entities):
         errors["entities"] = "Choisissez au moins une entité, ou « Toutes les entités »."
+    errors.update(_rights_errors(rights or ()))
     if password:
         password_error = passwords.problem(password, name=name, email=user.email)
         if password_error:
@@ -101,6 +125,7 @@ def update_user(user: User, *, acting: User, name: str, role: str, entities=(),
                       or {e.id for e in entities} != set(user.entity_ids))
     user.name, user.role, user.all_entities = name, role, all_entities
     user.entities = entities
+    granted_changed = rights is not None and grant(user, rights)
     reasons = []
     if password:
         user.set_password(password)
@@ -109,6 +134,8 @@ def update_user(user: User, *, acting: User, name: str, role: str, entities=(),
         reasons.append("mot de passe changé")
     if rights_changed:
         reasons.append("rôle ou périmètre changé")
+    if granted_changed:
+        reasons.append("droits changés")
     if reasons:
         sessions.end_all(user, " et ".join(reasons), actor=acting, client=client, keep=keep)
     db.session.flush()

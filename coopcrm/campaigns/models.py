@@ -104,6 +104,8 @@ class CampaignRecipient(IdMixin, Model):
     """One member of a launched campaign: the channel chosen at launch and what happened."""
 
     __tablename__ = "campaign_recipients"
+
+    access_title = "Campagnes reçues"
     __table_args__ = (
         check_in("channel", CHANNELS),
         check_in("status", RECIPIENT_STATUSES),

@@ -146,6 +146,8 @@ class Receipt(Model):
     """The decision for one member and one edition: queued for sending, or recorded as missed."""
 
     __tablename__ = "newsletter_receipts"
+
+    access_title = "Lettres d'information"
     __table_args__ = (
         check_in("outcome", RECEIPT_OUTCOMES),
         Index("ix_newsletter_receipts_member", "member_id"),

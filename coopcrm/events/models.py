@@ -164,6 +164,8 @@ class Invitation(Erasable, IdMixin, Model):
     """A member invited to an event (the audience), with their answer."""
 
     __tablename__ = "event_invitations"
+
+    access_title = "Invitations aux événements, réponses et procurations"
     erase_member_columns = ("member_id", "proxy_member_id")
     erase_values = {"proxy_name": SCRUB}
     __table_args__ = (
@@ -213,6 +215,8 @@ class Attendance(Erasable, IdMixin, Model):
     """Who was there on the day: present (in person or remote) or represented by a proxy."""
 
     __tablename__ = "event_attendances"
+
+    access_title = "Présences aux événements"
     # The attendance sheet names who was there and who held whose proxy (R225-95).
     erase_member_columns = ("member_id", "holder_id")
     legal_record = "ag_attendance"

@@ -53,6 +53,7 @@ class MomentType(IdMixin, Model):
 
 class Moment(Audited, Erasable, TimestampMixin, Model):
     __tablename__ = "moments"
+    access_title = "Moments clés du parcours"
     audit_kind = "moment"  # its status is a real change: audited
     erase_values = {"notes": ""}  # the type and date stay: moments counted by type and month
     __table_args__ = (
@@ -131,6 +132,8 @@ class FollowUpDue(Erasable, IdMixin, Model):
     """One follow-up of one rule for one trigger moment: the row that makes it happen once."""
 
     __tablename__ = "followup_dues"
+
+    access_title = "Relances"
     erase_values = {"result": ""}
     __table_args__ = (
         UniqueConstraint("rule_id", "moment_id"),

@@ -17,6 +17,10 @@ class MemberToken(Erasable, IdMixin, Model):
     """A random link token bound to one member and one purpose; only its hash is kept."""
 
     __tablename__ = "member_tokens"
+
+    access_title = "Liens personnels envoyés"
+
+    access_hidden = ("token_hash",)
     erase_delete = True  # an anonymised member's links stop working
     __table_args__ = (Index("ix_member_tokens_purpose_subject", "purpose", "subject_id"),)
 

@@ -93,6 +93,8 @@ class MemberEntity(Audited, Erasable, Model):
     """A member's link to an entity, with the reference that entity knows them by."""
 
     __tablename__ = "member_entities"
+
+    access_title = "Entités et références"
     audit_kind = "entity_link"
     erase_values = {"reference": None}
     __table_args__ = (UniqueConstraint("entity_id", "reference"),)
@@ -115,6 +117,8 @@ class Member(Audited, Erasable, TimestampMixin, Model):
     """A coopérateur (or prospect, or former coopérateur): one person, one row."""
 
     __tablename__ = "members"
+
+    access_title = "Identité, coordonnées et situation"
     audit_kind = "member"
     # Anonymised, the row stays for the statistics under a pseudonym (privacy/erasure.py).
     erase_member_columns = ("id",)
@@ -240,6 +244,8 @@ class ShareMovement(Audited, Erasable, IdMixin, Model):
     """One line of the social-share register; append-only (corrections are new lines)."""
 
     __tablename__ = "share_movements"
+
+    access_title = "Registre des parts sociales"
     audit_kind = "share"
     erase_values = {"note": SCRUB}
     legal_record = "share_register"

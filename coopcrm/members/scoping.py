@@ -64,6 +64,12 @@ def get_member(user, member_id: int | None) -> Member:
     return member
 
 
+def sees_member(user, member_id: int) -> bool:
+    """Whether the user may see this member (not anonymised, in their entities)."""
+    return db.session.scalar(scope(select(Member.id).where(Member.id == member_id), user)) \
+        is not None
+
+
 def by_reference(reference: str) -> Member | None:
     """The member (not anonymised) an entity knows by this reference, for commands run by
     the operator (who sees every entity); case and surrounding spaces do not matter."""

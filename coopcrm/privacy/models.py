@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
 from coopcrm.extensions import Model
-from coopcrm.models import IdMixin, UTCDateTime
+from coopcrm.models import IdMixin, TimestampMixin, UTCDateTime, check_in
 from coopcrm.privacy.audited import Audited
 from coopcrm.privacy.erasable import SCRUB, Erasable
 
@@ -26,6 +26,8 @@ class ConsentRecord(Audited, Erasable, IdMixin, Model):
     """Each grant or withdrawal of a consent, with its date, source and wording."""
 
     __tablename__ = "consent_records"
+
+    access_title = "Consentements et leurs preuves"
     audit_kind = "consent"
     erase_values = {"source": SCRUB}
 
@@ -45,6 +47,10 @@ class AuditEntry(Erasable, IdMixin, Model):
     """Who did what to which member, when; `changes` maps a field to [old, new]."""
 
     __tablename__ = "audit_entries"
+
+    access_title = "Historique des modifications"
+
+    access_member_columns = ("member_id",)  # no foreign key: see below
     # What happened stays; the former identity strings it quoted do not.
     erase_values = {"changes": SCRUB, "summary": SCRUB}
     __table_args__ = (Index("ix_audit_entries_member_dt", "member_id", "recorded_dt"),)
@@ -89,3 +95,54 @@ class LegalIdentity(Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.civility, self.first_name, self.last_name) if p)
+
+
+# A data subject's request (RGPD art. 15 to 21), the register the DPO keeps.
+REQUEST_KINDS = {
+    "access": "Accès (art. 15)",
+    "rectification": "Rectification (art. 16)",
+    "erasure": "Effacement (art. 17)",
+    "objection": "Opposition (art. 21)",
+    "portability": "Portabilité (art. 20)",
+}
+REQUEST_CHANNELS = {
+    "email": "Email",
+    "courrier": "Courrier",
+    "accueil": "En personne",
+    "telephone": "Téléphone",
+}
+
+
+class DataRequest(Erasable, TimestampMixin, Model):
+    """One request of a person about their data: received, due within a month (three
+    when extended, art. 12.3), answered. The member may be unknown (a former tenant,
+    a prospect not in the file): the requester's name is then the only link."""
+
+    __tablename__ = "data_requests"
+    __table_args__ = (check_in("kind", REQUEST_KINDS), check_in("channel", REQUEST_CHANNELS))
+    access_title = "Demandes relatives à vos données"
+    # The register keeps that a request was made and answered, not who made it.
+    erase_values = {"requester": SCRUB, "notes": SCRUB, "answer": SCRUB}
+
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    requester: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    received_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    recorded_by: Mapped[User | None] = relationship("User", foreign_keys=[recorded_by_id])
+
+    @property
+    def kind_label(self) -> str:
+        return REQUEST_KINDS[self.kind]
+
+    @property
+    def channel_label(self) -> str:
+        return REQUEST_CHANNELS[self.channel]

@@ -64,7 +64,8 @@ OBJECT_LABELS = {
     "moment": "Moment clé",
     "consent": "Consentement",
 }
-ACTION_LABELS = {"create": "création", "update": "modification", "delete": "suppression"}
+ACTION_LABELS = {"create": "création", "update": "modification", "delete": "suppression",
+                 "anonymise": "anonymisation", "access_export": "export de ses données (RGPD)"}
 # Fields whose values are ids: shown as names.
 _REFERENCES = {"residence_id", "college_id", "entity_id"}
 _CODES = {

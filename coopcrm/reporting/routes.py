@@ -10,6 +10,7 @@ from coopcrm.cycle import due, schedule
 from coopcrm.cycle.editions import status_label
 from coopcrm.journeys.courtesy import month_progress
 from coopcrm.members.models import STATUSES, TRACKS
+from coopcrm.privacy import requests
 from coopcrm.reporting import queries
 from coopcrm.views import transaction
 
@@ -35,4 +36,5 @@ def dashboard():
         statuses=STATUSES, tracks=TRACKS, alerts=queries.cycle_alerts(now, user=current_user),
         upcoming=upcoming, reach=reach, status_label=status_label,
         courtesy=_courtesy(today, current_user),
-        without_contact=queries.without_contact(current_user, today))
+        without_contact=queries.without_contact(current_user, today),
+        data_requests=requests.open_requests(current_user) if current_user.can_edit else [])

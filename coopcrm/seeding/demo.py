@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -32,7 +32,8 @@ from coopcrm.members.models import (
 )
 from coopcrm.members.text import search_text
 from coopcrm.privacy.consents import wording
-from coopcrm.privacy.models import ConsentRecord
+from coopcrm.privacy.models import ConsentRecord, DataRequest
+from coopcrm.privacy.requests import due_date
 from coopcrm.seeding import reference
 from coopcrm.seeding.demo_logins import DEMO_LOGINS
 from coopcrm.seeding.demo_moments import moments
@@ -172,9 +173,27 @@ def _load(count: int, rng: random.Random) -> str:
         for mid, p in members for kind, granted, dt in p.consent_records])
     moment_rows = moments(rng, now, members, places, types, owners, scale=count / 2000)
     _insert(Moment, moment_rows)
+    _data_requests(members, today)
     planned = sum(1 for row in moment_rows if row["status"] == "planned")
     return (f"Démonstration chargée : {len(entities)} entités, {len(places)} résidences, "
             f"{len(persons)} coopérateurs, {len(moment_rows)} moments dont {planned} prévus.")
+
+
+def _data_requests(members: list[tuple[int, Person]], today: date) -> None:
+    """Two entries of the RGPD requests register: one to answer, one answered."""
+    (first, p1), (second, p2) = members[0], members[1]
+    open_on, answered_on = today - timedelta(days=10), today - timedelta(days=60)
+    db.session.add_all([
+        DataRequest(kind="access", channel="courrier", received_on=open_on,
+                    due_on=due_date(open_on), member_id=first,
+                    requester=f"{p1.first_name} {p1.last_name}",
+                    notes="Demande la copie de ses données (lettre simple)."),
+        DataRequest(kind="rectification", channel="email", received_on=answered_on,
+                    due_on=due_date(answered_on), member_id=second,
+                    requester=f"{p2.first_name} {p2.last_name}",
+                    notes="Nouvelle adresse postale.", answered_on=answered_on + timedelta(days=3),
+                    answer="Adresse corrigée dans la fiche ; réponse par email.")])
+    db.session.flush()
 
 
 def _insert(model, rows: list[dict], batch: int = 5000) -> None:

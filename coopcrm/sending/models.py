@@ -54,6 +54,10 @@ class OutboxMessage(Erasable, IdMixin, Model):
     """
 
     __tablename__ = "outbox_messages"
+
+    access_title = "Messages envoyés"
+
+    access_hidden = ("context", "to_name", "claim_token", "attempts")
     # The history keeps date, template and status; not where it went nor whom it named.
     erase_values = {"to_address": "", "to_name": "", "subject": SCRUB, "context": SCRUB,
                     "last_error": SCRUB}
@@ -103,6 +107,8 @@ class Bounce(Erasable, IdMixin, Model):
     """A delivery failure reported by the SMTP server at send time or by a DSN afterwards."""
 
     __tablename__ = "email_bounces"
+
+    access_title = "Retours d'erreur d'envoi"
     erase_values = {"address": "", "diagnostic": SCRUB, "source_ref": SCRUB}
     __table_args__ = (
         check_in("kind", BOUNCE_KINDS),

@@ -130,6 +130,8 @@ class SurveyInvitation(IdMixin, Model):
     """One member asked to answer one survey: who was asked and who answered (even anonymous)."""
 
     __tablename__ = "survey_invitations"
+
+    access_title = "Invitations aux sondages"
     __table_args__ = (
         UniqueConstraint("survey_id", "member_id", name="uq_survey_invitations_survey_member"),
         Index("ix_survey_invitations_due", "survey_id", "answered_dt"),
@@ -162,6 +164,10 @@ class SurveyResponse(Erasable, IdMixin, Model):
     """
 
     __tablename__ = "survey_responses"
+
+    access_title = "Réponses aux sondages (non anonymes)"
+
+    access_hidden = ("respondent_key",)
     __table_args__ = (
         UniqueConstraint("survey_id", "respondent_key", name="uq_survey_responses_respondent"),
     )

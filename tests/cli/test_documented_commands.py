@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -173,6 +174,19 @@ def test_every_documented_command(installation, tmp_path, restored_database):
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "à créer : 1" in dry.stdout
     assert "à créer : 1" in run("members", "import", str(new_file)).stdout
+
+    # Privacy: the member's data, read whole, then their erasure; after it, nobody answers.
+    archive = tmp_path / "acces.zip"
+    assert "SMOKE-0001" in run("privacy", "export", "SMOKE-0001", "--out", str(archive)).stdout
+    with zipfile.ZipFile(archive) as zf:
+        exported = json.loads(zf.read("donnees.json"))
+    assert exported["sections"]["members"]["rows"][0]["last_name"] == "Nouvelle"
+    erased = run("privacy", "anonymise", "SMOKE-0001", "--reason", "Demande du 2 décembre",
+                 "--yes")
+    assert "Coopérateur anonymisé" in erased.stdout and "Effacé" in erased.stdout
+    gone = run("privacy", "export", "SMOKE-0001", "--out", str(archive), ok=False)
+    assert gone.returncode == 1 and "Aucun coopérateur" in gone.stderr
+    assert "Traceback" not in gone.stderr
 
     # Mail through a real SMTP server: the local mail catcher.
     smtp_port, http_port = free_port(), free_port()

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from sqlalchemy import JSON, String, Text, select
 
-from coopcrm import clock
 from coopcrm.extensions import db
-from coopcrm.links import services as links
 from coopcrm.members.models import Member
 from coopcrm.privacy import erasure
 from coopcrm.privacy.models import AuditEntry, LegalIdentity
 from coopcrm.reporting import queries
-from coopcrm.sending import bounces
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
+from tests.factories.privacy import (
+    FORMERS,
+    IDENTITY,
+    touched_by_every_domain,
+)
 
-OLD_PHONE = "0699887766"
-IDENTITY = dict(civility="Mme", first_name="Zéphyrine", last_name="Quaxworth",
-                email="zephyrine.quaxworth@exemple.test", phone=OLD_PHONE,
-                address="12 rue des Lilas-Bleuets", postal_code="75011",
-                city="Saint-Zéphyr-sur-Loire", status="cooperateur")
-REFERENCE = "QX-778899"
-NEW_PHONE = "0611223344"
-# Every identity string the member ever had, in the file or its history.
-FORMERS = ["Zéphyrine", "Quaxworth", "zephyrine.quaxworth@exemple.test", OLD_PHONE, NEW_PHONE,
-           REFERENCE, "rue des Lilas-Bleuets", "Saint-Zéphyr-sur-Loire"]
 # The one table allowed to keep them: legal records' identities, until their retention ends.
 ALLOWED = {"legal_identities"}
 
@@ -48,36 +39,8 @@ def _traces() -> dict[str, set[str]]:
     return found
 
 
-def _touched_by_every_domain(admin):
-    entity = factories.entity()
-    member = factories.member(entity, reference=REFERENCE, **IDENTITY)
-    member.phone = NEW_PHONE  # the audit trail keeps [old, new]
-    db.session.commit()
-    factories.share(member)
-    factories.moment_types()
-    factories.moment(member, "premier_contact",
-                     notes="Appel de Zéphyrine Quaxworth au 0611223344")
-    factories.consent(member, source="formulaire zephyrine.quaxworth@exemple.test")
-    factories.outbox_message(member, "welcome")
-    bounces.record_soft(member.email, member.id,
-                        diagnostic="452 zephyrine.quaxworth@exemple.test: mailbox full")
-    survey = factories.survey(kinds=("single", "short"))
-    invitation = factories.survey_invitation(survey, member)
-    single, short = (str(q.id) for q in survey.questions)
-    factories.survey_response(survey, invitation,
-                              {single: "Jardin", short: "Signé Zéphyrine Quaxworth"})
-    event = factories.event(admin, clock.today() + timedelta(days=30))
-    other = factories.member(entity, status="cooperateur")
-    factories.proxy(factories.event_invitation(event, other), to="Quaxworth Zéphyrine")
-    factories.event_invitation(event, member)
-    factories.attendance(event, member)
-    links.issue(member.id, "survey", clock.now() + timedelta(days=30), survey.id)
-    db.session.commit()
-    return member, survey
-
-
 def test_anonymisation_leaves_no_trace_but_the_legal_record(app, admin, memory_mail):
-    member, _ = _touched_by_every_domain(admin)
+    member, _ = touched_by_every_domain(admin)
     assert {"members", "audit_entries", "outbox_messages"} <= set(_traces())
     counts_before = queries.member_counts(admin)
 

@@ -1,0 +1,147 @@
+"""The member's personal data: subject-access export, anonymisation, and the register of
+data subjects' requests (issue 14)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from coopcrm import clock, fr, ui, views
+from coopcrm.auth.access import editor_required, right_required
+from coopcrm.errors import ValidationFailed
+from coopcrm.extensions import db
+from coopcrm.members.models import Member
+from coopcrm.members.scoping import by_reference, get_member, sees_member
+from coopcrm.pagination import paginate
+from coopcrm.params import int_arg
+from coopcrm.privacy import access, audit, erasure, requests
+from coopcrm.privacy.forms import AnonymiseForm, AnswerForm, RequestForm
+from coopcrm.privacy.models import DataRequest
+from coopcrm.views import render_form, transaction
+
+bp = Blueprint("privacy", __name__)
+
+ui.register_member_panel(bp, "donnees-personnelles", "privacy/_member_privacy.html",
+                         lambda member: {}, order=90)
+ui.register_nav(bp, "privacy.request_list", "RGPD", order=95,
+                visible=lambda user: user.can_edit)
+
+
+@bp.route("/membres/<id:member_id>/donnees-personnelles.zip")
+@right_required("export_data")
+def export(member_id: int):
+    """The member's subject-access ZIP (readable document + JSON), recorded as a download."""
+    member = get_member(current_user, member_id)
+    result = access.archive(member)
+    with audit.acting_as(current_user):
+        audit.record_bulk(db.session.connection(), [member.id], "access_export",
+                          f"Export des données personnelles ({result.rows} lignes)")
+    return views.send_bytes(result.content, result.filename, "application/zip", result.rows)
+
+
+@bp.route("/membres/<id:member_id>/anonymiser", methods=["GET", "POST"])
+@right_required("anonymise")
+def anonymise(member_id: int):
+    """What will be wiped and kept, then the erasure once confirmed with a reason."""
+    member = get_member(current_user, member_id)
+    form = AnonymiseForm()
+    if form.validate_on_submit():
+        name = member.full_name
+        with transaction(form) as saved:
+            erasure.anonymise([member.id], reason=form.reason.data or "", user=current_user)
+        if saved.ok:
+            flash(f"{name} est anonymisé(e) : identité et coordonnées effacées, "
+                  "statistiques et registres légaux conservés.", "success")
+            return redirect(url_for("members.index"))
+    return render_form("privacy/anonymise.html", form, member=member,
+                       plan=erasure.plan(member.id))
+
+
+# --- The requests register --------------------------------------------------------
+
+
+def _request(request_id: int) -> DataRequest:
+    """A request this user may see; 404 otherwise (like an unknown id)."""
+    found = db.session.scalar(requests.visible(current_user)
+                              .where(DataRequest.id == request_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def _member_by_reference(reference: str):
+    """The member of the user's scope with this reference; the same French error whether
+    the reference is unknown or another entity's."""
+    member = by_reference(reference)
+    if member is None or not sees_member(current_user, member.id):
+        raise ValidationFailed({"reference": f"Aucun coopérateur de votre périmètre n'a la "
+                                             f"référence « {reference} »."})
+    return member
+
+
+@bp.route("/rgpd/demandes")
+@editor_required
+def request_list():
+    page = paginate(db.session, requests.listed(current_user),
+                    int_arg("page", 1) or 1, 50)
+    return render_template("privacy/requests.html", page=page, today=clock.today(),
+                           late=requests.late)
+
+
+@bp.route("/rgpd/demandes/nouvelle", methods=["GET", "POST"])
+@editor_required
+def request_new():
+    form = RequestForm()
+    member = None
+    if not form.is_submitted():
+        form.received_on.data = clock.today()
+        wanted = int_arg("membre")
+        if wanted is not None:
+            member = get_member(current_user, wanted)
+            form.reference.data = access.member_reference(member)
+    if form.validate_on_submit():
+        with transaction(form) as saved:
+            reference = (form.reference.data or "").strip()
+            member = _member_by_reference(reference) if reference else None
+            created = requests.record(requests.RequestData(
+                kind=form.kind.data or "", channel=form.channel.data or "",
+                received_on=form.received_on.data, requester=form.requester.data or "",
+                member_id=member.id if member else None, notes=form.notes.data or ""),
+                current_user, clock.today())
+        if saved.ok:
+            flash(f"Demande enregistrée : réponse due le {fr.date(created.due_on)}.", "success")
+            return redirect(url_for("privacy.request_show", request_id=created.id))
+    return render_form("privacy/request_form.html", form)
+
+
+@bp.route("/rgpd/demandes/<id:request_id>", methods=["GET", "POST"])
+@editor_required
+def request_show(request_id: int):
+    """The request, and the form recording its answer."""
+    data_request = _request(request_id)
+    form = AnswerForm()
+    if not form.is_submitted():
+        form.answered_on.data = clock.today()
+    elif form.validate_on_submit():
+        with transaction(form) as saved:
+            requests.answer(data_request, form.answer.data or "",
+                            form.answered_on.data, clock.today())
+        if saved.ok:
+            flash("Réponse enregistrée : la demande est close.", "success")
+            return redirect(url_for("privacy.request_list"))
+    member = (db.session.get(Member, data_request.member_id)
+              if data_request.member_id is not None else None)
+    return render_form("privacy/request.html", form, data_request=data_request, member=member,
+                       late=requests.late(data_request, clock.today()))
+
+
+@bp.route("/rgpd/demandes/<id:request_id>/prolonger", methods=["POST"])
+@editor_required
+def request_extend(request_id: int):
+    data_request = _request(request_id)
+    with transaction() as saved:
+        requests.extend(data_request)
+    if saved.ok:
+        flash(f"Délai prolongé de deux mois : réponse due le {fr.date(data_request.due_on)}. "
+              "Informez-en le demandeur.", "success")
+    return redirect(url_for("privacy.request_show", request_id=data_request.id))
