@@ -42,6 +42,12 @@ def day_of(moment: datetime) -> date:
     return moment.astimezone(PARIS).date()
 
 
+def start_of(day: date) -> datetime:
+    """Midnight in Europe/Paris at the start of `day`, as an aware UTC instant (the lower
+    bound of "on or after this date" over timestamp columns)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
+
+
 def stamp() -> datetime:
     """The time for an automatic stamp (column defaults, audit): `stamping`'s, else now()."""
     at = _stamping.get()

@@ -237,6 +237,9 @@ SETTINGS: tuple[Setting, ...] = (
             _integer(1),
             "years AG attendance sheets and proxies keep an anonymised member's name "
             "(Code de commerce R225-95: the last three years' assemblies)"),
+    Setting("COOPCRM_RETENTION_READS_DAYS", "RETENTION_READS_DAYS", "365", _integer(30),
+            "days the journal of who opened which member file is kept (CNIL: access logs "
+            "6 months to 1 year)"),
     # Health (GET /healthz).
     Setting("COOPCRM_HEALTH_SCHEDULER_MAX_AGE", "HEALTH_SCHEDULER_MAX_AGE", "300", _integer(1),
             "seconds without a scheduler heartbeat before `/healthz` answers 503"),

@@ -82,6 +82,7 @@ ROUTES = {
     # A data request names a member: another entity's member's request is a 404.
     "privacy.request_list": LIST, "privacy.request_new": LIST,
     "privacy.request_show": MEMBER, "privacy.request_extend": MEMBER,
+    "privacy.reads_journal": LIST, "privacy.reads_csv": LIST,
     "members.add_share": MEMBER, "journeys.new": MEMBER, "journeys.record": MEMBER,
     "journeys.cancel": MEMBER, "journeys.complete": MEMBER, "journeys.reschedule": MEMBER,
     "imports.upload": LIST, "imports.analyse": LIST, "imports.cancel": LIST,

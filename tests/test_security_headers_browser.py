@@ -23,7 +23,8 @@ from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-DOWNLOADS = (".csv", ".xlsx", ".ics", ".zip", ".pdf", "<fmt>")  # the browser saves them: no page to check
+# The browser saves them: no page to check.
+DOWNLOADS = (".csv", ".xlsx", ".ics", ".zip", ".pdf", "<fmt>")
 
 
 def _member_link_paths() -> list[str]:

@@ -21,7 +21,7 @@ from coopcrm.members.query import MemberFilter, members_query
 from coopcrm.members.scoping import get_member, may_change, may_change_group, owner_label
 from coopcrm.models import text_limit
 from coopcrm.pagination import paginate
-from coopcrm.privacy import consents
+from coopcrm.privacy import consents, reads
 from coopcrm.privacy import services as privacy
 from coopcrm.privacy.models import CONSENT_KINDS
 from coopcrm.views import render_form, transaction
@@ -65,7 +65,10 @@ def index():
 @bp.route("/membres/<id:member_id>")
 @login_required
 def show(member_id: int):
-    return _render_show(get_member(current_user, member_id))
+    member = get_member(current_user, member_id)
+    page = _render_show(member)
+    _read(member, "page")
+    return page
 
 
 @bp.route("/membres/nouveau", methods=["GET", "POST"])
@@ -123,7 +126,15 @@ def consent(member_id: int, kind: str):
 def history(member_id: int):
     member = get_member(current_user, member_id)
     audit = privacy.member_audit(member.id, request.args.get("page", 1, type=int), per_page=50)
-    return render_template("members/history.html", member=member, audit=audit)
+    page = render_template("members/history.html", member=member, audit=audit)
+    _read(member, "history")
+    return page
+
+
+def _read(member: Member, kind: str) -> None:
+    """The read audit: the page was rendered (an error page is not a read), then recorded."""
+    reads.record(member.id, kind, current_user)
+    db.session.commit()
 
 
 def _member_form(member: Member | None):

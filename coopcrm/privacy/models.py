@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopcrm import clock
@@ -146,3 +146,37 @@ class DataRequest(Erasable, TimestampMixin, Model):
     @property
     def channel_label(self) -> str:
         return REQUEST_CHANNELS[self.channel]
+
+
+# What a staff user opened about one member (the read audit, "journal des consultations").
+READ_KINDS = {
+    "page": "Fiche",
+    "history": "Historique des modifications",
+    "access_export": "Export de ses données (RGPD)",
+}
+
+
+class MemberRead(Model):
+    """One staff user opening one member's data: who, when, what. Never switched off;
+    pruned after COOPCRM_RETENTION_READS_DAYS (privacy.prune_reads)."""
+
+    __tablename__ = "member_reads"
+    __table_args__ = (Index("ix_member_reads_member_dt", "member_id", "read_dt"),
+                      check_in("kind", READ_KINDS))
+    access_title = "Consultations de votre fiche"
+    access_member_columns = ("member_id",)  # no foreign key: the journal outlives the file
+
+    # A bigint: at a few hundred thousand views a month the journal outgrows nothing.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    read_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                index=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User | None] = relationship("User", lazy="joined")
+
+    @property
+    def kind_label(self) -> str:
+        return READ_KINDS[self.kind]

@@ -3,26 +3,33 @@ data subjects' requests (issue 14)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from coopcrm import clock, fr, ui, views
+from coopcrm import clock, fr, params, ui, views
 from coopcrm.auth.access import editor_required, right_required
+from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
+from coopcrm.members import validation
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import by_reference, get_member, sees_member
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg
-from coopcrm.privacy import access, audit, erasure, requests
+from coopcrm.privacy import access, audit, erasure, reads, requests
 from coopcrm.privacy.forms import AnonymiseForm, AnswerForm, RequestForm
-from coopcrm.privacy.models import DataRequest
+from coopcrm.privacy.models import READ_KINDS, DataRequest
 from coopcrm.views import render_form, transaction
 
 bp = Blueprint("privacy", __name__)
 
 ui.register_member_panel(bp, "donnees-personnelles", "privacy/_member_privacy.html",
                          lambda member: {}, order=90)
+ui.register_member_panel(
+    bp, "consultations", "privacy/_member_reads.html",
+    lambda member: {"reads": reads.of_member(member.id)
+                    if current_user.has_right("read_audit") else None}, order=95)
 ui.register_nav(bp, "privacy.request_list", "RGPD", order=95,
                 visible=lambda user: user.can_edit)
 
@@ -36,6 +43,7 @@ def export(member_id: int):
     with audit.acting_as(current_user):
         audit.record_bulk(db.session.connection(), [member.id], "access_export",
                           f"Export des données personnelles ({result.rows} lignes)")
+    reads.record(member.id, "access_export", current_user)
     return views.send_bytes(result.content, result.filename, "application/zip", result.rows)
 
 
@@ -145,3 +153,38 @@ def request_extend(request_id: int):
         flash(f"Délai prolongé de deux mois : réponse due le {fr.date(data_request.due_on)}. "
               "Informez-en le demandeur.", "success")
     return redirect(url_for("privacy.request_show", request_id=data_request.id))
+
+
+# --- The read audit -------------------------------------------------------------------
+
+
+def _date_arg(name: str):
+    """A date of the query string (JJ/MM/AAAA or ISO); 400 with the French message."""
+    try:
+        return validation.day(request.args.get(name, ""))
+    except validation.FieldError as error:
+        raise params.BadInput(str(error)) from None
+
+
+def _read_filter() -> reads.ReadFilter:
+    since, until = _date_arg("depuis"), _date_arg("jusqu_au")
+    return reads.ReadFilter(user_id=int_arg("utilisateur"), member_id=int_arg("membre"),
+                            since=since, until=until)
+
+
+@bp.route("/admin/consultations")
+@right_required("read_audit")
+def reads_journal():
+    """Every read, filtered by user, member and dates; the CSV of what is shown."""
+    found = _read_filter()
+    page = paginate(db.session, found.query(current_user), int_arg("page", 1) or 1, 100)
+    users = db.session.scalars(select(User).order_by(User.name)).all()
+    return render_template("privacy/reads.html", page=page, found=found, users=users,
+                           kinds=READ_KINDS)
+
+
+@bp.route("/admin/consultations.csv")
+@right_required("read_audit")
+def reads_csv():
+    return views.download(reads.lines(_read_filter(), current_user),
+                          f"consultations-{clock.today():%Y%m%d}.csv")

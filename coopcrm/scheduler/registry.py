@@ -38,6 +38,7 @@ JOB_MODULES = (
     "coopcrm.journeys.jobs",
     "coopcrm.events.jobs",
     "coopcrm.surveys.jobs",
+    "coopcrm.privacy.jobs",
 )
 
 JobFunc = Callable[[datetime], "str | int | None"]

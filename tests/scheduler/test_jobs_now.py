@@ -191,6 +191,18 @@ def _shared():
     return list(db.session.scalars(select(SharedContext)))
 
 
+def _prune_reads(mail) -> Check:
+    from coopcrm.privacy.models import MemberRead
+
+    for days in (366, 364):
+        db.session.add(MemberRead(member_id=1, kind="page", read_dt=NOW - timedelta(days=days)))
+
+    def check():
+        kept = [(NOW - r.read_dt).days for r in db.session.scalars(select(MemberRead))]
+        assert kept == [364]  # a year before NOW, not before the clock
+    return check
+
+
 def _prune(mail) -> Check:
     for days, status in ((100, "error"), (89, "error"), (120, "ok")):
         db.session.add(JobRun(name="x.job", started_dt=NOW - timedelta(days=days),
@@ -227,8 +239,9 @@ SCENARIOS: dict[str, Callable] = {
     "surveys.reminders": _reminders,
     "events.timeline": _timeline,
     "maintenance.prune_job_runs": _prune,
+    "privacy.prune_reads": _prune_reads,
 }
-WRITES_NOTHING = {"maintenance.prune_job_runs"}  # it only deletes
+WRITES_NOTHING = {"maintenance.prune_job_runs", "privacy.prune_reads"}  # they only delete
 
 
 # --- reading back what the job wrote --------------------------------------------------------
