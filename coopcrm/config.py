@@ -237,6 +237,19 @@ SETTINGS: tuple[Setting, ...] = (
             _integer(1),
             "years AG attendance sheets and proxies keep an anonymised member's name "
             "(Code de commerce R225-95: the last three years' assemblies)"),
+    # Privacy: retention by status (privacy/retention.py; nothing erased without approval).
+    Setting("COOPCRM_RETENTION_PROSPECT_YEARS", "RETENTION_PROSPECT_YEARS", "3", _integer(1),
+            "years after the last contact before a prospect is proposed for anonymisation"),
+    Setting("COOPCRM_RETENTION_FORMER_YEARS", "RETENTION_FORMER_YEARS", "5", _integer(1),
+            "years after the last reimbursement of shares before a former coopérateur is "
+            "proposed for anonymisation"),
+    Setting("COOPCRM_RETENTION_UNREACHABLE_YEARS", "RETENTION_UNREACHABLE_YEARS", "5",
+            _integer(1),
+            "years without change before a non-coopérateur with no valid email nor postal "
+            "address is proposed for anonymisation"),
+    Setting("COOPCRM_RETENTION_OUTBOX_MONTHS", "RETENTION_OUTBOX_MONTHS", "12", _integer(1),
+            "months after which a sent message keeps only its date, subject and status "
+            "(its merge data is cleared)"),
     Setting("COOPCRM_RETENTION_READS_DAYS", "RETENTION_READS_DAYS", "365", _integer(30),
             "days the journal of who opened which member file is kept (CNIL: access logs "
             "6 months to 1 year)"),

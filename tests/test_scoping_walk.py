@@ -83,6 +83,7 @@ ROUTES = {
     "privacy.request_list": LIST, "privacy.request_new": LIST,
     "privacy.request_show": MEMBER, "privacy.request_extend": MEMBER,
     "privacy.reads_journal": LIST, "privacy.reads_csv": LIST,
+    "privacy.retention_index": LIST, "privacy.retention_review": LIST,
     "members.add_share": MEMBER, "journeys.new": MEMBER, "journeys.record": MEMBER,
     "journeys.cancel": MEMBER, "journeys.complete": MEMBER, "journeys.reschedule": MEMBER,
     "imports.upload": LIST, "imports.analyse": LIST, "imports.cancel": LIST,

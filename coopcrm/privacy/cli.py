@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
-privacy = AppGroup("privacy", help="Données personnelles (RGPD) : export et anonymisation.")
+privacy = AppGroup("privacy", help="Données personnelles (RGPD) : export, anonymisation, "
+                                   "durées de conservation.")
 
 
 @privacy.command("anonymise")
@@ -74,3 +75,26 @@ def export_command(reference: str, out: str) -> None:
                   detail=events.export_detail(Path(out).name, result.rows))
     db.session.commit()
     click.echo(f"Données de {reference} écrites dans {out} ({result.rows} lignes).")
+
+
+@privacy.command("retention")
+@click.option("--dry-run", is_flag=True,
+              help="Compter seulement (sans vider les données de fusion des vieux messages).")
+@with_appcontext
+def retention_command(dry_run: bool) -> None:
+    """Compter, règle par règle, les fiches dont la durée de conservation est passée
+    (leur anonymisation s'approuve sur la page RGPD), et alléger les messages envoyés
+    depuis plus de COOPCRM_RETENTION_OUTBOX_MONTHS mois."""
+    from coopcrm import clock
+    from coopcrm.extensions import db
+    from coopcrm.privacy import retention
+
+    found = retention.counts(clock.today())
+    for key, n in found.items():
+        click.echo(f"{retention.RULES[key].label} ({retention.RULES[key].description()}) : {n}")
+    if dry_run:
+        click.echo("Simulation : rien n'a été modifié.")
+        return
+    cleared = retention.clear_sent_payloads(clock.now())
+    db.session.commit()
+    click.echo(f"{cleared} message(s) envoyé(s) allégé(s) de leurs données de fusion.")

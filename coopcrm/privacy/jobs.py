@@ -1,4 +1,4 @@
-"""The privacy domain's periodic job."""
+"""The privacy domain's periodic jobs."""
 
 from __future__ import annotations
 
@@ -15,3 +15,17 @@ def prune_reads(now: datetime) -> str:
     from coopcrm.privacy import reads
 
     return f"{reads.prune(now)} consultation(s) effacée(s)"
+
+
+@register("privacy.retention", cron={"day": 1, "hour": 6, "minute": 0},
+          description_fr="Chaque mois : compte les fiches dont la durée de conservation est "
+                         "passée (à approuver sur la page RGPD) et vide les données de fusion "
+                         "des messages envoyés depuis plus de 12 mois.")
+def retention(now: datetime) -> str:
+    """Count each retention rule's members to review; clear old sent messages' payloads."""
+    from coopcrm import clock
+    from coopcrm.privacy import retention as rules
+
+    cleared = rules.clear_sent_payloads(now)
+    found = rules.summary(rules.counts(clock.day_of(now)))
+    return f"À examiner : {found} ; {cleared} message(s) allégé(s)"

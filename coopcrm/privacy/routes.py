@@ -13,11 +13,11 @@ from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members import validation
-from coopcrm.members.models import Member
+from coopcrm.members.models import STATUSES, Member
 from coopcrm.members.scoping import by_reference, get_member, sees_member
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg
-from coopcrm.privacy import access, audit, erasure, reads, requests
+from coopcrm.privacy import access, audit, erasure, reads, requests, retention
 from coopcrm.privacy.forms import AnonymiseForm, AnswerForm, RequestForm
 from coopcrm.privacy.models import READ_KINDS, DataRequest
 from coopcrm.views import render_form, transaction
@@ -188,3 +188,37 @@ def reads_journal():
 def reads_csv():
     return views.download(reads.lines(_read_filter(), current_user),
                           f"consultations-{clock.today():%Y%m%d}.csv")
+
+
+# --- Retention by status ----------------------------------------------------------------
+
+
+@bp.route("/rgpd/conservation")
+@right_required("anonymise")
+def retention_index():
+    """Each rule with its number of members to review (the dry run)."""
+    found = retention.counts(clock.today(), current_user)
+    return render_template("privacy/retention.html", rules=retention.RULES, found=found)
+
+
+@bp.route("/rgpd/conservation/<retention_rule>", methods=["GET", "POST"])
+@right_required("anonymise")
+def retention_review(retention_rule: str):
+    """The rule's list, then its anonymisation once approved with a reason."""
+    rule = retention.RULES.get(retention_rule)
+    if rule is None:
+        abort(404)
+    form = AnonymiseForm()
+    if form.validate_on_submit():
+        with transaction(form) as saved:
+            done = retention.anonymise_rule(rule.key, form.reason.data or "", current_user,
+                                            clock.now())
+        if saved.ok:
+            flash(f"{fr.count(done)} fiche(s) anonymisée(s) ({rule.label.lower()}).", "success")
+            return redirect(url_for("privacy.retention_index"))
+    ids = retention.candidates(rule, clock.today(), current_user)
+    page = paginate(db.session, select(Member).where(Member.id.in_(ids))
+                    .order_by(Member.last_name, Member.first_name, Member.id),
+                    int_arg("page", 1) or 1, 100)
+    return render_form("privacy/retention_review.html", form, rule=rule, page=page,
+                       statuses=STATUSES)

@@ -191,6 +191,23 @@ def _shared():
     return list(db.session.scalars(select(SharedContext)))
 
 
+def _retention(mail) -> Check:
+    member = factories.member()
+    ids = {}
+    for days in (400, 300):
+        message = factories.outbox_message(member, "welcome")
+        message.status, message.sent_dt = "sent", NOW - timedelta(days=days)
+        message.context = {"first_name": "Zéphyrine"}
+        ids[days] = message.id
+
+    def check():
+        from coopcrm.sending.models import OutboxMessage
+
+        assert db.session.get(OutboxMessage, ids[400]).context == {}  # 12 months before NOW
+        assert db.session.get(OutboxMessage, ids[300]).context == {"first_name": "Zéphyrine"}
+    return check
+
+
 def _prune_reads(mail) -> Check:
     from coopcrm.privacy.models import MemberRead
 
@@ -240,6 +257,7 @@ SCENARIOS: dict[str, Callable] = {
     "events.timeline": _timeline,
     "maintenance.prune_job_runs": _prune,
     "privacy.prune_reads": _prune_reads,
+    "privacy.retention": _retention,
 }
 WRITES_NOTHING = {"maintenance.prune_job_runs", "privacy.prune_reads"}  # they only delete
 

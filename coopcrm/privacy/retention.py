@@ -1,0 +1,130 @@
+"""Retention by status: whom the file no longer needs, counted first, erased once approved.
+
+Durations from the CNIL's guidance for the management of members and prospects
+(référentiel "gestion des activités commerciales", 2021; "associations", 2023),
+each a setting (coopcrm/config.py): a prospect three years after the last contact,
+a former coopérateur five years after the last reimbursement of their shares, a
+person the file cannot reach (no valid email, no postal address, not a current
+coopérateur) five years after their file last changed. Nothing is anonymised by
+a job: the monthly `privacy.retention` job counts the candidates and clears sent
+messages' payloads past COOPCRM_RETENTION_OUTBOX_MONTHS; a user with the
+"anonymise" right approves each rule's list, with a reason (`anonymise_rule`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from flask import current_app
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, exists, func, or_, select, update
+
+from coopcrm import clock
+from coopcrm.extensions import db
+from coopcrm.privacy import erasure
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One retention rule: which members it concerns once `years` have passed."""
+
+    key: str
+    label: str
+    setting: str  # the app.config key of its duration in years
+    explained: str  # "{years}" is replaced by the duration
+    condition: Callable[[date], ColumnElement[bool]]
+
+    def years(self) -> int:
+        return int(current_app.config[self.setting])
+
+    def description(self) -> str:
+        return self.explained.format(years=self.years())
+
+
+def _prospect(cutoff: date) -> ColumnElement[bool]:
+    from coopcrm.journeys.models import Moment
+    from coopcrm.members.models import Member
+
+    return and_(Member.status == "prospect", Member.created_dt < clock.start_of(cutoff),
+                ~exists().where(Moment.member_id == Member.id, Moment.occurs_on >= cutoff))
+
+
+def _former(cutoff: date) -> ColumnElement[bool]:
+    from coopcrm.members.models import Member, ShareMovement
+
+    return and_(Member.status == "ancien", Member.updated_dt < clock.start_of(cutoff),
+                ~exists().where(ShareMovement.member_id == Member.id,
+                                ShareMovement.kind == "reimbursement",
+                                ShareMovement.occurred_on >= cutoff))
+
+
+def _unreachable(cutoff: date) -> ColumnElement[bool]:
+    from coopcrm.members.models import Member
+
+    return and_(Member.status != "cooperateur", ~Member.has_deliverable_email,
+                or_(Member.address.is_(None), func.trim(Member.address) == ""),
+                Member.updated_dt < clock.start_of(cutoff))
+
+
+RULES = {r.key: r for r in (
+    Rule("prospect", "Prospects sans contact", "RETENTION_PROSPECT_YEARS",
+         "prospects sans moment depuis {years} ans", _prospect),
+    Rule("former", "Anciens coopérateurs", "RETENTION_FORMER_YEARS",
+         "anciens coopérateurs dont le dernier remboursement de parts date de plus de "
+         "{years} ans", _former),
+    Rule("unreachable", "Injoignables", "RETENTION_UNREACHABLE_YEARS",
+         "non coopérateurs sans email valide ni adresse postale, fiche inchangée depuis "
+         "{years} ans", _unreachable),
+)}
+
+
+def candidates(rule: Rule, today: date, user=None) -> Select:
+    """The ids of the members the rule concerns today (of the user's scope when given)."""
+    from coopcrm.members.models import Member
+    from coopcrm.members.scoping import scope
+
+    query = select(Member.id).where(Member.anonymised_dt.is_(None),
+                                    rule.condition(years_before(today, rule.years())))
+    return scope(query, user) if user is not None else query
+
+
+def counts(today: date, user=None) -> dict[str, int]:
+    """Each rule's number of members to review (the dry run)."""
+    return {key: db.session.scalar(select(func.count()).select_from(
+        candidates(rule, today, user).subquery())) or 0 for key, rule in RULES.items()}
+
+
+def anonymise_rule(key: str, reason: str, user, now: datetime) -> int:
+    """Approve a rule's list: anonymise its members of the user's scope; how many."""
+    rule = RULES[key]
+    ids = list(db.session.scalars(candidates(rule, clock.day_of(now), user)))
+    return erasure.anonymise(ids, reason=f"Durée de conservation ({rule.label}) : {reason}",
+                             user=user, now=now)
+
+
+def clear_sent_payloads(now: datetime) -> int:
+    """Empty the personal context of messages sent more than the retention ago: the
+    outbox keeps what was sent to whom and when, not the merge data."""
+    from coopcrm.sending.models import OutboxMessage
+
+    months = int(current_app.config["RETENTION_OUTBOX_MONTHS"])
+    before = now - timedelta(days=round(30.44 * months))
+    result = cast(CursorResult, db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sent", OutboxMessage.sent_dt < before)
+        .values(context={}).execution_options(synchronize_session=False)))
+    return result.rowcount or 0
+
+
+def summary(found: dict[str, int]) -> str:
+    """The counts in French, as the job and the command print them."""
+    return " ; ".join(f"{RULES[k].label} : {n}" for k, n in found.items())
