@@ -16,6 +16,7 @@ column rule for a batch of members, and no audit entry quoting the old values
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -65,27 +66,75 @@ class Erasure:
     now: datetime
     pseudonyms: dict[int, str]
     formers: dict[int, list[str]]
-    _patterns: dict[frozenset[int], re.Pattern | None] = field(default_factory=dict)
+    _lowered: dict[frozenset[int], list[str]] = field(default_factory=dict)
 
     def scrub(self, value: Any, member_ids: Iterable[int]) -> Any:
-        """`value` with every former identity string of these members replaced."""
-        key = frozenset(member_ids)
-        if key not in self._patterns:
-            strings = sorted({s for m in key for s in self.formers.get(m, ())}, key=len,
-                             reverse=True)
-            self._patterns[key] = (re.compile("|".join(map(re.escape, strings)), re.IGNORECASE)
-                                   if strings else None)
-        pattern = self._patterns[key]
-        return value if pattern is None else _scrubbed(value, pattern)
+        """`value` with every former identity string of these members replaced, whatever
+        its case; JSON walked (its strings, not its keys)."""
+        strings = self._strings(frozenset(member_ids))
+        # Most texts quote nobody: one substring test of the whole value first.
+        if not strings or not any(s in _lowered(value) for s in strings):
+            return value
+        return _scrubbed(value, strings)
+
+    def _strings(self, key: frozenset[int]) -> list[str]:
+        if key not in self._lowered:
+            self._lowered[key] = sorted({s.lower() for m in key for s in self.formers.get(m, ())},
+                                        key=len, reverse=True)
+        return self._lowered[key]
 
 
-def _scrubbed(value: Any, pattern: re.Pattern) -> Any:
+def _lowered(value: Any) -> str:
+    """The value's text in lower case (JSON's strings included) for a quick test."""
     if isinstance(value, str):
-        return pattern.sub(ERASED, value)
+        return value.lower()
+    return json.dumps(value, ensure_ascii=False, default=str).lower()
+
+
+def _replaced(text: str, strings: list[str]) -> str:
+    """`text` with each occurrence of `strings` (lower case), in any case, made ERASED.
+
+    Found with str.find on the lowered text rather than a case-insensitive pattern:
+    compiling one alternation per member cost more than all the updates. Where lower
+    case changes the length (a dotted İ), the positions would not match: a pattern then.
+    """
+    low = text.lower()
+    if len(low) != len(text):
+        pattern = re.compile("|".join(map(re.escape, strings)), re.IGNORECASE)
+        return pattern.sub(ERASED, text)
+    spans = []
+    for needle in strings:
+        start = low.find(needle)
+        while start != -1:
+            spans.append((start, start + len(needle)))
+            start = low.find(needle, start + len(needle))
+    if not spans:
+        return text
+    out, position = [], 0
+    for start, end in _merged(spans):
+        out += [text[position:start], ERASED]
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _scrubbed(value: Any, strings: list[str]) -> Any:
+    if isinstance(value, str):
+        return _replaced(value, strings)
     if isinstance(value, list):
-        return [_scrubbed(v, pattern) for v in value]
+        return [_scrubbed(v, strings) for v in value]
     if isinstance(value, dict):
-        return {k: _scrubbed(v, pattern) for k, v in value.items()}
+        return {k: _scrubbed(v, strings) for k, v in value.items()}
     return value
 
 

@@ -81,3 +81,16 @@ def test_the_plan_names_the_legal_records_and_their_end(app, admin):
     plan = erasure.plan(member.id)
     assert [label for label, _, _ in plan.legal] == ["Registre des parts sociales"]
     assert "R228-8" in plan.legal[0][1]
+
+
+def test_scrub_replaces_in_any_case_and_walks_json():
+    from datetime import UTC, datetime
+
+    found = erasure.Erasure(datetime(2027, 1, 1, tzinfo=UTC), {1: "Anonyme X"},
+                            {1: ["Zéphyrine Quaxworth", "Zéphyrine", "Quaxworth", "0611223344"]})
+    assert found.scrub("Appel de ZÉPHYRINE quaxworth au 0611223344.", [1]) == \
+        "Appel de [effacé] au [effacé]."
+    assert found.scrub({"to": ["quaxworth", 3], "n": "rien"}, [1]) == \
+        {"to": ["[effacé]", 3], "n": "rien"}
+    assert found.scrub("Personne d'autre", [1]) == "Personne d'autre"
+    assert found.scrub("Zéphyrine İstanbul", [1]) == "[effacé] İstanbul"  # lower() lengthens İ
