@@ -6,8 +6,9 @@ each a setting (coopcrm/config.py): a prospect three years after the last contac
 a former coopérateur five years after the last reimbursement of their shares, a
 person the file cannot reach (no valid email, no postal address, not a current
 coopérateur) five years after their file last changed. Nothing is anonymised by
-a job: the monthly `privacy.retention` job counts the candidates and clears sent
-messages' payloads past COOPCRM_RETENTION_OUTBOX_MONTHS; a user with the
+a job: the monthly `privacy.retention` job counts the candidates, clears sent
+messages' payloads past COOPCRM_RETENTION_OUTBOX_MONTHS and deletes the identities
+legal records kept past their retention (privacy/legal.py); a user with the
 "anonymise" right approves each rule's list, with a reason (`anonymise_rule`).
 """
 
@@ -19,7 +20,18 @@ from datetime import date, datetime, timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, Select, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from coopcrm import clock
 from coopcrm.extensions import db
@@ -128,3 +140,13 @@ def clear_sent_payloads(now: datetime) -> int:
 def summary(found: dict[str, int]) -> str:
     """The counts in French, as the job and the command print them."""
     return " ; ".join(f"{RULES[k].label} : {n}" for k, n in found.items())
+
+
+def drop_expired_identities(today: date) -> int:
+    """Delete the identities legal records no longer need (`kept_until` passed): from then
+    on those records show the pseudonym only."""
+    from coopcrm.privacy.models import LegalIdentity
+
+    result = cast(CursorResult, db.session.execute(
+        delete(LegalIdentity).where(LegalIdentity.kept_until < today)))
+    return result.rowcount or 0

@@ -11,6 +11,7 @@ from coopcrm.auth import services as auth_services
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.privacy import jobs, retention
+from coopcrm.privacy.models import LegalIdentity
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
 from tests.helpers import PASSWORD, login, post
@@ -99,11 +100,16 @@ def test_the_monthly_job_counts_and_clears_old_payloads_only(app, admin):
     for message, sent in ((old, NOW - timedelta(days=400)), (recent, NOW - timedelta(days=300))):
         message.status, message.sent_dt = "sent", sent
         message.context = {"first_name": "Zéphyrine"}
+    for member_id, until in ((900, NOW.date() - timedelta(days=1)), (901, NOW.date())):
+        db.session.add(LegalIdentity(member_id=member_id, last_name="Quaxworth",
+                                     kept_until=until, anonymised_dt=NOW, records=["x"]))
     db.session.commit()
     with clock.frozen(NOW):
         summary = jobs.retention(NOW)
     db.session.commit()
     assert "Prospects sans contact : 0" in summary and "1 message(s) allégé(s)" in summary
+    assert "1 identité(s) de registre légal effacée(s)" in summary
+    assert [i.member_id for i in db.session.scalars(select(LegalIdentity))] == [901]
     db.session.expire_all()
     assert db.session.get(OutboxMessage, old.id).context == {}
     assert db.session.get(OutboxMessage, recent.id).context == {"first_name": "Zéphyrine"}
