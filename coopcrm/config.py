@@ -201,6 +201,10 @@ SETTINGS: tuple[Setting, ...] = (
     # The cooperative's own figures and documents.
     Setting("COOPCRM_COOP_NAME", "COOP_NAME", "La Coop", _text,
             "shown in the interface and emails"),
+    Setting("COOPCRM_PRIVACY_NOTICE", "PRIVACY_NOTICE", "", _text,
+            "the sentence ending every bulk email and member-link page: who processes the "
+            "data, how to exercise one's rights", shown_default="a sentence naming the "
+            "cooperative and the sender address"),
     Setting("COOPCRM_BOOKLET_URL", "BOOKLET_URL", "", _optional_http_url,
             "the livret d'accueil; the welcome email on move-in stays off until it is set",
             shown_default="none"),

@@ -17,7 +17,7 @@ from coopcrm.members.models import STATUSES, Member
 from coopcrm.members.scoping import by_reference, get_member, sees_member
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg
-from coopcrm.privacy import access, audit, erasure, reads, requests, retention
+from coopcrm.privacy import access, audit, erasure, notice, reads, requests, retention
 from coopcrm.privacy.forms import AnonymiseForm, AnswerForm, RequestForm
 from coopcrm.privacy.models import READ_KINDS, DataRequest
 from coopcrm.views import render_form, transaction
@@ -30,6 +30,7 @@ ui.register_member_panel(
     bp, "consultations", "privacy/_member_reads.html",
     lambda member: {"reads": reads.of_member(member.id)
                     if current_user.has_right("read_audit") else None}, order=95)
+ui.register_globals(bp, privacy_notice=notice.text)
 ui.register_nav(bp, "privacy.request_list", "RGPD", order=95,
                 visible=lambda user: user.can_edit)
 

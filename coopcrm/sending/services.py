@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 
 from coopcrm import clock, fr
 from coopcrm.extensions import db
+from coopcrm.privacy import notice
 from coopcrm.sending import rendering
 from coopcrm.sending.models import OutboxMessage, SharedContext
 
@@ -80,6 +81,7 @@ def system_context() -> dict:
         "base_url": config["BASE_URL"].rstrip("/"),
         "unsubscribe_url": "",
         "preferences_url": "",
+        "privacy_notice": notice.text(),
     }
 
 
