@@ -84,6 +84,7 @@ ROUTES = {
     "privacy.request_show": MEMBER, "privacy.request_extend": MEMBER,
     "privacy.reads_journal": LIST, "privacy.reads_csv": LIST,
     "privacy.retention_index": LIST, "privacy.retention_review": LIST,
+    "privacy.processing_register": ADMIN,
     "members.add_share": MEMBER, "journeys.new": MEMBER, "journeys.record": MEMBER,
     "journeys.cancel": MEMBER, "journeys.complete": MEMBER, "journeys.reschedule": MEMBER,
     "imports.upload": LIST, "imports.analyse": LIST, "imports.cancel": LIST,

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from coopcrm import clock, fr, params, ui, views
-from coopcrm.auth.access import editor_required, right_required
+from coopcrm.auth.access import admin_required, editor_required, right_required
 from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -17,8 +17,18 @@ from coopcrm.members.models import STATUSES, Member
 from coopcrm.members.scoping import by_reference, get_member, sees_member
 from coopcrm.pagination import paginate
 from coopcrm.params import int_arg
-from coopcrm.privacy import access, audit, erasure, notice, reads, requests, retention
+from coopcrm.privacy import (
+    access,
+    audit,
+    erasure,
+    notice,
+    reads,
+    register,
+    requests,
+    retention,
+)
 from coopcrm.privacy.forms import AnonymiseForm, AnswerForm, RequestForm
+from coopcrm.privacy.legal import LEGAL_RECORDS
 from coopcrm.privacy.models import READ_KINDS, DataRequest
 from coopcrm.views import render_form, transaction
 
@@ -223,3 +233,15 @@ def retention_review(retention_rule: str):
                     int_arg("page", 1) or 1, 100)
     return render_form("privacy/retention_review.html", form, rule=rule, page=page,
                        statuses=STATUSES)
+
+
+# --- Register of processing activities --------------------------------------------------
+
+
+@bp.route("/rgpd/registre-des-traitements")
+@admin_required
+def processing_register():
+    """Art. 30 register, from what the application does and its settings."""
+    return render_template("privacy/register.html", controller=register.controller(),
+                           processings=register.processings(), legal=LEGAL_RECORDS,
+                           today=clock.today())

@@ -32,3 +32,10 @@ def test_the_setting_replaces_it_and_is_escaped(app):
 def test_member_link_pages_show_it(app, client):
     page = client.get("/u/lien-inconnu").get_data(True)
     assert DEFAULT_PART in page.replace("&#39;", "'")
+
+
+def test_the_processing_register_reads_the_settings_in_force(app, as_admin):
+    app.config["RETENTION_PROSPECT_YEARS"] = 2
+    page = as_admin.get("/rgpd/registre-des-traitements").get_data(True)
+    assert "Prospect : 2 ans après le dernier contact" in page
+    assert "R225-95" in page and app.config["COOP_NAME"] in page
