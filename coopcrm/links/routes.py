@@ -21,7 +21,12 @@ from coopcrm.links.services import (
     LinkInvalid,
 )
 from coopcrm.links.web import contact_email, private_link_headers
+from coopcrm.members.services import consent_history
 from coopcrm.privacy.consents import wording
+from coopcrm.privacy.models import CONSENT_KINDS
+
+# The latest grants and withdrawals the preferences page shows the member.
+CONSENTS_SHOWN = 10
 
 bp = Blueprint("links", __name__)
 
@@ -113,4 +118,7 @@ def preferences(token: str, purpose: str):
         # Withdrawal only: a box is shown for what the member has agreed to, nothing else.
         shown=[kind for kind, on in current.items() if link.grants or on],
         send_link_url=url_for("links.send_link", token=token, purpose=purpose),
+        # What the member agreed to and withdrew, when, in which words (RGPD art. 7.1).
+        history=consent_history(member)[:CONSENTS_SHOWN],
+        consent_kinds=CONSENT_KINDS,
     )

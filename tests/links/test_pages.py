@@ -128,6 +128,9 @@ def test_preferences_show_current_values_and_save_changes(client, member, messag
     assert record.outbox_message_id == message_id  # the email the link came in
     assert "convoqué(e) par email" in record.wording and "La Coop" in record.wording
     assert record.wording in html.unescape(page)  # the exact words the member saw
+    # The page then shows the member what they agreed to, when, in which words.
+    again = html.unescape(client.get(url).get_data(as_text=True))
+    assert "Vos accords" in again and "à l'ag accordée — « " + record.wording in again
 
 
 def test_resubscribing_restores_an_unsubscribed_address_only(client, member, message_to):
