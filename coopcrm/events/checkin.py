@@ -31,6 +31,7 @@ from coopcrm.members import scoping
 from coopcrm.members.models import College, Member
 from coopcrm.members.scoping import scope
 from coopcrm.members.text import fold
+from coopcrm.privacy.models import LegalIdentity
 
 DEFAULT_PROXY_LIMIT = 2
 AG_MOMENT_CODE = "ag_coop"  # seeds/moment_types.json
@@ -189,12 +190,13 @@ def present_members(event: Event, user=None) -> list[Member]:
 
 def college_counts(event: Event, user=None) -> list[quorum.CollegeCount]:
     """Per college: coopérateurs called, present, represented (and the college's weight);
-    with a user, of the members they may see."""
+    with a user, of the members they may see. Anonymised members count: an assembly's
+    figures do not change when one of its members is erased."""
     called = (scoping.only_seen(
               select(Member.college_id, func.count())
               .join(Invitation, Invitation.member_id == Member.id)
-              .where(Invitation.event_id == event.id, Member.status == "cooperateur",
-                     Member.anonymised_dt.is_(None)), Member.id, user)
+              .where(Invitation.event_id == event.id, Member.status == "cooperateur"),
+              Member.id, user, anonymised=True)
               .group_by(Member.college_id))
     counts: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for college_id, n in db.session.execute(called):
@@ -205,7 +207,7 @@ def college_counts(event: Event, user=None) -> list[quorum.CollegeCount]:
             .join(Invitation, (Invitation.member_id == Member.id)
                   & (Invitation.event_id == Attendance.event_id))
             .where(Attendance.event_id == event.id, Member.status == "cooperateur"),
-            Member.id, user)
+            Member.id, user, anonymised=True)
             .group_by(Member.college_id, Attendance.status))
     for college_id, status, n in db.session.execute(here):
         counts[college_id][status] = n
@@ -238,16 +240,22 @@ def sheet(event: Event, user=None) -> list[dict]:
         .join(Invitation, Invitation.member_id == Member.id)
         .outerjoin(Attendance, (Attendance.member_id == Member.id)
                    & (Attendance.event_id == event.id))
-        .where(Invitation.event_id == event.id, Member.anonymised_dt.is_(None)),
-        Member.id, user)
+        .where(Invitation.event_id == event.id),
+        Member.id, user, anonymised=True)
         .order_by(Member.last_name, Member.first_name, Member.id)).all()
+    # The sheet is a legal record (R225-95): an erased member keeps their name on it, from
+    # legal_identities, until its retention ends; then the pseudonym.
+    kept = {i.member_id: i for i in db.session.scalars(select(LegalIdentity).where(
+        LegalIdentity.member_id.in_([m.id for m, _ in rows if m.anonymised_dt is not None])))}
     out = []
     for member, att in rows:
         weight = member.college.vote_weight if member.college else Decimal(1)
+        who = kept.get(member.id, member)
         out.append({
             "member": member,
-            "address": ", ".join(p for p in (member.address,
-                                             f"{member.postal_code} {member.city}".strip()) if p),
+            "last_name": who.last_name, "first_name": who.first_name,
+            "address": ", ".join(p for p in (who.address,
+                                             f"{who.postal_code} {who.city}".strip()) if p),
             "shares": member.share_count,
             "votes": quorum.votes_fr(weight) if member.status == "cooperateur" else "0",
             "status": att.label_for(seen) if att else "Absent",

@@ -201,7 +201,7 @@ def sheet(event_id: int):
     if request.args.get("format") == "csv":
         return _csv(f"feuille-presence-{event.id}.csv",
                     ["Nom", "Prénom", "Adresse", "Parts", "Voix", "Présence", "Signature"],
-                    [[r["member"].last_name, r["member"].first_name, r["address"], r["shares"],
+                    [[r["last_name"], r["first_name"], r["address"], r["shares"],
                       r["votes"], r["status"], ""] for r in rows])
     return render_template("events/sheet.html", event=event, rows=rows,
                            quorum=checkin.quorum_for(event) if event.is_ag else None)

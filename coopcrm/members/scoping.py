@@ -85,13 +85,15 @@ def visible_member_ids(user) -> set[int]:
 
 
 def only_seen(query: Select, member_id: QueryableAttribute[Any] | ColumnElement[Any],
-              user) -> Select:
+              user, *, anonymised: bool = False) -> Select:
     """Restrict a query over rows naming a member (an invitation, a response, an attendance)
     to the rows of members the user may see; untouched for a group-wide user. A row with
-    no member (NULL) is kept only for them: nobody can say whose it is."""
+    no member (NULL) is kept only for them: nobody can say whose it is. `anonymised`: the
+    rows of anonymised members of the user's entities count too (past figures, legal
+    records)."""
     if user is None or user.sees_all_entities:
         return query
-    return query.where(member_id.in_(scope(select(Member.id), user)))
+    return query.where(member_id.in_(scope(select(Member.id), user, anonymised=anonymised)))
 
 
 class _Everyone:

@@ -94,3 +94,37 @@ def test_scrub_replaces_in_any_case_and_walks_json():
         {"to": ["[effacé]", 3], "n": "rien"}
     assert found.scrub("Personne d'autre", [1]) == "Personne d'autre"
     assert found.scrub("Zéphyrine İstanbul", [1]) == "[effacé] İstanbul"  # lower() lengthens İ
+
+
+def test_an_assemblys_figures_and_sheet_survive_an_erasure(app, admin):
+    from datetime import timedelta
+
+    from coopcrm import clock
+    from coopcrm.events import checkin
+
+    entity = factories.entity()
+    referent = factories.user(role="referent", entities=[entity])
+    event = factories.event(admin, clock.today() + timedelta(days=30))
+    people = [factories.member(entity, status="cooperateur", last_name=name,
+                               address="3 rue du Port", postal_code="44000", city="Nantes")
+              for name in ("Quaxworth", "Martin", "Durand")]
+    for person in people:
+        factories.event_invitation(event, person)
+    factories.attendance(event, people[0])
+    factories.attendance(event, people[1], holder=people[0])
+    db.session.commit()
+    before = [(checkin.quorum_for(event), checkin.college_counts(event, who))
+              for who in (None, admin, referent)]
+    names_before = sorted(r["last_name"] for r in checkin.sheet(event, referent))
+
+    erasure.anonymise([people[0].id], reason="demande", user=admin)
+    db.session.commit()
+
+    after = [(checkin.quorum_for(event), checkin.college_counts(event, who))
+             for who in (None, admin, referent)]
+    assert after == before
+    rows = checkin.sheet(event, referent)
+    # A legal record: the erased member keeps their name there, until its retention ends.
+    assert sorted(r["last_name"] for r in rows) == names_before
+    assert any(r["address"] == "3 rue du Port, 44000 Nantes" and r["last_name"] == "Quaxworth"
+               for r in rows)
