@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.links.routes import bp as links_bp
     from coopcrm.members.admin_routes import bp as reference_bp
     from coopcrm.members.importing.routes import bp as imports_bp
+    from coopcrm.members.register_routes import bp as share_register_bp
     from coopcrm.members.routes import bp as members_bp
     from coopcrm.privacy.routes import bp as privacy_bp
     from coopcrm.reporting.routes import bp as reporting_bp
@@ -108,5 +109,6 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, account_bp, reset_bp, security_bp, members_bp, imports_bp, journeys_bp,
                catalogue_bp, segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp,
                cycle_bp, archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
-               event_public_bp, health_bp, blocks_bp, campaigns_bp, privacy_bp):
+               event_public_bp, health_bp, blocks_bp, campaigns_bp, privacy_bp,
+               share_register_bp):
         app.register_blueprint(bp)

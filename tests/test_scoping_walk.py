@@ -85,6 +85,7 @@ ROUTES = {
     "privacy.reads_journal": LIST, "privacy.reads_csv": LIST,
     "privacy.retention_index": LIST, "privacy.retention_review": LIST,
     "privacy.processing_register": ADMIN,
+    "share_register.index": LIST, "share_register.download": LIST,
     "members.add_share": MEMBER, "journeys.new": MEMBER, "journeys.record": MEMBER,
     "journeys.cancel": MEMBER, "journeys.complete": MEMBER, "journeys.reschedule": MEMBER,
     "imports.upload": LIST, "imports.analyse": LIST, "imports.cancel": LIST,

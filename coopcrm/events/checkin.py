@@ -31,7 +31,7 @@ from coopcrm.members import scoping
 from coopcrm.members.models import College, Member
 from coopcrm.members.scoping import scope
 from coopcrm.members.text import fold
-from coopcrm.privacy.models import LegalIdentity
+from coopcrm.privacy import legal
 
 DEFAULT_PROXY_LIMIT = 2
 AG_MOMENT_CODE = "ag_coop"  # seeds/moment_types.json
@@ -245,8 +245,8 @@ def sheet(event: Event, user=None) -> list[dict]:
         .order_by(Member.last_name, Member.first_name, Member.id)).all()
     # The sheet is a legal record (R225-95): an erased member keeps their name on it, from
     # legal_identities, until its retention ends; then the pseudonym.
-    kept = {i.member_id: i for i in db.session.scalars(select(LegalIdentity).where(
-        LegalIdentity.member_id.in_([m.id for m, _ in rows if m.anonymised_dt is not None])))}
+    kept = legal.kept_identities([m.id for m, _ in rows if m.anonymised_dt is not None],
+                                 clock.today())
     out = []
     for member, att in rows:
         weight = member.college.vote_weight if member.college else Decimal(1)

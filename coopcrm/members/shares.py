@@ -126,3 +126,60 @@ def _default_unit_amount(member: Member) -> Decimal:
     for link in member.entity_links:
         return link.entity.share_unit_amount
     return Decimal("16.00")
+
+
+@dataclass
+class RegisterLine:
+    """One line of the cooperative's share register, as the law asks it be kept."""
+
+    movement: ShareMovement
+    member_id: int
+    last_name: str
+    first_name: str
+    address: str
+
+
+def _register_query(user, entity_id: int | None):
+    from sqlalchemy.orm import selectinload
+
+    from coopcrm.members.models import MemberEntity
+    from coopcrm.members.scoping import scope
+
+    members = scope(select(Member.id), user, anonymised=True)
+    if entity_id is not None:
+        members = members.where(Member.id.in_(select(MemberEntity.member_id).where(
+            MemberEntity.entity_id == entity_id)))
+    return (select(ShareMovement).where(ShareMovement.member_id.in_(members))
+            .options(selectinload(ShareMovement.member))
+            .order_by(ShareMovement.occurred_on, ShareMovement.id))
+
+
+def _lines(movements: list[ShareMovement]) -> list[RegisterLine]:
+    """The lines, an erased member named from the legal identity kept for the register."""
+    from coopcrm.privacy.legal import kept_identities
+
+    erased = [m.member_id for m in movements if m.member.anonymised_dt is not None]
+    kept = kept_identities(erased, clock.today())
+    lines = []
+    for movement in movements:
+        who = kept.get(movement.member_id, movement.member)
+        address = ", ".join(p for p in (who.address, f"{who.postal_code} {who.city}".strip())
+                            if p)
+        lines.append(RegisterLine(movement, movement.member_id, who.last_name, who.first_name,
+                                  address))
+    return lines
+
+
+def register_page(user, page: int, per_page: int = 100, entity_id: int | None = None):
+    """The whole register, oldest first, of the members the user may see (anonymised ones
+    included: a legal record keeps their identity apart until its retention ends)."""
+    from coopcrm.pagination import paginate
+
+    result = paginate(db.session, _register_query(user, entity_id), page, per_page)
+    result.items = _lines(result.items)
+    return result
+
+
+def register_lines(user, entity_id: int | None = None) -> list[RegisterLine]:
+    """Every line of the register the user may see, for its download."""
+    return _lines(list(db.session.scalars(_register_query(user, entity_id))))

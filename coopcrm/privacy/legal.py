@@ -42,3 +42,17 @@ def kept_until(kinds: set[str] | list[str], today: date) -> date:
         return today.replace(year=today.year + years)
     except ValueError:  # 29 February
         return today.replace(year=today.year + years, day=28)
+
+
+def kept_identities(member_ids, today: date) -> dict:
+    """The identities legal records still keep for these (anonymised) members, by id."""
+    from sqlalchemy import select
+
+    from coopcrm.extensions import db
+    from coopcrm.privacy.models import LegalIdentity
+
+    ids = list(member_ids)
+    if not ids:
+        return {}
+    return {i.member_id: i for i in db.session.scalars(select(LegalIdentity).where(
+        LegalIdentity.member_id.in_(ids), LegalIdentity.kept_until >= today))}
