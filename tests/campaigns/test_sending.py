@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coopcrm import clock
-from coopcrm.campaigns import services
+from coopcrm.campaigns import feeding, services
 from coopcrm.campaigns.models import CampaignRecipient
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
@@ -121,7 +121,7 @@ def test_undo_within_60_seconds_brings_back_a_draft(author):
 
 def test_pause_mid_way_then_resume_sends_everyone_exactly_once(author, smtp_server, monkeypatch):
     _members(120)
-    monkeypatch.setattr(services, "FEED_BATCH", 50)
+    monkeypatch.setattr(feeding, "FEED_BATCH", 50)
     campaign = _launched(author)
     at = LAUNCH + timedelta(minutes=1)
     services.run_due(at)  # 50 in the outbox
@@ -179,7 +179,7 @@ def test_retry_touches_only_the_failed(author, smtp_server):
 def test_a_member_who_unsubscribes_during_the_campaign_gets_nothing_more(author, smtp_server,
                                                                          monkeypatch):
     members = _members(6)
-    monkeypatch.setattr(services, "FEED_BATCH", 2)
+    monkeypatch.setattr(feeding, "FEED_BATCH", 2)
     campaign = _launched(author)
     at = LAUNCH + timedelta(minutes=1)
     _run(at)
@@ -197,7 +197,7 @@ def test_a_member_who_unsubscribes_during_the_campaign_gets_nothing_more(author,
 
 def test_cancel_says_how_many_got_it_and_stops(author, smtp_server, monkeypatch):
     _members(10)
-    monkeypatch.setattr(services, "FEED_BATCH", 3)
+    monkeypatch.setattr(feeding, "FEED_BATCH", 3)
     campaign = _launched(author)
     _run(LAUNCH + timedelta(minutes=1))
     assert services.cancel(campaign, LAUNCH + timedelta(minutes=2)) == 3
