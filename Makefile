@@ -10,7 +10,7 @@ MAIL_PORT ?= 1025
 MAILBOX_PORT ?= 1080
 SMOKE := build/smoke
 
-.PHONY: run test smoke bench lint typecheck chromium install clean
+.PHONY: run test smoke bench lint typecheck chromium pango install clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
-run: install
+run: install pango
 	$(BIN)/coopcrm db upgrade
 	$(BIN)/coopcrm seed demo --if-empty
 	$(BIN)/coopcrm dev --port $(PORT) --mail-port $(MAIL_PORT) --mailbox-port $(MAILBOX_PORT)
@@ -33,7 +33,13 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-test: install chromium
+# Debian's pango, fontconfig and a font: WeasyPrint (coopcrm.letters) lays text out with them.
+PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pango:
+	@dpkg -s $(PANGO_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(PANGO_PACKAGES); }
+
+test: install chromium pango
 	$(BIN)/pytest
 
 # The wheel, installed in a fresh venv, driven from an empty folder: every documented
@@ -51,7 +57,7 @@ smoke: install
 	  ../venv/bin/python -m pytest -q -p no:cacheprovider --rootdir=$(CURDIR) \
 	  --confcutdir=$(CURDIR)/tests/cli $(CURDIR)/tests/cli
 
-bench: install
+bench: install pango
 	$(BIN)/python -m bench
 
 lint: install

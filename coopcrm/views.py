@@ -141,3 +141,14 @@ def send_bytes(content: bytes, filename: str, mimetype: str, rows: int) -> Respo
                          download_name=filename, max_age=0)
     response.content_length = len(content)
     return response
+
+
+PDF_MIMETYPE = "application/pdf"
+
+
+def download_pdf(document: bytes, filename: str, *, rows: int) -> Response:
+    """A PDF of member data (letters, labels), already whole (WeasyPrint writes it in
+    memory), as an attachment through `send_bytes`: `rows` the members it holds."""
+    if not filename.endswith(".pdf"):
+        raise ValueError(f"not a PDF name: {filename}")
+    return send_bytes(document, filename, PDF_MIMETYPE, rows)

@@ -19,6 +19,8 @@ TEMPLATES = PACKAGE / "templates"
 SHARED_TEMPLATE_FOLDERS = {
     "privacy": "the audit-trail partials the member page includes (privacy has no pages)",
     "mailcatcher": "the development mail catcher, its own Flask app (mailcatcher/web.py)",
+    "letters": "the print templates coopcrm.letters lays out as PDF (events and campaigns "
+               "serve them; letters has no pages)",
 }
 
 
