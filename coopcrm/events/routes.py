@@ -20,10 +20,11 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.events import checkin, query, quorum, services, timeline
 from coopcrm.events.forms import EventForm
 from coopcrm.events.models import Event
+from coopcrm.letters import services as paper
 from coopcrm.members.models import Member
 from coopcrm.members.scoping import get_changeable, get_member, get_owned, seen_by
 from coopcrm.params import parse_int
-from coopcrm.views import download, render_form, transaction
+from coopcrm.views import download, download_pdf, render_form, transaction
 
 bp = Blueprint("events", __name__)
 
@@ -216,7 +217,38 @@ def _letter_members(event: Event) -> list[Member]:
 def letters(event_id: int):
     event = get_owned(Event, event_id, current_user)
     return render_template("events/letters.html", event=event, members=_letter_members(event),
-                           today=clock.today())
+                           today=clock.today(), pdf_args=_every_channel_arg())
+
+
+def _every_channel_arg() -> dict:
+    return {"tous": "1"} if request.args.get("tous") == "1" else {}
+
+
+def _letters(event: Event) -> list:
+    """The convocation letters of the page, in postal order (paper.sort_key)."""
+    return sorted((paper.letter_for(m, render_template("events/_letter_body.html", m=m,
+                                                        event=event))
+                   for m in _letter_members(event)), key=paper.sort_key)
+
+
+@bp.route("/evenements/<id:event_id>/courriers.pdf")
+@login_required
+def letters_pdf(event_id: int):
+    event = get_owned(Event, event_id, current_user)
+    found = _letters(event)
+    document = paper.merged_pdf(found, title=f"Convocations — {event.title}",
+                                dated=clock.today())
+    return download_pdf(document, f"courriers-{event.id}.pdf", rows=len(found))
+
+
+@bp.route("/evenements/<id:event_id>/etiquettes.pdf")
+@login_required
+def labels_pdf(event_id: int):
+    event = get_owned(Event, event_id, current_user)
+    found = _letters(event)
+    document = paper.labels_pdf([letter.address for letter in found],
+                                title=f"Étiquettes — {event.title}")
+    return download_pdf(document, f"etiquettes-{event.id}.pdf", rows=len(found))
 
 
 @bp.route("/evenements/<id:event_id>/etiquettes.csv")
