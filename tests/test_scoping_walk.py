@@ -102,7 +102,8 @@ ROUTES = {
     "events.index": LIST, "events.new": LIST, "events.participation": LIST,
     "events.show": READ, "events.desk": READ, "events.desk_action": READ,
     "events.quorum_panel": READ, "events.sheet": READ, "events.letters": READ,
-    "events.labels": READ, "events.series": READ,
+    "events.labels": READ, "events.series": READ, "events.letters_pdf": READ,
+    "events.labels_pdf": READ,
     "events.edit": WRITE, "events.cancel": WRITE, "events.prepare_list": WRITE,
     "events.close_sheet": WRITE,
     # surveys
@@ -124,7 +125,8 @@ ROUTES = {
     "campaigns.reason": READ, "campaigns.preview": READ, "campaigns.preview_html": READ,
     "campaigns.send_test": READ,
     "campaigns.duplicate": READ, "campaigns.edit": WRITE, "campaigns.act": WRITE,
-    "campaigns.schedule": WRITE,
+    "campaigns.schedule": WRITE, "campaigns.letters_pdf": READ, "campaigns.labels_pdf": READ,
+    "campaigns.printer_csv": READ,
 }
 
 # Routes classified READ that take a POST: each writes something, never the object itself.
@@ -150,7 +152,10 @@ FOREIGN_QUERY = {
 FOREIGN_FORM = {"sending.send_test": {"template": "survey_invitation", "member_id": "{member_id}"}}
 # What the allowed pass adds, so that the lists a page shows once searched are shown.
 SEARCH = {"events.desk": "q=e", "cycle.preview": "q=e", "surveys.by_post": "q=e",
-          "members.index": "q=e", "sending.outbox": "q=exemple"}
+          "members.index": "q=e", "sending.outbox": "q=exemple",
+          # every invited member, not only those convoked by post (none are, here)
+          "events.letters": "tous=1", "events.letters_pdf": "tous=1",
+          "events.labels_pdf": "tous=1", "events.labels": "tous=1"}
 # The form the allowed pass posts to the READ exceptions.
 ALLOWED_FORM = {"events.desk_action": {"action": "in_person"}}
 SCOPED_IDS = {"event_id", "segment_id", "survey_id", "question_id", "edition_id", "series_id",
@@ -303,6 +308,11 @@ def _seed() -> World:
                "message_id": message(chloe),
                "campaign_id": campaign("Campagne du groupe", None),
                "request_id": data_request(chloe)}
+    from coopcrm.campaigns.models import CampaignRecipient
+
+    for m in (chloe, xav):  # the group's campaign writes to both entities' members by post
+        db.session.add(CampaignRecipient(campaign_id=w.group["campaign_id"], member_id=m.id,
+                                         channel="letter", status="letter"))
 
     # The walker's entity's objects.
     ev_own = event("AG GHT", mine.id)
@@ -364,8 +374,13 @@ class _User:
 
 
 def _text(resp) -> str:
-    """The body as text; a workbook (zip) unpacked, so its cells are searched too."""
+    """The body as text; a workbook (zip) unpacked and a PDF's text extracted (pypdf), so
+    their cells and lines are searched too."""
     data = resp.get_data()
+    if data[:5] == b"%PDF-":
+        from tests.letters._pdf import texts
+
+        return "\n".join(texts(data))
     if data[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())

@@ -154,19 +154,18 @@ def members_for_reason(campaign: Campaign, reason: str) -> Select:
             .where(sub.c.reason == reason).order_by(Member.last_name, Member.first_name))
 
 
-def letter_recipients(campaign: Campaign) -> list[Member]:
-    """Members the campaign writes to by letter, by postcode, then residence, then name.
-
-    The letters work (coopcrm/letters) prints these; its ledger rows have status 'letter'.
-    """
-    return list(db.session.scalars(
-        select(Member)
-        .join(CampaignRecipient, CampaignRecipient.member_id == Member.id)
-        .outerjoin(Residence, Residence.id == Member.residence_id)
-        .where(CampaignRecipient.campaign_id == campaign.id,
-               CampaignRecipient.channel == "letter")
-        .order_by(Member.postal_code, Residence.name, Member.last_name, Member.first_name,
-                  Member.id)))
+def letter_recipients(campaign: Campaign, user=None) -> list[Member]:
+    """Members the campaign writes to by letter (its ledger rows with channel 'letter'), of
+    those `user` may see (scoped like the ledger; all of them without a user), by postcode,
+    then residence, then name. coopcrm.campaigns.letters prints them."""
+    query = (select(Member)
+             .join(CampaignRecipient, CampaignRecipient.member_id == Member.id)
+             .outerjoin(Residence, Residence.id == Member.residence_id)
+             .where(CampaignRecipient.campaign_id == campaign.id,
+                    CampaignRecipient.channel == "letter")
+             .order_by(Member.postal_code, Residence.name, Member.last_name, Member.first_name,
+                       Member.id))
+    return list(db.session.scalars(scoping.only_seen(query, Member.id, user)))
 
 
 def ledger(campaign: Campaign, status: str | None = None, channel: str | None = None) -> Select:

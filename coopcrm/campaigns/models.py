@@ -124,6 +124,11 @@ class CampaignRecipient(IdMixin, Model):
     # When the row was handed to the outbox (the daily cap counts these), and how many retries.
     fed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retries: Mapped[int] = mapped_column(Integer, default=0)
+    # A letter recipient: when their letter was marked as posted, and the "courrier"
+    # moment that put it on their timeline (claimed once: letter_dt is set only once).
+    letter_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moments.id", ondelete="SET NULL"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.blocks import editor as blocks_editor
 from coopcrm.blocks import placeholders
-from coopcrm.campaigns import services
+from coopcrm.campaigns import letters, services
 from coopcrm.campaigns.forms import ActionForm, CampaignForm, ScheduleForm
 from coopcrm.campaigns.models import CHANNELS, RECIPIENT_STATUSES, Campaign
 from coopcrm.extensions import db
@@ -21,7 +21,7 @@ from coopcrm.pagination import Page, paginate
 from coopcrm.params import int_arg
 from coopcrm.security_headers import email_frame
 from coopcrm.segments import services as segments
-from coopcrm.views import transaction
+from coopcrm.views import download, download_pdf, transaction
 
 bp = Blueprint("campaigns", __name__)
 ui.register_nav(bp, "campaigns.index", "Campagnes", order=75)
@@ -41,6 +41,9 @@ ACTIONS = {
     "renvoyer-echecs": ("Renvoyer aux échecs seulement", "Renvoyer l'email aux seuls "
                                                          "destinataires en échec ?"),
     "deprogrammer": ("Déprogrammer", "Déprogrammer la campagne ? Elle redevient un brouillon."),
+    "courriers-envoyes": ("Marquer comme envoyés", "Les courriers sont-ils partis ? Chaque "
+                                                   "destinataire par courrier aura un moment "
+                                                   "« Courrier » dans son parcours (une fois)."),
 }
 
 
@@ -137,7 +140,8 @@ def show(campaign_id: int):
         undo_left=services.undo_seconds_left(campaign, now),
         page=Page(list(rows), total, page_no, PER_PAGE), status=status, channel=channel,
         statuses=RECIPIENT_STATUSES, channels=CHANNELS, actions=ACTIONS, form=ActionForm(),
-        schedule_form=ScheduleForm(), may_change=scoping.may_change(current_user, campaign))
+        schedule_form=ScheduleForm(), may_change=scoping.may_change(current_user, campaign),
+        letters_pending=letters.pending(campaign, current_user))
 
 
 @bp.route("/campagnes/<id:campaign_id>/motif/<reason>")
@@ -187,6 +191,9 @@ def _perform(campaign: Campaign, action: str, now) -> str:
     if action == "annuler":
         n = services.cancel(campaign, now)
         return f"Campagne annulée ; {n} membre(s) l'avaient déjà reçue."
+    if action == "courriers-envoyes":
+        n = letters.mark_posted(campaign, current_user, now)
+        return f"{n} courrier(s) marqué(s) comme envoyé(s), notés dans le parcours des membres."
     if action == "renvoyer-echecs":
         n = services.retry_failures(campaign)
         return f"{n} destinataire(s) en échec remis en file, envoyés par lots."
@@ -266,3 +273,32 @@ def preview_html(campaign_id: int):
     policy its inline styles would be refused (security_headers.email_frame)."""
     campaign = scoping.get_owned(Campaign, campaign_id, current_user)
     return email_frame(services.preview(campaign, _member_arg()).html)
+
+
+# -- letters (coopcrm.letters): the recipients with status 'letter' the user sees ------------
+
+
+def _paper(campaign_id: int, kind: str, make) -> Response:
+    campaign = scoping.get_owned(Campaign, campaign_id, current_user)
+    document, n = make(campaign, current_user)
+    return download_pdf(document, f"{kind}-campagne-{campaign.id}.pdf", rows=n)
+
+
+@bp.route("/campagnes/<id:campaign_id>/courriers.pdf")
+@login_required
+def letters_pdf(campaign_id: int):
+    return _paper(campaign_id, "courriers", letters.merged_pdf)
+
+
+@bp.route("/campagnes/<id:campaign_id>/etiquettes.pdf")
+@login_required
+def labels_pdf(campaign_id: int):
+    return _paper(campaign_id, "etiquettes", letters.labels_pdf)
+
+
+@bp.route("/campagnes/<id:campaign_id>/imprimeur.csv")
+@login_required
+def printer_csv(campaign_id: int):
+    campaign = scoping.get_owned(Campaign, campaign_id, current_user)
+    return download(letters.printer_lines(campaign, current_user),
+                    f"imprimeur-campagne-{campaign.id}.csv")
