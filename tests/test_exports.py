@@ -32,6 +32,7 @@ from sqlalchemy import select, text
 from coopcrm import clock
 from coopcrm.auth import events
 from coopcrm.auth.models import SecurityEvent
+from coopcrm.campaigns.models import Campaign, CampaignRecipient
 from coopcrm.events.models import Invitation
 from coopcrm.extensions import db
 from coopcrm.spreadsheet import FORMULA_STARTS, restore
@@ -66,14 +67,15 @@ EXPORTS = [
     Export("attendance sheet", "/evenements/{event}/feuille-de-presence?format=csv", "Nom",
            "event_attendances"),
     Export("labels", "/evenements/{event}/etiquettes.csv", "Nom", "event_invitations"),
+    Export("printer", "/campagnes/{campaign}/imprimeur.csv", "Nom", "campaign_recipients"),
 ]
 
 
 @pytest.fixture
 def data():
     """Two entities, members with formula-like names in each, an AG inviting them all by
-    post, a named survey they all answered (one answer formula-like); an admin and a
-    referent of GHT only."""
+    post, a named survey they all answered (one answer formula-like), a campaign writing
+    to them all by letter; an admin and a referent of GHT only."""
     from coopcrm.events import services as events
     from coopcrm.surveys import services as surveys
 
@@ -100,8 +102,15 @@ def data():
                                       member_id=member.id, channel="email",
                                       answered_on=date(2027, 2, 1),
                                       answers={str(question.id): f"=CMD|' /C calc'!A{n}"}))
+    campaign = Campaign(name="=Courrier", subject="Objet", body={"version": 1, "blocks": []},
+                        state="finished")
+    db.session.add(campaign)
+    db.session.flush()
+    db.session.add_all(CampaignRecipient(campaign_id=campaign.id, member_id=m.id,
+                                         channel="letter", status="letter") for m in members)
     db.session.commit()
-    yield {"admin": admin, "referent": referent, "event": event.id, "survey": survey.id}
+    yield {"admin": admin, "referent": referent, "event": event.id, "survey": survey.id,
+           "campaign": campaign.id}
     clock.set_now(None)
 
 
