@@ -4,8 +4,9 @@ A view calls its services inside `transaction()`: the block's work is committed,
 or, when a service refuses (ValidationFailed), rolled back and its French
 messages shown, on the form's fields or as flashed errors. `render_form` answers
 422 when the form it shows carries errors, 200 otherwise. `download` answers a
-spreadsheet export, written whole before its first byte is sent, and tells the
-listeners registered with `on_download` (the security log records who took what).
+spreadsheet export, written whole before its first byte is sent (`send_bytes` a file
+already whole in memory, `download_pdf` a PDF of letters), and tells the listeners
+registered with `on_download` (the security log records who took what).
 """
 
 from __future__ import annotations

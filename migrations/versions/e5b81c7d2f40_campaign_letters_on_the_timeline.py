@@ -4,7 +4,7 @@ A letter recipient of a campaign records when their letter was marked as posted
 and the "courrier" moment written on their timeline (once).
 
 Revision ID: e5b81c7d2f40
-Revises: d4f2a9c61e08
+Revises: c9e5a7b3d1f4
 Create Date: 2026-12-03 12:10:00.000000
 
 """
@@ -16,7 +16,7 @@ import coopcrm.models
 
 # revision identifiers, used by Alembic.
 revision = 'e5b81c7d2f40'
-down_revision = 'd4f2a9c61e08'
+down_revision = 'c9e5a7b3d1f4'
 branch_labels = None
 depends_on = None
 
