@@ -93,11 +93,19 @@ def sort_key(letter: Letter) -> tuple[str, str, str, str]:
             a.first_name.casefold())
 
 
-def _stylesheet():
+def _stylesheet(name: str = STYLESHEET):
     from weasyprint import CSS
 
-    path = Path(current_app.static_folder or "") / STYLESHEET
+    path = Path(current_app.static_folder or "") / name
     return CSS(string=path.read_text(encoding="utf-8"))
+
+
+def document_pdf(template: str, stylesheet: str, **context) -> bytes:
+    """One of the app's templates (autoescaped like every page) as a PDF, laid out with a
+    stylesheet of coopcrm/static: the subject-access document, the register of processing.
+    Images are fetched like the letters' (stored images only)."""
+    fetch = fetcher.for_app(current_app.config["BASE_URL"])
+    return _document(template, fetch, _stylesheet(stylesheet), **context).write_pdf()
 
 
 def _document(template: str, fetch, stylesheet, **context):

@@ -9,7 +9,7 @@ Columns pointing at other tables are shown by the name of what they point at
 (a survey's title, a moment type's label), never by a bare id.
 
 `collect()` gives the sections; `archive()` the ZIP a member receives: a readable
-document and `donnees.json`, machine-readable, with ISO values.
+PDF (`donnees.pdf`) and `donnees.json`, machine-readable, with ISO values.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import Column, Table, select
 
 from coopcrm import clock, fr
@@ -202,15 +202,12 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def readable(sections: list[Section], member_name: str, now: datetime) -> str:
-    """The export as an HTML document, one section per kind of data."""
-    return render_template("privacy/access_document.html", sections=sections,
-                           member_name=member_name, now=now, shown=shown)
+def readable_pdf(sections: list[Section], member_name: str, now: datetime) -> bytes:
+    """The export as a PDF document in French, one section per kind of data."""
+    from coopcrm.letters.services import document_pdf
 
-
-def _readable_file(html: str) -> tuple[str, bytes]:
-    """The readable document's name and bytes."""
-    return "donnees.html", html.encode()
+    return document_pdf("privacy/access_document.html", "access-pdf.css", sections=sections,
+                        member_name=member_name, now=now, shown=shown)
 
 
 @dataclass
@@ -228,8 +225,7 @@ def archive(member, now: datetime | None = None) -> Archive:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("donnees.json", as_json(sections, reference, now))
-        name, content = _readable_file(readable(sections, member.full_name, now))
-        zf.writestr(name, content)
+        zf.writestr("donnees.pdf", readable_pdf(sections, member.full_name, now))
     stamp = now.strftime("%Y%m%d")
     safe = "".join(ch for ch in reference if ch.isalnum() or ch in "-_") or str(member.id)
     return Archive(buffer.getvalue(), f"donnees-{safe}-{stamp}.zip",
