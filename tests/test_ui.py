@@ -18,16 +18,18 @@ from tests import factories
 from tests.factories.surveys import NOW
 from tests.helpers import login
 
-NAV_FOR_ADMIN = ["Tableau de bord", "Coopérateurs", "Segments", "Visites", "Lettres", "Sondages",
-                 "Événements", "Campagnes", "Envois", "Importer", "Moments clés", "Relances",
-                 "Planificateur", "Référentiel", "Utilisateurs", "Sécurité"]
+NAV_FOR_ADMIN = ["Tableau de bord", "Coopérateurs", "Parts sociales", "Segments", "Visites",
+                 "Lettres", "Sondages", "Événements", "Campagnes", "Envois", "Importer", "RGPD",
+                 "Moments clés", "Relances", "Planificateur", "Référentiel", "Utilisateurs",
+                 "Sécurité"]
 ADMIN_ONLY = {"Moments clés", "Relances", "Planificateur", "Référentiel", "Utilisateurs",
               "Sécurité"}
 
 
 def test_every_domain_with_a_member_section_registers_it(app):
     names = [p.name for p in ui.member_panels(app)]
-    assert names == ["moments", "lettres", "sondages", "evenements", "emails", "historique"]
+    assert names == ["moments", "lettres", "sondages", "evenements", "emails", "historique",
+                     "donnees-personnelles", "consultations"]
 
 
 def test_every_registered_panel_template_exists_and_renders(app, monkeypatch):
@@ -54,8 +56,10 @@ def test_panels_with_something_to_show_render_it(app, client, referent, monkeypa
     login(client, referent)
     html = client.get(f"/membres/{member.id}").get_data(as_text=True)
     ids = re.findall(r'<section class="card" id="([^"]+)"', html)
+    # "consultations" needs the read_audit right, which a referent is not given by default.
     assert [i for i in ids if i not in ("parts", "consentements")] == [
-        "moments", "lettres", "sondages", "evenements", "emails", "historique"]
+        "moments", "lettres", "sondages", "evenements", "emails", "historique",
+        "donnees-personnelles"]
     assert survey.title in html and event.title in html
 
 
@@ -71,7 +75,7 @@ def test_a_link_registered_twice_is_refused_at_start_up():
     ("admin", NAV_FOR_ADMIN),
     ("referent", [label for label in NAV_FOR_ADMIN if label not in ADMIN_ONLY]),
     ("lecteur", [label for label in NAV_FOR_ADMIN
-                 if label not in ADMIN_ONLY and label != "Importer"]),
+                 if label not in ADMIN_ONLY and label not in ("Importer", "RGPD")]),
 ])
 def test_navigation_is_built_from_the_registry_by_role(app, role, expected):
     user = factories.user(role=role, all_entities=True)
