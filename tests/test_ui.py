@@ -19,8 +19,9 @@ from tests.factories.surveys import NOW
 from tests.helpers import login
 
 NAV_FOR_ADMIN = ["Tableau de bord", "Coopérateurs", "Segments", "Visites", "Lettres", "Sondages",
-                 "Événements", "Campagnes", "Envois", "Importer", "Moments clés", "Relances",
-                 "Planificateur", "Référentiel", "Utilisateurs", "Sécurité"]
+                 "Événements", "Campagnes", "Envois", "Messages reçus", "Importer",
+                 "Moments clés", "Relances", "Planificateur", "Référentiel", "Utilisateurs",
+                 "Sécurité"]
 ADMIN_ONLY = {"Moments clés", "Relances", "Planificateur", "Référentiel", "Utilisateurs",
               "Sécurité"}
 
