@@ -69,7 +69,7 @@ def header(msg: Message | None, name: str) -> str:
         return ""
     if raw is None:
         return ""
-    return _decode(str(raw))
+    return _decode(raw)
 
 
 def message_key(msg: Message | None, raw: bytes) -> str:
@@ -93,18 +93,39 @@ def _date(msg: Message | None) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _decode(value: str) -> str:
+def _chunk(data: bytes | str, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    if charset in (None, "unknown-8bit"):  # raw 8-bit text (RFC 6532): UTF-8, else Latin-1
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
     try:
-        return str(make_header(decode_header(value)))
+        return data.decode(charset, "replace")
+    except LookupError:  # an unknown charset
+        return data.decode("utf-8", "replace")
+
+
+def _decode(value) -> str:
+    """A header value (str, or compat32's Header for raw 8-bit text) as text."""
+    try:
+        parts = decode_header(value)
+        if not any(isinstance(data, bytes) for data, _ in parts):
+            return str(make_header(parts))
+        # Words decoded one by one; decode_header drops the spaces between them.
+        return "".join(_chunk(data, charset) for data, charset in parts)
     except Exception:  # a broken encoded word: keep what was written
-        return value
+        return str(value)
 
 
 def _sender(msg: Message | None) -> tuple[str, str]:
     # The address is parsed before the name is decoded: an encoded word cannot
     # smuggle a second address (or a line break) into it.
     try:
-        pairs = getaddresses([str(msg.get("From") or "")]) if msg is not None else []
+        value = msg.get("From") if msg is not None else None
+        # Raw 8-bit text comes as a Header: its charset fixed first (no encoded word in it).
+        pairs = getaddresses([value if isinstance(value, str) else _decode(value or "")])
     except Exception:
         return "", ""
     if not pairs:

@@ -230,3 +230,13 @@ def test_the_command(cli, smtp_server, tmp_path):
     assert "1 déjà traité(s)" in cli.invoke(inbox_cli, ["ingest", box]).output
     missing = cli.invoke(inbox_cli, ["ingest", str(tmp_path / "absent")])
     assert missing.exit_code == 1 and "introuvable" in missing.output
+
+
+def test_raw_8bit_headers_are_read_as_utf8_else_latin1(tmp_path):
+    raw = (b"From: \xc3\x89lise Gu\xc3\xa9rin <Elise@Exemple.test>\r\n"
+           b"Subject: Caf\xe9 du jeudi\r\nMessage-ID: <8bit@mua.example>\r\n"
+           b"Content-Type: text/plain; charset=x-inconnu\r\n\r\n\xc3\xa9t\xc3\xa9\r\n")
+    services.ingest(_maildir(tmp_path, raw))
+    (row,) = _rows()
+    assert (row.from_name, row.from_address) == ("Élise Guérin", "elise@exemple.test")
+    assert row.subject == "Café du jeudi" and row.excerpt == "été"
