@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.events.public_routes import bp as event_public_bp
     from coopcrm.events.routes import bp as events_bp
     from coopcrm.health.routes import bp as health_bp
+    from coopcrm.inbox.routes import bp as inbox_bp
     from coopcrm.journeys.admin_routes import bp as catalogue_bp
     from coopcrm.journeys.followups.routes import bp as followups_bp
     from coopcrm.journeys.routes import bp as journeys_bp
@@ -110,5 +111,5 @@ def _register_blueprints(app: Flask) -> None:
                catalogue_bp, segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp,
                cycle_bp, archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
                event_public_bp, health_bp, blocks_bp, campaigns_bp, privacy_bp,
-               share_register_bp):
+               share_register_bp, inbox_bp):
         app.register_blueprint(bp)

@@ -97,6 +97,7 @@ def _mount_all() -> None:
     from coopcrm.backup.cli import backup_command, restore_command
     from coopcrm.campaigns.cli import campaigns
     from coopcrm.config_cli import config_group
+    from coopcrm.inbox.cli import inbox
     from coopcrm.mailcatcher.cli import mailcatcher
     from coopcrm.members.cli import members
     from coopcrm.privacy.cli import privacy
@@ -109,7 +110,7 @@ def _mount_all() -> None:
     # `run` replaces Flask's own (the same, minus the versions in its Server header).
     for group in (users, members, seed, mailcatcher, outbox, bounces, jobs, scheduler_command,
                   config_group, serve, run, backup_command, restore_command, campaigns,
-                  privacy):
+                  privacy, inbox):
         main.add_command(group)
 
 

@@ -94,6 +94,19 @@ def _smtp_url(raw: str) -> str:
     return raw.strip()
 
 
+def _inbox_url(raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        return ""
+    scheme = urlsplit(value).scheme.lower()
+    if scheme in ("imap", "imaps"):
+        if not urlsplit(value).hostname:
+            raise ValueError("serveur manquant dans l'adresse IMAP")
+    elif "://" in value:
+        raise ValueError(f"schéma « {scheme} » inconnu : attendu imap://, imaps:// ou un chemin")
+    return value
+
+
 def _database_url(raw: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL: SQLite in the instance folder by default, psycopg 3 for PostgreSQL."""
     if not raw:
@@ -185,6 +198,12 @@ SETTINGS: tuple[Setting, ...] = (
             "delivery attempts before a message is given up"),
     Setting("COOPCRM_BOUNCE_SOFT_LIMIT", "BOUNCE_SOFT_LIMIT", "3", _integer(1),
             "soft bounces before an address is suppressed"),
+    Setting("COOPCRM_INBOX_URL", "INBOX_URL", "", _inbox_url,
+            "the unsubscribe mailbox the `inbox.ingest` job reads every 5 minutes: "
+            "`imaps://user:pass@host/INBOX`, `imap://…` or a maildir/mbox path",
+            secret=True, shown_default="none (the job does nothing)"),
+    Setting("COOPCRM_INBOX_MAX_BYTES", "INBOX_MAX_BYTES", "10485760", _integer(1024),
+            "most of one received message that is read; beyond, its first bytes only"),
     Setting("COOPCRM_LOGO_URL", "LOGO_URL", "", _optional_http_url,
             "logo shown at the top of every email", shown_default="none"),
     Setting("COOPCRM_EMAILS_DIR", "EMAILS_DIR", "", _text,

@@ -30,6 +30,7 @@ def existing_ids() -> dict[str, int]:
     from coopcrm.campaigns.models import Campaign
     from coopcrm.cycle.models import Edition, NewsletterIssue
     from coopcrm.events.models import Event, EventSeries
+    from coopcrm.inbox.models import InboundMessage
     from coopcrm.journeys.models import FollowUpRule, Moment, MomentType
     from coopcrm.members.models import College, Entity, Member, Residence
     from coopcrm.privacy.models import DataRequest
@@ -49,6 +50,7 @@ def existing_ids() -> dict[str, int]:
         "segment_id": first(Segment.id), "message_id": first(OutboxMessage.id),
         "survey_id": first(Survey.id), "member_id": first(Member.id),
         "campaign_id": first(Campaign.id), "request_id": first(DataRequest.id),
+        "inbound_id": first(InboundMessage.id),
     }
     question = db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.id)).first()
     if question is not None:

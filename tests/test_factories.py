@@ -114,3 +114,10 @@ def test_consents(paris_now):
 
 def test_every_factory_is_there_by_name():
     assert all(callable(getattr(factories, name)) for name in factories.__all__)
+
+
+def test_inbound_messages():
+    m = factories.member()
+    row = factories.inbound_message(m.email, subject="Une question")
+    assert (row.kind, row.member_id, row.subject) == ("other", m.id, "Une question")
+    assert factories.inbound_message().member_id is None

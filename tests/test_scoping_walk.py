@@ -127,6 +127,8 @@ ROUTES = {
     "campaigns.duplicate": READ, "campaigns.edit": WRITE, "campaigns.act": WRITE,
     "campaigns.schedule": WRITE, "campaigns.letters_pdf": READ, "campaigns.labels_pdf": READ,
     "campaigns.printer_csv": READ,
+    # messages received by the unsubscribe mailbox: those about the walker's members only
+    "inbox.index": LIST, "inbox.show": READ, "inbox.handled": READ,
 }
 
 # Routes classified READ that take a POST: each writes something, never the object itself.
@@ -141,6 +143,8 @@ EXCEPTIONS = {
     "campaigns.send_test": "a test of the campaign to the walker's own address; the campaign "
                            "is unchanged",
     "campaigns.duplicate": "a copy, owned by the walker's entity; the original is unchanged",
+    "inbox.handled": "marks a message about one of the walker's members as dealt with; one "
+                     "about another entity's member, or about nobody known, is a 404",
 }
 
 # Ids the walker may not see in a route's query string or form, besides the path.
@@ -159,7 +163,8 @@ SEARCH = {"events.desk": "q=e", "cycle.preview": "q=e", "surveys.by_post": "q=e"
 # The form the allowed pass posts to the READ exceptions.
 ALLOWED_FORM = {"events.desk_action": {"action": "in_person"}}
 SCOPED_IDS = {"event_id", "segment_id", "survey_id", "question_id", "edition_id", "series_id",
-              "member_id", "moment_id", "message_id", "campaign_id", "request_id"}
+              "member_id", "moment_id", "message_id", "campaign_id", "request_id",
+              "inbound_id"}
 
 
 @dataclass
@@ -279,7 +284,10 @@ def _seed() -> World:
                "series_id": series_other.id, "member_id": xav.id, "moment_id": moment(xav),
                "message_id": message(xav),
                "campaign_id": campaign("Campagne Quetzalcoatl", other.id),
-               "request_id": data_request(xav)}
+               "request_id": data_request(xav),
+               "inbound_id": factories.inbound_message(xav.email, "Question Quetzalcoatl").id}
+    # A message about nobody known: group-wide users only (it names an outside address).
+    factories.inbound_message("inconnu@ailleurs.example", "Quetzalcoatl inconnu")
 
     # The group's objects (the walker sees them, changes none), with both entities' members.
     ag = event("AG du groupe", None, series=series_group.id)
@@ -307,7 +315,8 @@ def _seed() -> World:
                "series_id": series_group.id, "member_id": chloe.id, "moment_id": moment(chloe),
                "message_id": message(chloe),
                "campaign_id": campaign("Campagne du groupe", None),
-               "request_id": data_request(chloe)}
+               "request_id": data_request(chloe),
+               "inbound_id": factories.inbound_message(chloe.email, "Question de Chloé").id}
     from coopcrm.campaigns.models import CampaignRecipient
 
     for m in (chloe, xav):  # the group's campaign writes to both entities' members by post
@@ -324,7 +333,8 @@ def _seed() -> World:
              "series_id": series_group.id, "member_id": alice.id, "moment_id": moment(alice),
              "message_id": message(alice),
              "campaign_id": campaign("Campagne GHT", mine.id),
-               "request_id": data_request(alice)}
+             "request_id": data_request(alice),
+             "inbound_id": factories.inbound_message(alice.email, "Question d'Alice").id}
 
     # Rows the admin pages name (the walker is refused them anyway).
     fixed = {"user_id": walker.id, "entity_id": mine.id, "college_id": college.id,

@@ -19,7 +19,8 @@ from tests.factories.surveys import NOW
 from tests.helpers import login
 
 NAV_FOR_ADMIN = ["Tableau de bord", "Coopérateurs", "Parts sociales", "Segments", "Visites",
-                 "Lettres", "Sondages", "Événements", "Campagnes", "Envois", "Importer", "RGPD",
+                 "Lettres", "Sondages", "Événements", "Campagnes", "Envois", "Messages reçus",
+                 "Importer", "RGPD",
                  "Moments clés", "Relances", "Planificateur", "Référentiel", "Utilisateurs",
                  "Sécurité"]
 ADMIN_ONLY = {"Moments clés", "Relances", "Planificateur", "Référentiel", "Utilisateurs",

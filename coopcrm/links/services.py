@@ -342,13 +342,19 @@ def message_links(member_id: int, message_id: int, bulk: bool, template: str,
             "preferences_url": link_url(member_id, PREFERENCES, message_id, now)}
 
 
+def mailto_token(text: str) -> str | None:
+    """The token after "unsubscribe" in a mailto reply's subject (or body), unchecked; or None."""
+    match = _MAILTO_SUBJECT.search(text or "")
+    return match.group(1) if match else None
+
+
 def member_id_from_mailto_subject(subject: str) -> int | None:
     """The member asking to unsubscribe by replying to the mailto link, or None."""
-    match = _MAILTO_SUBJECT.search(subject or "")
-    if not match:
+    token = mailto_token(subject)
+    if token is None:
         return None
     try:
-        return verify(match.group(1), UNSUBSCRIBE)
+        return verify(token, UNSUBSCRIBE)
     except LinkInvalid:
         return None
 

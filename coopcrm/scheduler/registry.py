@@ -34,6 +34,7 @@ JOB_MODULES = (
     "coopcrm.scheduler.maintenance",
     "coopcrm.sending.jobs",
     "coopcrm.campaigns.jobs",
+    "coopcrm.inbox.jobs",
     "coopcrm.cycle.jobs",
     "coopcrm.journeys.jobs",
     "coopcrm.events.jobs",

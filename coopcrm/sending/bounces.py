@@ -8,8 +8,8 @@ bounced too. Bulk and transactional mail then stop going to it (see
 services.suppression_reason) until a referent corrects the address.
 
 `ingest(path)` reads RFC 3464 reports (multipart/report;
-report-type=delivery-status) from a maildir, a folder of .eml files or one
-file, and applies them. Each (report, recipient) is applied once: running
+report-type=delivery-status) from a maildir, an mbox, a folder of .eml files or
+one file, and applies them. Each (report, recipient) is applied once: running
 the command again on the same mailbox changes nothing.
 """
 
@@ -186,16 +186,28 @@ class IngestReport:
                 f"pas des avis de non-remise.")
 
 
-def _messages(path: Path) -> Iterator[tuple[str, bytes]]:
+def mailbox_messages(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each message of a maildir, an mbox file, a folder of .eml, or one file."""
     if path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir():
         box = mailbox.Maildir(str(path), factory=None, create=False)
-        for key in box.iterkeys():
+        for key in sorted(box.iterkeys()):
             yield f"{path}:{key}", box.get_bytes(key)
     elif path.is_dir():
         for file in sorted(path.glob("*.eml")):
             yield str(file), file.read_bytes()
+    elif _is_mbox(path):
+        mbox = mailbox.mbox(str(path), factory=None, create=False)
+        for key in mbox.iterkeys():
+            yield f"{path}:{key}", mbox.get_bytes(key)
     else:
         yield str(path), path.read_bytes()
+
+
+def _is_mbox(path: Path) -> bool:
+    # An mbox starts with its first message's "From " separator line; a message file with
+    # its headers ("From:" has a colon).
+    with path.open("rb") as file:
+        return file.read(5) == b"From "
 
 
 def apply_report(report: DeliveryReport, result: IngestReport) -> None:
@@ -243,7 +255,7 @@ def apply_report(report: DeliveryReport, result: IngestReport) -> None:
 def ingest(path: str | Path) -> IngestReport:
     """Read DSNs under `path` and apply them, committing after each file."""
     result = IngestReport()
-    for name, raw in _messages(Path(path)):
+    for name, raw in mailbox_messages(Path(path)):
         result.files += 1
         try:
             reports = parse_dsn(raw)

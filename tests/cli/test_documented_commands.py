@@ -26,6 +26,7 @@ from pathlib import Path
 
 import openpyxl
 
+from tests.cli.mua import mua_reply
 from tests.helpers import free_port
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -227,6 +228,16 @@ def test_every_documented_command(installation, tmp_path, restored_database):
     ingested = run("bounces", "ingest", str(dsn.parent))
     assert "1" in ingested.stdout
     assert run("bounces", "ingest", str(dsn.parent)).returncode == 0  # safe to rerun
+
+    # A member's mail client answering the List-Unsubscribe mailto of the newsletter, read
+    # by the job as of the day after the newsletter (its token is signed as of then), then
+    # by the command: already done.
+    unsubscribes = tmp_path / "desinscriptions"
+    mailbox.Maildir(unsubscribes, create=True).add(mua_reply(newsletters[-1]))
+    job = run("jobs", "run", "inbox.ingest", "--now", "2027-01-16T09:00",
+              env={"COOPCRM_INBOX_URL": str(unsubscribes)})
+    assert "1 désinscription(s)" in job.stdout, job.stdout
+    assert "1 déjà traité(s)" in run("inbox", "ingest", str(unsubscribes)).stdout
 
     # The long-running processes start, work and stop cleanly on SIGTERM.
     scheduler = installation.start("scheduler", "--poll", "0.2")

@@ -11,6 +11,7 @@ from tests.factories.campaigns import campaign
 from tests.factories.consents import consent
 from tests.factories.cycle import coop, edition, issue, issues, receipt
 from tests.factories.events import attendance, event, event_invitation, proxy, rsvp
+from tests.factories.inbox import inbound_message
 from tests.factories.journeys import followup_due, followup_rules, moment, moment_types
 from tests.factories.members import (
     college,
@@ -29,7 +30,8 @@ from tests.factories.users import user
 __all__ = [
     "attendance", "campaign", "college", "consent", "coop", "coop_member", "edition",
     "entity", "event",
-    "event_invitation", "followup_due", "followup_rules", "issue", "issues", "member",
+    "event_invitation", "followup_due", "followup_rules", "inbound_message", "issue", "issues",
+    "member",
     "member_entity", "moment", "moment_types", "outbox_message", "proxy", "receipt",
     "residence", "rsvp", "segment", "share", "survey", "survey_invitation", "survey_response",
     "today", "user",

@@ -48,5 +48,8 @@ def touched_by_every_domain(admin):
     factories.event_invitation(event, member)
     factories.attendance(event, member)
     links.issue(member.id, "survey", clock.now() + timedelta(days=30), survey.id)
+    factories.inbound_message(f"Zéphyrine Quaxworth <{member.email}>",
+                              subject="Question de Zéphyrine Quaxworth",
+                              body="Zéphyrine, 12 rue des Lilas-Bleuets, 0611223344")
     db.session.commit()
     return member, survey

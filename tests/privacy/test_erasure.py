@@ -41,7 +41,7 @@ def _traces() -> dict[str, set[str]]:
 
 def test_anonymisation_leaves_no_trace_but_the_legal_record(app, admin, memory_mail):
     member, _ = touched_by_every_domain(admin)
-    assert {"members", "audit_entries", "outbox_messages"} <= set(_traces())
+    assert {"members", "audit_entries", "outbox_messages", "inbound_messages"} <= set(_traces())
     counts_before = queries.member_counts(admin)
 
     assert erasure.anonymise([member.id], reason="Demande de Zéphyrine Quaxworth",

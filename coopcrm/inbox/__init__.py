@@ -1,0 +1,1 @@
+"""The unsubscribe mailbox: mailto unsubscribes, delivery reports, and the rest for referents."""
