@@ -52,6 +52,7 @@ def test_no_page_breaks_the_content_security_policy(page, live_server):
     demo.load(count=30, random_seed=5)
     admin = factories.user(role="admin", password=PASSWORD, all_entities=True)
     factories.campaign(admin)  # the demo holds no campaign: the walk needs one
+    factories.inbound_message()  # nor a received message
     ids = routes.existing_ids()
     public = _member_link_paths()
     db.session.commit()

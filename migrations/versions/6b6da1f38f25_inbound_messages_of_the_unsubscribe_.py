@@ -5,7 +5,7 @@ ingest`, the inbox.ingest job): its key (Message-ID or a hash) is the ledger
 that makes a rerun change nothing; the row is also what « Messages reçus » lists.
 
 Revision ID: 6b6da1f38f25
-Revises: c9e5a7b3d1f4
+Revises: e5b81c7d2f40
 Create Date: 2026-12-03 11:48:42.122236
 
 """
@@ -17,7 +17,7 @@ import coopcrm.models
 
 # revision identifiers, used by Alembic.
 revision = '6b6da1f38f25'
-down_revision = 'c9e5a7b3d1f4'
+down_revision = 'e5b81c7d2f40'
 branch_labels = None
 depends_on = None
 

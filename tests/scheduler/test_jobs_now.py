@@ -191,6 +191,27 @@ def _shared():
     return list(db.session.scalars(select(SharedContext)))
 
 
+def _inbox(mail) -> Check:
+    import mailbox
+    import tempfile
+
+    from flask import current_app
+
+    from coopcrm.inbox.models import InboundMessage
+
+    folder = tempfile.mkdtemp(prefix="coopcrm-inbox-") + "/boite"
+    box = mailbox.Maildir(folder, create=True)
+    box.add(b"From: Jeanne <jeanne@exemple.test>\r\nTo: vie@coop.example\r\n"
+            b"Subject: Une question\r\nMessage-ID: <q-1@exemple.test>\r\n"
+            b"\r\nBonjour.\r\n")  # no Date: the sender's own would be no time of ours
+    current_app.config["INBOX_URL"] = folder
+
+    def check():
+        [row] = db.session.scalars(select(InboundMessage)).all()
+        assert row.subject == "Une question" and row.kind == "other"
+    return check
+
+
 def _retention(mail) -> Check:
     member = factories.member()
     ids = {}
@@ -258,6 +279,7 @@ SCENARIOS: dict[str, Callable] = {
     "maintenance.prune_job_runs": _prune,
     "privacy.prune_reads": _prune_reads,
     "privacy.retention": _retention,
+    "inbox.ingest": _inbox,
 }
 WRITES_NOTHING = {"maintenance.prune_job_runs", "privacy.prune_reads"}  # they only delete
 
