@@ -31,6 +31,7 @@ def existing_ids() -> dict[str, int]:
     from coopcrm.cycle.models import Edition, NewsletterIssue
     from coopcrm.events.models import Event, EventSeries
     from coopcrm.journeys.models import FollowUpRule, Moment, MomentType
+    from coopcrm.members.importing.models import ImportTask
     from coopcrm.members.models import College, Entity, Member, Residence
     from coopcrm.privacy.models import DataRequest
     from coopcrm.segments.models import Segment
@@ -49,6 +50,7 @@ def existing_ids() -> dict[str, int]:
         "segment_id": first(Segment.id), "message_id": first(OutboxMessage.id),
         "survey_id": first(Survey.id), "member_id": first(Member.id),
         "campaign_id": first(Campaign.id), "request_id": first(DataRequest.id),
+        "task_id": first(ImportTask.id),
     }
     question = db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.id)).first()
     if question is not None:

@@ -30,6 +30,7 @@ def admin_on_demo(client):
     demo.load(count=30, random_seed=5)
     admin = factories.user(role="admin", password=PASSWORD, all_entities=True)
     factories.campaign(admin)  # the demo holds no campaign: the walk needs one
+    factories.import_task(admin)  # nor an import task
     login(client, admin)
     return client
 

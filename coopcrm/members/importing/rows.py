@@ -48,7 +48,10 @@ class Lookups:
     today: date
 
 
-@dataclass
+_RELEASED: dict = {}  # what a released row holds instead of its values (never written to)
+
+
+@dataclass(slots=True)
 class Row:
     """One data line of the file, parsed; `errors` maps a column to French messages."""
 
@@ -69,6 +72,12 @@ class Row:
 
     def error(self, column: str, message: str) -> None:
         self.errors.append((column, message))
+
+    def release(self) -> None:
+        """Drop the values once planned (and written): only the line and its errors stay."""
+        for row in (self, *self.merged):
+            row.values = row.consents = _RELEASED
+        self.merged = []
 
     @property
     def known_entity(self) -> Entity:
