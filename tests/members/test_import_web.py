@@ -234,7 +234,7 @@ def test_default_entity_from_the_form(logged_in):
 
 
 @pytest.mark.browser
-def test_browser_upload_report_confirm(app, live_server, page, referent, tmp_path):
+def test_browser_progress_bar_then_report_then_confirm(app, live_server, page, referent, tmp_path):
     reference_data()
     path = tmp_path / "membres.csv"
     path.write_bytes(GOOD)
@@ -245,18 +245,19 @@ def test_browser_upload_report_confirm(app, live_server, page, referent, tmp_pat
     page.click("text=Importer")
     page.set_input_files("input[type=file]", str(path))
     page.click("text=Analyser le fichier")
+    # The task waits for the scheduler: the page shows its progress bar, polling its state.
+    page.wait_for_selector("progress")
+    assert page.inner_text("[data-task-field=status_fr]") == "En attente"
+    with page.expect_response(lambda r: r.url.endswith("/etat")):
+        pass  # the static script polls (no inline script: the page fixture checks the CSP)
+    run_imports()
+    # Once the task is done the script reloads the page: the report.
     page.wait_for_selector("text=Rien n'a encore été enregistré")
     assert page.inner_text("[data-count=created]") == "2"
-    # The click disables the button and says the import runs (held back to look at it).
-    page.evaluate("""() => {
-        const form = document.querySelector('form[data-busy]');
-        form.addEventListener('submit', e => e.preventDefault());
-    }""")
     page.click("text=Confirmer l'import")
-    button = page.locator("form[data-busy] button")
-    assert button.inner_text() == "Import en cours…" and button.is_disabled()
+    page.wait_for_selector("progress")
     assert members() == 0
-    page.evaluate("() => document.querySelector('form[data-busy]').submit()")
+    run_imports()
     page.wait_for_selector("text=Import enregistré")
     assert members() == 2
 

@@ -7,7 +7,7 @@ colleges) are loaded once by the importer and passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from coopcrm.members import validation
@@ -46,6 +46,7 @@ class Lookups:
     allowed_entity_ids: set[int] | None  # None: every entity
     default_entity: Entity | None
     today: date
+    now: datetime | None = None  # what the import stamps (a job's now)
 
 
 _RELEASED: dict = {}  # what a released row holds instead of its values (never written to)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -112,13 +112,15 @@ def import_members(source: bytes | Path, filename: str, user=None,
                    entity_code: str | None = None, dry_run: bool = False,
                    skip_invalid: bool = False, max_bytes: int | None = None,
                    limits: Limits | None = None, progress: Progress | None = None,
-                   finish: Callable[[ImportReport], None] | None = None) -> ImportReport:
+                   finish: Callable[[ImportReport], None] | None = None,
+                   now: datetime | None = None) -> ImportReport:
     """Check and (unless dry_run, or blocked) write a member file; commits its own transaction.
 
     `source` is the file's bytes or its path (read as a stream, never whole);
     `limits` default to the app's settings; `progress(phase, rows)` is told how far
     it got every PROGRESS_EVERY rows of each phase; `finish(report)` runs in the
     import's transaction just before it commits (a task's "done" with its members).
+    `now` (a job's) stamps what is written; the clock's by default.
     """
     report = ImportReport(filename, dry_run=dry_run, skip_invalid=skip_invalid)
     user = user or Everyone()
@@ -129,7 +131,7 @@ def import_members(source: bytes | Path, filename: str, user=None,
     with _gc_paused():
         try:
             return _run(source, report, filename, user, entity_code, dry_run, limits,
-                        progress or _quiet, finish)
+                        progress or _quiet, finish, now or clock.now())
         except ImportFileError as e:  # a row read half-way was the file's problem
             db.session.rollback()
             report.problems = [Problem(0, "", str(e))]
@@ -144,13 +146,13 @@ def _quiet(phase: str, rows: int) -> None:
 
 def _run(source: bytes | Path, report: ImportReport, filename: str, user,
          entity_code: str | None, dry_run: bool, limits: Limits,
-         progress: Progress, finish) -> ImportReport:
+         progress: Progress, finish, now: datetime) -> ImportReport:
     try:
         table = read_table(source, limits)
     except ImportFileError as e:
         return _file_problem(report, str(e))
     report.ignored_columns = table.unknown
-    lookups, problem = _lookups(user, entity_code)
+    lookups, problem = _lookups(user, entity_code, now)
     if problem:
         return _file_problem(report, problem)
     present = {c for c in table.columns if c}
@@ -253,7 +255,7 @@ def _file_problem(report: ImportReport, message: str) -> ImportReport:
     return report
 
 
-def _lookups(user, entity_code: str | None) -> tuple[Lookups, str | None]:
+def _lookups(user, entity_code: str | None, now: datetime) -> tuple[Lookups, str | None]:
     entities = {fold(e.code): e for e in db.session.scalars(select(Entity))}
     allowed = None if user.sees_all_entities else set(user.entity_ids)
     default = None
@@ -273,7 +275,8 @@ def _lookups(user, entity_code: str | None) -> tuple[Lookups, str | None]:
     for cid, code, name in db.session.execute(select(College.id, College.code, College.name)):
         colleges.setdefault(fold(name), cid)
         colleges[fold(code)] = cid
-    return Lookups(entities, residences, colleges, allowed, default, clock.today()), problem
+    return Lookups(entities, residences, colleges, allowed, default, clock.day_of(now),
+                   now), problem
 
 
 def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
@@ -374,7 +377,7 @@ def _plan(leads: list[Row], labels: dict[str, str], lookups: Lookups, report: Im
           filename: str) -> write.Plan:
     """Decide, for a batch of lead rows, what to create and what to change; count; never write."""
     members, links, with_shares = _load([r.member_id for r in leads if r.member_id is not None])
-    now = clock.now()
+    now = lookups.now or clock.now()
     source = f"import {filename}"[:text_limit(ConsentRecord, "source")]
     plan = write.Plan(now=now, source=source, filename=filename)
     for row in leads:

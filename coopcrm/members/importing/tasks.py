@@ -88,7 +88,8 @@ def state(task: ImportTask) -> dict:
         value, maximum = task.rows_written, max(task.rows_to_write, task.rows_written)
     elif task.finished:
         value = maximum = 1
-    return {"status": task.status, "status_fr": task.status_label, "finished": task.finished,
+    return {"status": task.status, "status_fr": task.status_label.capitalize(),
+            "finished": task.finished,
             "rows_read": task.rows_read, "rows_checked": task.rows_checked,
             "rows_written": task.rows_written, "value": value, "max": maximum,
             "result": task.result_fr, "error": task.error_fr}
@@ -111,7 +112,7 @@ def run_queued(now: datetime) -> str:
             break
         if not _claim(task_id, now):
             continue
-        if run_task(task_id):
+        if run_task(task_id, now):
             done += 1
         else:
             failed += 1
@@ -121,7 +122,7 @@ def run_queued(now: datetime) -> str:
 def _claim(task_id: int, now: datetime) -> bool:
     result = cast(CursorResult, db.session.execute(
         update(ImportTask).where(ImportTask.id == task_id, ImportTask.status == "queued")
-        .values(status="reading", started_dt=now, updated_dt=clock.now())))
+        .values(status="reading", started_dt=now, updated_dt=now)))
     db.session.commit()
     return result.rowcount == 1
 
@@ -137,8 +138,8 @@ def _fail_stale(now: datetime) -> int:
     return len(stale)
 
 
-def run_task(task_id: int) -> bool:
-    """Run one claimed task to its end; False when it failed (recorded on the task)."""
+def run_task(task_id: int, now: datetime) -> bool:
+    """Run one claimed task to its end as of `now`; False when it failed (recorded on it)."""
     task = db.session.get_one(ImportTask, task_id)
     user = db.session.get(User, task.user_id)
     entity = db.session.get(Entity, task.entity_id) if task.entity_id else None
@@ -151,7 +152,8 @@ def run_task(task_id: int) -> bool:
     def progress(phase: str, rows: int) -> None:
         if phase == "writing" and not separate:
             return
-        values = {"status": phase, _COUNTERS[phase]: rows, "updated_dt": clock.now()}
+        # The job's now: a running task is stale once a later run's now is 15 min past it.
+        values = {"status": phase, _COUNTERS[phase]: rows, "updated_dt": now}
         if separate:
             with db.engine.begin() as conn:
                 conn.execute(update(ImportTask).where(ImportTask.id == task_id).values(values))
@@ -161,7 +163,7 @@ def run_task(task_id: int) -> bool:
             db.session.commit()
 
     def finish(report: ImportReport) -> None:  # inside the import's transaction
-        _record(task_id, report, writing)
+        _record(task_id, report, writing, now)
 
     try:
         if user is None or not user.active or not path.exists():
@@ -169,21 +171,22 @@ def run_task(task_id: int) -> bool:
         report = import_members(path, task.filename, user=user,
                                 entity_code=entity.code if entity else None,
                                 dry_run=not writing, skip_invalid=task.skip_invalid,
-                                progress=progress, finish=finish if writing else None)
+                                progress=progress, finish=finish if writing else None,
+                                now=now)
         if not report.written:
-            _record(task_id, report, writing)
+            _record(task_id, report, writing, now)
             db.session.commit()
     except _Gone:
         db.session.rollback()
-        _failed(task_id, "Le fichier déposé n'est plus là (import expiré ou compte désactivé) : "
-                         "déposez-le à nouveau.")
+        _failed(task_id, now, "Le fichier déposé n'est plus là (import expiré ou compte "
+                              "désactivé) : déposez-le à nouveau.")
         return False
     except Exception:
         log.exception("import task %s failed", task_id)
         db.session.rollback()
-        _failed(task_id, "Erreur inattendue pendant l'import : rien n'a été enregistré. "
-                         "Réessayez ; si l'erreur revient, transmettez le fichier à "
-                         "l'administrateur.")
+        _failed(task_id, now, "Erreur inattendue pendant l'import : rien n'a été enregistré. "
+                              "Réessayez ; si l'erreur revient, transmettez le fichier à "
+                              "l'administrateur.")
         return False
     if writing and report.written:
         uploads.remove(task.token)
@@ -194,19 +197,19 @@ class _Gone(Exception):
     pass
 
 
-def _failed(task_id: int, message: str) -> None:
+def _failed(task_id: int, now: datetime, message: str) -> None:
     task = db.session.get_one(ImportTask, task_id)
-    task.status, task.error_fr, task.finished_dt = "failed", message, clock.now()
+    task.status, task.error_fr, task.finished_dt = "failed", message, now
     db.session.commit()
 
 
-def _record(task_id: int, report: ImportReport, writing: bool) -> None:
+def _record(task_id: int, report: ImportReport, writing: bool, now: datetime) -> None:
     """The task's outcome from its report, in the session's transaction (not committed)."""
     task = db.session.get_one(ImportTask, task_id)
     db.session.refresh(task)  # the counters written through the other connection
     task.report = saved(report)
     task.rows_read = report.rows
-    task.finished_dt = clock.now()
+    task.finished_dt = now
     if report.file_problem:
         task.status = "failed"
         task.error_fr = "Ce fichier ne peut pas être importé : " + report.problems[0].message
