@@ -284,25 +284,34 @@ def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
 
     One email in two entities is one person's two links (merge.py).
     """
-    by_reference, by_email = defaultdict(list), defaultdict(list)
+    # The first line of each key, and lists for the keys seen twice only: a list per line
+    # would cost ~10 MB per 100,000 lines.
+    first_reference: dict[tuple, Row] = {}
+    first_email: dict[tuple, Row] = {}
+    again_reference: defaultdict[tuple, list[Row]] = defaultdict(list)
+    again_email: defaultdict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
         if row.reference is not None and row.entity is not None:
-            by_reference[(row.entity.id, row.reference)].append(row)
+            key = (row.entity.id, row.reference)
+            if first_reference.setdefault(key, row) is not row:
+                again_reference[key].append(row)
         if row.email is not None:
-            by_email[(row.entity.id if row.entity else None, row.email)].append(row)
-    for (_, reference), same in by_reference.items():
-        if len(same) > 1:
-            for row in same:
-                others = ", ".join(str(r.line) for r in same if r is not row)
-                row.error(labels["reference"],
-                          f"Référence « {reference} » en double dans le fichier "
-                          f"(aussi ligne {others}).")
-    for (_, email), same in by_email.items():
-        if len(same) > 1:
-            for row in same:
-                others = ", ".join(str(r.line) for r in same if r is not row)
-                row.error(labels["email"],
-                          f"Email « {email} » en double dans le fichier (aussi ligne {others}).")
+            key = (row.entity.id if row.entity else None, row.email)
+            if first_email.setdefault(key, row) is not row:
+                again_email[key].append(row)
+    for (_, reference), later in again_reference.items():
+        same = [first_reference[(_, reference)], *later]
+        for row in same:
+            others = ", ".join(str(r.line) for r in same if r is not row)
+            row.error(labels["reference"],
+                      f"Référence « {reference} » en double dans le fichier "
+                      f"(aussi ligne {others}).")
+    for (entity_id, email), later in again_email.items():
+        same = [first_email[(entity_id, email)], *later]
+        for row in same:
+            others = ", ".join(str(r.line) for r in same if r is not row)
+            row.error(labels["email"],
+                      f"Email « {email} » en double dans le fichier (aussi ligne {others}).")
 
 
 def _chunks(values: list, size: int = CHUNK):
