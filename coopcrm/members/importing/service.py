@@ -296,18 +296,18 @@ def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
             if first_reference.setdefault(key, row) is not row:
                 again_reference[key].append(row)
         if row.email is not None:
-            key = (row.entity.id if row.entity else None, row.email)
-            if first_email.setdefault(key, row) is not row:
-                again_email[key].append(row)
-    for (_, reference), later in again_reference.items():
-        same = [first_reference[(_, reference)], *later]
+            by = (row.entity.id if row.entity else None, row.email)
+            if first_email.setdefault(by, row) is not row:
+                again_email[by].append(row)
+    for (entity_id, reference), later in again_reference.items():
+        same = [first_reference[(entity_id, reference)], *later]
         for row in same:
             others = ", ".join(str(r.line) for r in same if r is not row)
             row.error(labels["reference"],
                       f"Référence « {reference} » en double dans le fichier "
                       f"(aussi ligne {others}).")
-    for (entity_id, email), later in again_email.items():
-        same = [first_email[(entity_id, email)], *later]
+    for (entity_key, email), later in again_email.items():
+        same = [first_email[(entity_key, email)], *later]
         for row in same:
             others = ", ".join(str(r.line) for r in same if r is not row)
             row.error(labels["email"],
