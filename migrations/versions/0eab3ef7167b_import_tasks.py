@@ -1,7 +1,7 @@
 """import tasks: the member import runs as a task of the scheduler process (issue 12)
 
 Revision ID: 0eab3ef7167b
-Revises: c9e5a7b3d1f4
+Revises: e5b81c7d2f40
 Create Date: 2026-12-03 11:57:22.580451
 
 """
@@ -13,7 +13,7 @@ import coopcrm.models
 
 # revision identifiers, used by Alembic.
 revision = '0eab3ef7167b'
-down_revision = 'c9e5a7b3d1f4'
+down_revision = 'e5b81c7d2f40'
 branch_labels = None
 depends_on = None
 
