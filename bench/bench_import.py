@@ -1,4 +1,6 @@
-"""Member import throughput: a 100,000-row CSV, end to end, against a bare executemany.
+"""Member import throughput and memory: 100,000-row CSV and XLSX files.
+
+Throughput: a 100,000-row CSV, end to end, against a bare executemany.
 
 The import (read + parse + check + match + write members, links, share
 movements, consent records and audit rows in one transaction) runs on a fresh
@@ -6,12 +8,25 @@ database; in the same run, the same members are inserted with one bare
 `executemany` into another fresh database of the same kind. SQLite by
 default; PostgreSQL when COOPCRM_BENCH_DATABASE_URL names a server database
 (the bench creates and drops its own temporary databases there).
+
+Memory: each measure runs in a fresh child process, which reports its peak
+resident set (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, the kernel's high-water
+mark of the whole process) and its time: the baseline child loads the app and
+reads the same file with the csv module alone (or openpyxl's read-only
+`iter_rows` for the workbook); the others run the import task's code
+(`import_members` on the stored file's path) as a check (dry run) and as the
+write. The target: under 300 MB for the whole process.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import random
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -165,6 +180,74 @@ def _import(url: str, csv_path: Path) -> tuple[float, dict]:
                      "export_csv_s": round(export_s, 2)}
 
 
+def make_xlsx(csv_path: Path, path: Path) -> None:
+    """The same rows as a workbook (openpyxl's streaming writer)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    with csv_path.open(encoding="utf-8", newline="") as f:
+        for cells in csv.reader(f, delimiter=";"):
+            sheet.append(cells)
+    workbook.save(path)
+
+
+def _child(mode: str, path: Path, url: str) -> dict:
+    """In a fresh process: one measure, as {"peak_rss_mb", "s"} (and what it counted)."""
+    out = subprocess.run([sys.executable, "-m", "bench.bench_import", mode, str(path), url],
+                         capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _measure(mode: str, path: Path, url: str) -> None:
+    """The child's side of _child: print one JSON line."""
+    from coopcrm.extensions import db
+
+    app = _app(url)
+    with app.app_context():
+        if mode.startswith("import"):
+            _reference_data()
+        start = time.perf_counter()
+        counted: dict = {}
+        if mode == "baseline":
+            if path.suffix == ".xlsx":
+                import openpyxl
+
+                workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+                counted["rows"] = sum(1 for _ in workbook.worksheets[0].iter_rows(
+                    values_only=True)) - 1
+                workbook.close()
+            else:
+                with path.open(encoding="utf-8", newline="") as f:
+                    counted["rows"] = sum(1 for _ in csv.reader(f, delimiter=";")) - 1
+        else:
+            from coopcrm.members.importing.service import import_members
+
+            report = import_members(path, path.name, dry_run=mode == "import-check")
+            assert not report.problems, report.problems[:3]
+            counted = {"rows": report.rows, "created": report.created,
+                       "written": report.written}
+        elapsed = time.perf_counter() - start
+        db.session.remove()
+        db.engine.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(json.dumps({"peak_rss_mb": round(peak), "s": round(elapsed, 1), **counted}))
+
+
+def _memory(base_url: str | None, tmp: Path, csv_path: Path) -> dict:
+    xlsx_path = tmp / "membres.xlsx"
+    make_xlsx(csv_path, xlsx_path)
+    out: dict = {"xlsx_mb": round(xlsx_path.stat().st_size / 1e6, 1)}
+    for kind, path in (("csv", csv_path), ("xlsx", xlsx_path)):
+        for mode in ("baseline", "import-check", "import-write"):
+            with fresh_database(base_url, tmp, f"mem_{kind}_{mode.replace('-', '_')}") as url:
+                out[f"{kind} {mode}"] = _child(mode, path, url)
+    worst = max(v["peak_rss_mb"] for k, v in out.items() if "import" in k)
+    out["worst_peak_rss_mb (target < 300)"] = worst
+    return out
+
+
 def run() -> dict:
     base_url = os.environ.get("COOPCRM_BENCH_DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -176,6 +259,7 @@ def run() -> dict:
         with fresh_database(base_url, tmp, "bare") as url:
             bare_s = _bare_insert(url, csv_path)
         size_mb = csv_path.stat().st_size / 1e6
+        memory = _memory(base_url, tmp, csv_path)
     import_rate, bare_rate = ROWS / import_s, ROWS / bare_s
     return {
         "database": "postgresql" if base_url else "sqlite",
@@ -187,4 +271,10 @@ def run() -> dict:
         "bare_executemany_rows_per_s": round(bare_rate),
         "ratio_percent (target >= 25)": round(100 * import_rate / bare_rate, 1),
         "written_and_more": counts,
+        "memory (peak RSS of a fresh process; baseline: the csv module / openpyxl alone)":
+            memory,
     }
+
+
+if __name__ == "__main__":
+    _measure(sys.argv[1], Path(sys.argv[2]), sys.argv[3])

@@ -236,6 +236,16 @@ SETTINGS: tuple[Setting, ...] = (
     # Web.
     Setting("COOPCRM_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", "40", _mb_to_bytes,
             "largest upload accepted, in MB (a 100,000-row member CSV is about 15 MB)"),
+    # Member import (what a file may hold; beyond, it is refused with a French message).
+    Setting("COOPCRM_IMPORT_MAX_ROWS", "IMPORT_MAX_ROWS", "200000", _integer(1),
+            "member lines one import file may hold"),
+    Setting("COOPCRM_IMPORT_MAX_COLUMNS", "IMPORT_MAX_COLUMNS", "200", _integer(1),
+            "columns one import file may have"),
+    Setting("COOPCRM_IMPORT_MAX_CELL_CHARS", "IMPORT_MAX_CELL_CHARS", "1000", _integer(1),
+            "characters one cell of an import file may hold"),
+    Setting("COOPCRM_IMPORT_MAX_XLSX_MB", "IMPORT_MAX_XLSX_MB", "500", _integer(1),
+            "size of an imported workbook once decompressed, in MB (checked before it is "
+            "opened; a member 250 times smaller compressed is refused too)"),
     Setting("COOPCRM_LOG_LEVEL", "LOG_LEVEL", "INFO", _log_level,
             "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`, for the web process and the "
             "scheduler (stderr, one format)"),

@@ -10,6 +10,7 @@ def import_all_models() -> None:
     from coopcrm.journeys import models as _journeys  # noqa: F401
     from coopcrm.links import models as _links  # noqa: F401
     from coopcrm.members import models as _members  # noqa: F401
+    from coopcrm.members.importing import models as _imports  # noqa: F401
     from coopcrm.privacy import models as _privacy  # noqa: F401
     from coopcrm.scheduler import models as _scheduler  # noqa: F401
     from coopcrm.segments import models as _segments  # noqa: F401

@@ -32,6 +32,7 @@ def existing_ids() -> dict[str, int]:
     from coopcrm.events.models import Event, EventSeries
     from coopcrm.inbox.models import InboundMessage
     from coopcrm.journeys.models import FollowUpRule, Moment, MomentType
+    from coopcrm.members.importing.models import ImportTask
     from coopcrm.members.models import College, Entity, Member, Residence
     from coopcrm.privacy.models import DataRequest
     from coopcrm.segments.models import Segment
@@ -51,6 +52,7 @@ def existing_ids() -> dict[str, int]:
         "survey_id": first(Survey.id), "member_id": first(Member.id),
         "campaign_id": first(Campaign.id), "request_id": first(DataRequest.id),
         "inbound_id": first(InboundMessage.id),
+        "task_id": first(ImportTask.id),
     }
     question = db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.id)).first()
     if question is not None:

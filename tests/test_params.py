@@ -31,6 +31,7 @@ def admin_on_demo(client):
     admin = factories.user(role="admin", password=PASSWORD, all_entities=True)
     factories.campaign(admin)  # the demo holds no campaign: the walk needs one
     factories.inbound_message()  # nor a received message
+    factories.import_task(admin)  # nor an import task
     login(client, admin)
     return client
 

@@ -88,8 +88,11 @@ ROUTES = {
     "share_register.index": LIST, "share_register.download": LIST,
     "members.add_share": MEMBER, "journeys.new": MEMBER, "journeys.record": MEMBER,
     "journeys.cancel": MEMBER, "journeys.complete": MEMBER, "journeys.reschedule": MEMBER,
-    "imports.upload": LIST, "imports.analyse": LIST, "imports.cancel": LIST,
-    "imports.confirm": LIST, "imports.export_csv": LIST, "imports.export_xlsx": LIST,
+    "imports.upload": LIST, "imports.analyse": LIST, "imports.export_csv": LIST,
+    "imports.export_xlsx": LIST,
+    # an import task is its author's own: anyone else's is a 404
+    "imports.task": READ, "imports.task_state": READ, "imports.confirm": READ,
+    "imports.cancel": READ,
     "reporting.dashboard": LIST,
     "followups.courtesy": LIST, "followups.plan": LIST, "followups.target": GROUP_WRITE,
     # sending
@@ -145,6 +148,9 @@ EXCEPTIONS = {
     "campaigns.duplicate": "a copy, owned by the walker's entity; the original is unchanged",
     "inbox.handled": "marks a message about one of the walker's members as dealt with; one "
                      "about another entity's member, or about nobody known, is a 404",
+    "imports.confirm": "queues the writing of the walker's own upload (another user's task is "
+                       "a 404); a task has no group version",
+    "imports.cancel": "gives up the walker's own upload (another user's task is a 404)",
 }
 
 # Ids the walker may not see in a route's query string or form, besides the path.
@@ -164,7 +170,7 @@ SEARCH = {"events.desk": "q=e", "cycle.preview": "q=e", "surveys.by_post": "q=e"
 ALLOWED_FORM = {"events.desk_action": {"action": "in_person"}}
 SCOPED_IDS = {"event_id", "segment_id", "survey_id", "question_id", "edition_id", "series_id",
               "member_id", "moment_id", "message_id", "campaign_id", "request_id",
-              "inbound_id"}
+              "inbound_id", "task_id"}
 
 
 @dataclass
@@ -194,6 +200,11 @@ def _seed() -> World:
     # Every right an admin may grant: rights open routes, never another entity's members.
     auth_services.grant(walker, RIGHTS)
     w.walker_email = walker.email
+    other_referent = factories.user(role="referent", name="Référent MFLA", entities=[other])
+    # Import tasks are their author's: the other referent's names the other entity's file.
+    other_task = factories.import_task(other_referent, filename="Quetzalcoatl.csv",
+                                       entity=other).id
+    own_task = factories.import_task(walker, filename="ght.csv", entity=mine).id
 
     def segment(name, owner):
         s = Segment(name=name, filters={}, entity_id=owner)
@@ -285,7 +296,8 @@ def _seed() -> World:
                "message_id": message(xav),
                "campaign_id": campaign("Campagne Quetzalcoatl", other.id),
                "request_id": data_request(xav),
-               "inbound_id": factories.inbound_message(xav.email, "Question Quetzalcoatl").id}
+               "inbound_id": factories.inbound_message(xav.email, "Question Quetzalcoatl").id,
+               "task_id": other_task}
     # A message about nobody known: group-wide users only (it names an outside address).
     factories.inbound_message("inconnu@ailleurs.example", "Quetzalcoatl inconnu")
 
@@ -316,7 +328,8 @@ def _seed() -> World:
                "message_id": message(chloe),
                "campaign_id": campaign("Campagne du groupe", None),
                "request_id": data_request(chloe),
-               "inbound_id": factories.inbound_message(chloe.email, "Question de Chloé").id}
+               "inbound_id": factories.inbound_message(chloe.email, "Question de Chloé").id,
+               "task_id": own_task}  # no task belongs to the group: the walker's own
     from coopcrm.campaigns.models import CampaignRecipient
 
     for m in (chloe, xav):  # the group's campaign writes to both entities' members by post
@@ -334,7 +347,8 @@ def _seed() -> World:
              "message_id": message(alice),
              "campaign_id": campaign("Campagne GHT", mine.id),
              "request_id": data_request(alice),
-             "inbound_id": factories.inbound_message(alice.email, "Question d'Alice").id}
+             "inbound_id": factories.inbound_message(alice.email, "Question d'Alice").id,
+             "task_id": own_task}
 
     # Rows the admin pages name (the walker is refused them anyway).
     fixed = {"user_id": walker.id, "entity_id": mine.id, "college_id": college.id,

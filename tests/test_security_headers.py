@@ -32,6 +32,7 @@ def walked(client):
     admin = factories.user(role="admin", password=PASSWORD, all_entities=True)
     factories.campaign(admin)  # the demo holds no campaign: the walk needs one
     factories.inbound_message()  # nor a received message
+    factories.import_task(admin)  # nor an import task (its page and its progress JSON)
     ids = {**routes.existing_ids(), "image": images.store(_images.png()).name}
     login(client, admin)
     # buffered: a streamed export is read whole before the next request starts.

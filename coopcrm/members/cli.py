@@ -31,9 +31,8 @@ def import_command(path: str, entity_code: str | None, dry_run: bool, skip_inval
     if os.path.getsize(path) > limit:
         raise click.ClickException(
             f"{name} dépasse la taille maximale autorisée ({limit // (1024 * 1024)} Mo).")
-    with open(path, "rb") as f:
-        data = f.read()
-    report = import_members(data, name, entity_code=entity_code, dry_run=dry_run,
+    # The file's path: the importer reads it as a stream (never whole, whatever its size).
+    report = import_members(Path(path), name, entity_code=entity_code, dry_run=dry_run,
                             skip_invalid=skip_invalid, max_bytes=limit)
     click.echo(format_report(report))
     if report.blocked:

@@ -32,6 +32,7 @@ from coopcrm import clock
 # its jobs unscheduled, so it stops the scheduler at start-up (`load_jobs`).
 JOB_MODULES = (
     "coopcrm.scheduler.maintenance",
+    "coopcrm.members.jobs",
     "coopcrm.sending.jobs",
     "coopcrm.campaigns.jobs",
     "coopcrm.inbox.jobs",
@@ -54,6 +55,9 @@ class Job:
     every: timedelta | None = None
     cron: dict | None = field(default=None, hash=False)
     description_fr: str = ""
+    # A cheap question the long-running process asks every few seconds ("is work
+    # waiting?"): True runs the job now rather than at its next interval.
+    wake: Callable[[], bool] | None = field(default=None, hash=False, compare=False)
 
     def __post_init__(self):
         if (self.every is None) == (self.cron is None):
@@ -117,16 +121,16 @@ class Registry:
 
     def register(self, job_or_name: Job | str, func: JobFunc | None = None, *,
                  every: timedelta | None = None, cron: dict | None = None,
-                 description_fr: str = ""):
+                 description_fr: str = "", wake: Callable[[], bool] | None = None):
         """Register a Job, or `register(name, func, every=…)`, or use `@register(name, every=…)`."""
         if isinstance(job_or_name, Job):
             return self._add(job_or_name)
         if func is None:
             def decorator(f: JobFunc) -> JobFunc:
-                self._add(Job(job_or_name, f, every, cron, description_fr))
+                self._add(Job(job_or_name, f, every, cron, description_fr, wake))
                 return f
             return decorator
-        return self._add(Job(job_or_name, func, every, cron, description_fr))
+        return self._add(Job(job_or_name, func, every, cron, description_fr, wake))
 
     def _add(self, job: Job) -> Job:
         if job.name in self._jobs:

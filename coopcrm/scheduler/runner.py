@@ -15,6 +15,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -180,6 +181,41 @@ def _scheduled_run(app, name: str, registry: Registry) -> None:
         run_job(name, clock.now(), origin=ACTOR, registry=registry)
 
 
+WAKE_SECONDS = 2.0  # how often a job's `wake` question is asked
+
+
+def track_running(scheduler: BaseScheduler) -> set[str]:
+    """The names of the jobs the scheduler is running now, kept up to date by its events."""
+    running: set[str] = set()
+    scheduler.add_listener(lambda event: running.add(event.job_id), EVENT_JOB_SUBMITTED)
+    scheduler.add_listener(lambda event: running.discard(event.job_id),
+                           EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    return running
+
+
+def wake_waiting(app, scheduler: BaseScheduler, registry: Registry,
+                 running: set[str]) -> list[str]:
+    """Run now each job whose `wake` says work waits (unless it is running: it will see it)."""
+    woken = []
+    for job in registry.all():
+        if job.wake is None or job.name in running:
+            continue
+        with app.app_context():
+            try:
+                waiting = job.wake()
+            except Exception as exc:
+                with suppress(Exception):
+                    db.session.rollback()
+                log.warning("job %s: wake check failed: %s", job.name, exc.__class__.__name__)
+                continue
+            finally:
+                db.session.remove()
+        if waiting:
+            scheduler.modify_job(job.name, next_run_time=clock.now().astimezone(clock.PARIS))
+            woken.append(job.name)
+    return woken
+
+
 def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
           check_seconds: float = 30.0) -> bool:
     """Wait as a standby until `lock` is ours, then run the jobs until `stop` or the lock is lost.
@@ -206,10 +242,17 @@ def serve(app, lock, stop: threading.Event, poll_seconds: float = 10.0,
             for result in run_due(clock.now(), origin=ACTOR):
                 if result.failed:
                     log.error("catch-up: job %s failed: %s", result.name, result.error)
-        scheduler = build_scheduler(app)
+        registry = load_jobs()
+        scheduler = build_scheduler(app, registry)
+        running = track_running(scheduler)
         scheduler.start()
         try:
-            while not stop.wait(check_seconds):
+            next_check = time.monotonic() + check_seconds
+            while not stop.wait(min(WAKE_SECONDS, check_seconds)):
+                wake_waiting(app, scheduler, registry, running)
+                if time.monotonic() < next_check:
+                    continue
+                next_check = time.monotonic() + check_seconds
                 if not lock.still_held():
                     log.error("scheduler lost its lock (%s): stopping, back to standby", lock)
                     return False

@@ -17,6 +17,7 @@ from tests.factories.members import (
     college,
     coop_member,
     entity,
+    import_task,
     member,
     member_entity,
     residence,
@@ -29,7 +30,7 @@ from tests.factories.users import user
 
 __all__ = [
     "attendance", "campaign", "college", "consent", "coop", "coop_member", "edition",
-    "entity", "event",
+    "entity", "event", "import_task",
     "event_invitation", "followup_due", "followup_rules", "inbound_message", "issue", "issues",
     "member",
     "member_entity", "moment", "moment_types", "outbox_message", "proxy", "receipt",

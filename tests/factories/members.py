@@ -65,3 +65,17 @@ def share(member_, quantity=1, kind="subscription", occurred_on: date | None = N
     """A line of the share register, through the register (status and count follow)."""
     movement = shares.record(member_, kind, quantity, occurred_on or today(), **kw)
     return finished(movement, commit)
+
+
+def import_task(user_, data: bytes = b"nom;entite\r\nMartin;MFLA\r\n", commit=True, **kw):
+    """A queued import task of `user_` over an upload stored as the upload page stores it."""
+    import io
+
+    from coopcrm.members.importing import tasks, uploads
+
+    stored = uploads.store(io.BytesIO(data))
+    task = tasks.queue_check(user_, stored, kw.pop("filename", f"membres{n()}.csv"),
+                             kw.pop("entity", None))
+    for key, value in kw.items():
+        setattr(task, key, value)
+    return finished(task, commit)

@@ -269,7 +269,26 @@ def _campaigns(mail) -> Check:
     return check
 
 
+def _imports(mail) -> Check:
+    from coopcrm.members.importing import tasks
+    from coopcrm.members.models import Member
+
+    factories.entity("MFLA")
+    author = factories.user(all_entities=True)
+    data = b"reference;nom;entite;nombre_parts\r\nR1;Martin;MFLA;1\r\n"
+    factories.import_task(author, data)  # to check
+    confirmed = factories.import_task(author, data, status="done",
+                                      report={"to_write": 1})
+    tasks.confirm(confirmed, skip_invalid=False)  # to write
+
+    def check():
+        member = db.session.scalars(select(Member)).one()
+        assert member.created_dt == NOW and member.last_name == "Martin"
+    return check
+
+
 SCENARIOS: dict[str, Callable] = {
+    "members.imports": _imports,
     "campaigns.run_due": _campaigns,
     "cycle.due": _cycle,
     "sending.flush": _flush,

@@ -29,7 +29,9 @@ def fold_lines(rows: list[Row], labels: dict[str, str]) -> list[Row]:
 
     Rows already in error are left out; a group with a row in error is refused whole.
     """
-    groups: dict[tuple, list[Row]] = {}
+    # A person of one line (nearly all of them) is kept as that Row, a list only from the
+    # second line on: a list per line would cost ~10 MB per 100,000 lines.
+    groups: dict[tuple, Row | list[Row]] = {}
     email_owner: dict[str, tuple] = {}
     for row in rows:
         if row.errors:
@@ -41,22 +43,31 @@ def fold_lines(rows: list[Row], labels: dict[str, str]) -> list[Row]:
             key = ("email", row.email)
         else:
             key = ("line", row.line)
-        groups.setdefault(key, []).append(row)
+        found = groups.setdefault(key, row)
+        if found is not row:
+            if isinstance(found, Row):
+                found = groups[key] = [found]
+            found.append(row)
         if row.email is not None:
             owner = email_owner.setdefault(row.email, key)
             if owner != key:  # one email, two different people
-                first = next(r for r in groups[owner] if r.email == row.email)
+                first = next(r for r in _rows(groups[owner]) if r.email == row.email)
                 for r, other in ((row, first), (first, row)):
                     r.error(labels["email"], f"Email « {row.email} » en double dans le fichier "
                                              f"(aussi ligne {other.line}).")
     leads = []
-    for same in groups.values():
+    for group in groups.values():
+        same = _rows(group)
         if len(same) > 1:
             _merge(same, labels)
         refuse_together(same, labels)
         if not same[0].errors:
             leads.append(same[0])
     return sorted(leads, key=lambda r: r.line)
+
+
+def _rows(group: Row | list[Row]) -> list[Row]:
+    return [group] if isinstance(group, Row) else group
 
 
 def refuse_together(same: list[Row], labels: dict[str, str]) -> None:

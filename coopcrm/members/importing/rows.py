@@ -7,7 +7,7 @@ colleges) are loaded once by the importer and passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from coopcrm.members import validation
@@ -46,9 +46,13 @@ class Lookups:
     allowed_entity_ids: set[int] | None  # None: every entity
     default_entity: Entity | None
     today: date
+    now: datetime | None = None  # what the import stamps (a job's now)
 
 
-@dataclass
+_RELEASED: dict = {}  # what a released row holds instead of its values (never written to)
+
+
+@dataclass(slots=True)
 class Row:
     """One data line of the file, parsed; `errors` maps a column to French messages."""
 
@@ -69,6 +73,12 @@ class Row:
 
     def error(self, column: str, message: str) -> None:
         self.errors.append((column, message))
+
+    def release(self) -> None:
+        """Drop the values once planned (and written): only the line and its errors stay."""
+        for row in (self, *self.merged):
+            row.values = row.consents = _RELEASED
+        self.merged = []
 
     @property
     def known_entity(self) -> Entity:

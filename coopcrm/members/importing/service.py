@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
+from flask import current_app, has_app_context
 from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -24,7 +27,7 @@ from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.members.importing import write
 from coopcrm.members.importing.merge import fold_lines, refuse_together
-from coopcrm.members.importing.read import COLUMNS, ImportFileError, read_table
+from coopcrm.members.importing.read import COLUMNS, ImportFileError, Limits, read_table
 from coopcrm.members.importing.rows import Lookups, Row, RowParser
 from coopcrm.members.models import College, Entity, Member, MemberEntity, Residence, ShareMovement
 from coopcrm.members.shares import status_for
@@ -74,6 +77,9 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     written: bool = False
+    # When the report was saved with only its first problems (tasks.saved): how many there were.
+    problems_total: int | None = None
+    warnings_total: int | None = None
 
     @property
     def file_problem(self) -> bool:
@@ -97,27 +103,56 @@ class Everyone:
     entity_ids: list[int] = []
 
 
-def import_members(data: bytes, filename: str, user=None, entity_code: str | None = None,
-                   dry_run: bool = False, skip_invalid: bool = False,
-                   max_bytes: int | None = None) -> ImportReport:
-    """Check and (unless dry_run, or blocked) write a member file; commits its own transaction."""
+Progress = Callable[[str, int], None]  # (phase "reading" | "checking" | "writing", rows so far)
+PROGRESS_EVERY = 1000  # rows between two progress reports
+BATCH = 5000  # lead rows planned (and written) together
+
+
+def import_members(source: bytes | Path, filename: str, user=None,
+                   entity_code: str | None = None, dry_run: bool = False,
+                   skip_invalid: bool = False, max_bytes: int | None = None,
+                   limits: Limits | None = None, progress: Progress | None = None,
+                   finish: Callable[[ImportReport], None] | None = None,
+                   now: datetime | None = None) -> ImportReport:
+    """Check and (unless dry_run, or blocked) write a member file; commits its own transaction.
+
+    `source` is the file's bytes or its path (read as a stream, never whole);
+    `limits` default to the app's settings; `progress(phase, rows)` is told how far
+    it got every PROGRESS_EVERY rows of each phase; `finish(report)` runs in the
+    import's transaction just before it commits (a task's "done" with its members).
+    `now` (a job's) stamps what is written; the clock's by default.
+    """
     report = ImportReport(filename, dry_run=dry_run, skip_invalid=skip_invalid)
     user = user or Everyone()
-    if max_bytes is not None and len(data) > max_bytes:
-        return _file_problem(report, f"Le fichier dépasse la taille maximale autorisée "
-                                     f"({max_bytes // (1024 * 1024)} Mo).")
+    if limits is None:
+        limits = Limits.from_config(current_app.config) if has_app_context() else Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
     with _gc_paused():
-        return _run(data, report, filename, user, entity_code, dry_run)
+        try:
+            return _run(source, report, filename, user, entity_code, dry_run, limits,
+                        progress or _quiet, finish, now or clock.now())
+        except ImportFileError as e:  # a row read half-way was the file's problem
+            db.session.rollback()
+            report.problems = [Problem(0, "", str(e))]
+            report.warnings = []
+            report.created = report.updated = report.unchanged = report.invalid = 0
+            return report
 
 
-def _run(data: bytes, report: ImportReport, filename: str, user, entity_code: str | None,
-         dry_run: bool) -> ImportReport:
+def _quiet(phase: str, rows: int) -> None:
+    pass
+
+
+def _run(source: bytes | Path, report: ImportReport, filename: str, user,
+         entity_code: str | None, dry_run: bool, limits: Limits,
+         progress: Progress, finish, now: datetime) -> ImportReport:
     try:
-        table = read_table(data)
+        table = read_table(source, limits)
     except ImportFileError as e:
         return _file_problem(report, str(e))
     report.ignored_columns = table.unknown
-    lookups, problem = _lookups(user, entity_code)
+    lookups, problem = _lookups(user, entity_code, now)
     if problem:
         return _file_problem(report, problem)
     present = {c for c in table.columns if c}
@@ -130,7 +165,7 @@ def _run(data: bytes, report: ImportReport, filename: str, user, entity_code: st
             + ("." if "entite" not in missing else
                " (ou choisissez l'entité dans laquelle importer)."))
 
-    return _check_and_write(table, lookups, report, filename, user, dry_run)
+    return _check_and_write(table, lookups, report, filename, user, dry_run, progress, finish)
 
 
 @contextmanager
@@ -150,17 +185,49 @@ def _gc_paused():
 
 
 def _check_and_write(table, lookups: Lookups, report: ImportReport, filename: str, user,
-                     dry_run: bool) -> ImportReport:
+                     dry_run: bool, progress: Progress, finish) -> ImportReport:
     labels = {c: c for c in COLUMNS}
     for name, column in zip(table.header, table.columns, strict=False):
         if column:
             labels[column] = name
     positions = [(i, c) for i, c in enumerate(table.columns) if c]
     parser = RowParser(positions, labels, lookups)
-    rows = [parser.parse(line, cells) for line, cells in table.rows]
+    # Each line is parsed as it is read: the file's cells are never all in memory.
+    rows = []
+    for line, cells in table.rows:
+        rows.append(parser.parse(line, cells))
+        if len(rows) % PROGRESS_EVERY == 0:
+            progress("reading", len(rows))
+    progress("reading", len(rows))
     report.rows = len(rows)
     _mark_duplicates(rows, labels)
-    plan = _plan(rows, labels, lookups, report, filename, user)
+    candidates = [r for r in rows if not r.errors]
+    _match(candidates, labels)
+    # One lead row per person: a member's lines in several entities become one.
+    leads = fold_lines(candidates, labels)
+    del candidates
+    writer = None if dry_run else user if not isinstance(user, Everyone) else None
+    # Planned (and written) a batch at a time, in the one transaction: what a batch
+    # needs is dropped once it is written, so memory does not grow with the plan.
+    checked = written = 0
+    # All or nothing: a line already refused stops the writing (unless it is to be skipped).
+    writing = not dry_run and (report.skip_invalid or not any(r.errors for r in rows))
+    for start in range(0, len(leads), BATCH):
+        batch = leads[start:start + BATCH]
+        plan = _plan(batch, labels, lookups, report, filename)
+        checked += len(batch)
+        progress("checking", checked)
+        if writing and not report.skip_invalid and any(r.errors for r in batch):
+            writing = False
+        if writing and (plan.creates or plan.updates):
+            progress("writing", written)
+            write.write(plan, filename, writer)
+            written += len(plan.creates) + len(plan.updates)
+            progress("writing", written)
+        del plan
+        for row in batch:
+            row.release()
+    report.unchanged = sum(1 for r in leads if not r.errors) - report.created - report.updated
 
     for row in rows:
         if row.errors:
@@ -169,13 +236,15 @@ def _check_and_write(table, lookups: Lookups, report: ImportReport, filename: st
     if report.blocked or dry_run:
         db.session.rollback()
         return report
+    report.written = True
     try:
-        write.write(plan, filename, user if not isinstance(user, Everyone) else None)
+        if finish is not None:
+            finish(report)
         db.session.commit()
     except Exception:
+        report.written = False
         db.session.rollback()
         raise
-    report.written = True
     if report.created + report.updated >= ANALYZE_AFTER:
         write.analyze()
     return report
@@ -186,7 +255,7 @@ def _file_problem(report: ImportReport, message: str) -> ImportReport:
     return report
 
 
-def _lookups(user, entity_code: str | None) -> tuple[Lookups, str | None]:
+def _lookups(user, entity_code: str | None, now: datetime) -> tuple[Lookups, str | None]:
     entities = {fold(e.code): e for e in db.session.scalars(select(Entity))}
     allowed = None if user.sees_all_entities else set(user.entity_ids)
     default = None
@@ -206,7 +275,8 @@ def _lookups(user, entity_code: str | None) -> tuple[Lookups, str | None]:
     for cid, code, name in db.session.execute(select(College.id, College.code, College.name)):
         colleges.setdefault(fold(name), cid)
         colleges[fold(code)] = cid
-    return Lookups(entities, residences, colleges, allowed, default, clock.today()), problem
+    return Lookups(entities, residences, colleges, allowed, default, clock.day_of(now),
+                   now), problem
 
 
 def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
@@ -214,25 +284,34 @@ def _mark_duplicates(rows: list[Row], labels: dict[str, str]) -> None:
 
     One email in two entities is one person's two links (merge.py).
     """
-    by_reference, by_email = defaultdict(list), defaultdict(list)
+    # The first line of each key, and lists for the keys seen twice only: a list per line
+    # would cost ~10 MB per 100,000 lines.
+    first_reference: dict[tuple, Row] = {}
+    first_email: dict[tuple, Row] = {}
+    again_reference: defaultdict[tuple, list[Row]] = defaultdict(list)
+    again_email: defaultdict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
         if row.reference is not None and row.entity is not None:
-            by_reference[(row.entity.id, row.reference)].append(row)
+            key = (row.entity.id, row.reference)
+            if first_reference.setdefault(key, row) is not row:
+                again_reference[key].append(row)
         if row.email is not None:
-            by_email[(row.entity.id if row.entity else None, row.email)].append(row)
-    for (_, reference), same in by_reference.items():
-        if len(same) > 1:
-            for row in same:
-                others = ", ".join(str(r.line) for r in same if r is not row)
-                row.error(labels["reference"],
-                          f"Référence « {reference} » en double dans le fichier "
-                          f"(aussi ligne {others}).")
-    for (_, email), same in by_email.items():
-        if len(same) > 1:
-            for row in same:
-                others = ", ".join(str(r.line) for r in same if r is not row)
-                row.error(labels["email"],
-                          f"Email « {email} » en double dans le fichier (aussi ligne {others}).")
+            by = (row.entity.id if row.entity else None, row.email)
+            if first_email.setdefault(by, row) is not row:
+                again_email[by].append(row)
+    for (entity_id, reference), later in again_reference.items():
+        same = [first_reference[(entity_id, reference)], *later]
+        for row in same:
+            others = ", ".join(str(r.line) for r in same if r is not row)
+            row.error(labels["reference"],
+                      f"Référence « {reference} » en double dans le fichier "
+                      f"(aussi ligne {others}).")
+    for (entity_key, email), later in again_email.items():
+        same = [first_email[(entity_key, email)], *later]
+        for row in same:
+            others = ", ".join(str(r.line) for r in same if r is not row)
+            row.error(labels["email"],
+                      f"Email « {email} » en double dans le fichier (aussi ligne {others}).")
 
 
 def _chunks(values: list, size: int = CHUNK):
@@ -303,15 +382,11 @@ def _load(member_ids: list[int]) -> tuple[dict, dict, set]:
     return members, links, with_shares
 
 
-def _plan(rows: list[Row], labels: dict[str, str], lookups: Lookups, report: ImportReport,
-          filename: str, user) -> write.Plan:
-    """Decide, row by row, what to create and what to change; count; never write."""
-    candidates = [r for r in rows if not r.errors]
-    _match(candidates, labels)
-    # One lead row per person: a member's lines in several entities become one.
-    leads = fold_lines(candidates, labels)
+def _plan(leads: list[Row], labels: dict[str, str], lookups: Lookups, report: ImportReport,
+          filename: str) -> write.Plan:
+    """Decide, for a batch of lead rows, what to create and what to change; count; never write."""
     members, links, with_shares = _load([r.member_id for r in leads if r.member_id is not None])
-    now = clock.now()
+    now = lookups.now or clock.now()
     source = f"import {filename}"[:text_limit(ConsentRecord, "source")]
     plan = write.Plan(now=now, source=source, filename=filename)
     for row in leads:
@@ -322,9 +397,8 @@ def _plan(rows: list[Row], labels: dict[str, str], lookups: Lookups, report: Imp
                          row.member_id in with_shares, plan, lookups, labels, report)
         refuse_together([row, *row.merged], labels)
     # Counted by member, not by line.
-    report.created = len(plan.creates)
-    report.updated = sum(1 for u in plan.updates if u.visible)
-    report.unchanged = sum(1 for r in leads if not r.errors) - report.created - report.updated
+    report.created += len(plan.creates)
+    report.updated += sum(1 for u in plan.updates if u.visible)
     return plan
 
 

@@ -1,9 +1,10 @@
-"""Where an uploaded member file waits between its report and its confirmation.
+"""Where an uploaded member file waits while its import task runs and until it is confirmed.
 
-The file waits in instance/imports/ under a random name kept in the user's
-session, so the import written on confirmation is exactly the file whose
-report the referent read; it is deleted once imported or cancelled, and a
-day after it was abandoned.
+The file waits in instance/imports/ under a random name kept on its import
+task, so the import written on confirmation is exactly the file whose report
+the referent read; it is deleted once imported or cancelled, and a day after
+it was abandoned. The web process only writes it to disk (streamed, never
+read whole): the scheduler process reads it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ import re
 import secrets
 import time
 from pathlib import Path
+from typing import IO
 
-from flask import current_app, session
-from flask_login import current_user
+from flask import current_app
 
-SESSION_KEY = "pending_import"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 ABANDONED_AFTER_S = 24 * 3600
+_CHUNK = 1024 * 1024
 
 
 def folder() -> Path:
@@ -28,38 +29,33 @@ def folder() -> Path:
     return path
 
 
-def keep(data: bytes, filename: str, entity_code: str | None) -> None:
-    """Store the uploaded file as this session's pending import (for this user only)."""
-    token = secrets.token_urlsafe(24)
-    (folder() / f"{token}.upload").write_bytes(data)
-    session[SESSION_KEY] = {"token": token, "filename": filename, "entity": entity_code,
-                            "user_id": current_user.id}
+def store(stream: IO[bytes]) -> Path:
+    """Copy an upload to its file, a chunk at a time; its path (whose stem is its token)."""
+    path = folder() / f"{secrets.token_urlsafe(24)}.upload"
+    with path.open("wb") as out:
+        while chunk := stream.read(_CHUNK):
+            out.write(chunk)
+    return path
 
 
-def pending() -> tuple[dict, Path] | None:
-    """The upload waiting in this session, if its file is still there."""
-    found = session.get(SESSION_KEY)
-    if not found or not _TOKEN.match(found.get("token", "")) \
-            or found.get("user_id") != current_user.id:
-        return None
-    path = folder() / f"{found['token']}.upload"
-    return (found, path) if path.exists() else None
+def path(token: str) -> Path:
+    """The file of an upload (which may be gone); a token that is not ours names nothing."""
+    if not _TOKEN.match(token or ""):
+        return folder() / "missing.upload"
+    return folder() / f"{token}.upload"
 
 
-def discard() -> None:
-    """Forget this session's pending upload and delete its file."""
-    found = pending()
-    if found:
-        found[1].unlink(missing_ok=True)
-    session.pop(SESSION_KEY, None)
+def remove(token: str) -> None:
+    """Delete an upload's file."""
+    path(token).unlink(missing_ok=True)
 
 
 def sweep() -> None:
     """Remove uploads abandoned for a day (a closed tab never confirms nor cancels)."""
     limit = time.time() - ABANDONED_AFTER_S
-    for path in folder().glob("*.upload"):
+    for found in folder().glob("*.upload"):
         try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
+            if found.stat().st_mtime < limit:
+                found.unlink()
         except FileNotFoundError:
             pass

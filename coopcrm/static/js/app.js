@@ -44,3 +44,31 @@ document.querySelectorAll("[data-refresh-url]").forEach(function (box) {
       .catch(function () {});
   }, seconds * 1000);
 });
+
+// <section data-task-state="/import/taches/N/etat">: an import task running in the scheduler.
+// Polls its JSON every second: the <progress> bar and the [data-task-field] counters follow
+// it; once the task is finished the page reloads, to show its report or its result.
+document.querySelectorAll("[data-task-state]").forEach(function (box) {
+  var bar = box.querySelector("progress");
+  function show(state) {
+    box.querySelectorAll("[data-task-field]").forEach(function (field) {
+      var value = state[field.dataset.taskField];
+      if (value !== undefined && value !== null) { field.textContent = value; }
+    });
+    if (bar) {
+      if (state.max) { bar.max = state.max; bar.value = state.value; }
+      else { bar.removeAttribute("value"); }  // reading: how many rows is not known yet
+    }
+  }
+  function poll() {
+    fetch(box.dataset.taskState, {credentials: "same-origin", cache: "no-store"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (state) {
+        if (!state) { setTimeout(poll, 5000); return; }
+        show(state);
+        if (state.finished) { window.location.reload(); } else { setTimeout(poll, 1000); }
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  setTimeout(poll, 500);
+});
