@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from coopcrm.members import validation
 from coopcrm.members.models import STATUSES, TRACKS, Entity, Member, MemberEntity
@@ -50,6 +51,7 @@ class Lookups:
 
 
 _RELEASED: dict = {}  # what a released row holds instead of its values (never written to)
+_NONE: tuple = ()  # what a released row's empty lists become
 
 
 @dataclass(slots=True)
@@ -75,10 +77,16 @@ class Row:
         self.errors.append((column, message))
 
     def release(self) -> None:
-        """Drop the values once planned (and written): only the line and its errors stay."""
+        """Drop the values once planned (and written): only the line and its errors stay.
+
+        Emptied lists become one shared empty tuple: at 100,000 rows two empty lists a row
+        are 11 MB of the import's peak, and nothing appends to a released row (a tuple
+        would refuse it loudly)."""
         for row in (self, *self.merged):
             row.values = row.consents = _RELEASED
-        self.merged = []
+            if not row.errors:
+                row.errors = cast(list, _NONE)
+        self.merged = cast(list, _NONE)
 
     @property
     def known_entity(self) -> Entity:
