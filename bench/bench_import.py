@@ -231,8 +231,24 @@ def _measure(mode: str, path: Path, url: str) -> None:
         elapsed = time.perf_counter() - start
         db.session.remove()
         db.engine.dispose()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    print(json.dumps({"peak_rss_mb": round(peak), "s": round(elapsed, 1), **counted}))
+    print(json.dumps({"peak_rss_mb": round(peak_rss_mb()), "s": round(elapsed, 1),
+                      **counted}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, in MB.
+
+    Linux's VmHWM, reset by exec: ru_maxrss survives execve, so a child started by a big
+    parent (the throughput measure above runs in the parent first) would report the
+    parent's peak. ru_maxrss where /proc is not there.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _memory(base_url: str | None, tmp: Path, csv_path: Path) -> dict:
