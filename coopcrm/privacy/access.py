@@ -236,3 +236,12 @@ def member_reference(member) -> str:
     """The member's first entity reference, else their number in the file."""
     references = sorted(link.reference for link in member.entity_links if link.reference)
     return references[0] if references else f"M{member.id}"
+
+
+def record_export(member, result: Archive) -> None:
+    """The member's history says their data was exported, by whom the caller's actor is
+    (`audit.acting_as`), with how many rows: the member page and the command alike."""
+    from coopcrm.privacy import audit
+
+    audit.record_bulk(db.session.connection(), [member.id], "access_export",
+                      f"Export des données personnelles ({result.rows} lignes)")

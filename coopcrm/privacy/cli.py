@@ -68,8 +68,7 @@ def export_command(reference: str, out: str) -> None:
     except OSError as error:
         raise click.ClickException(f"Impossible d'écrire {out} : {error.strerror}.") from None
     with audit.acting_as(actor=events.COMMAND_LINE):
-        audit.record_bulk(db.session.connection(), [member.id], "access_export",
-                          f"Export des données personnelles ({result.rows} lignes)")
+        access.record_export(member, result)
     # The security log, as for a download from the member page.
     events.record("export", client=events.COMMAND_LINE,
                   detail=events.export_detail(Path(out).name, result.rows))

@@ -52,8 +52,7 @@ def export(member_id: int):
     member = get_member(current_user, member_id)
     result = access.archive(member)
     with audit.acting_as(current_user):
-        audit.record_bulk(db.session.connection(), [member.id], "access_export",
-                          f"Export des données personnelles ({result.rows} lignes)")
+        access.record_export(member, result)
     reads.record(member.id, "access_export", current_user)
     return views.send_bytes(result.content, result.filename, "application/zip", result.rows)
 
