@@ -37,4 +37,5 @@ def dashboard():
         upcoming=upcoming, reach=reach, status_label=status_label,
         courtesy=_courtesy(today, current_user),
         without_contact=queries.without_contact(current_user, today),
-        data_requests=requests.open_requests(current_user) if current_user.can_edit else [])
+        data_requests=requests.open_requests(current_user) if current_user.can_edit else [],
+        late=requests.late)
