@@ -42,6 +42,14 @@ def day_of(moment: datetime) -> date:
     return moment.astimezone(PARIS).date()
 
 
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later (earlier when negative); 29 February gives the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def start_of(day: date) -> datetime:
     """Midnight in Europe/Paris at the start of `day`, as an aware UTC instant (the lower
     bound of "on or after this date" over timestamp columns)."""

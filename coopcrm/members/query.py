@@ -123,9 +123,9 @@ class MemberFilter:
         if self.residence is not None:
             c.append(Member.residence_id == self.residence)
         if self.tenure_min is not None:
-            c.append(Member.moved_in_on <= _years_before(today, self.tenure_min))
+            c.append(Member.moved_in_on <= clock.years_after(today, -self.tenure_min))
         if self.tenure_max is not None:
-            c.append(Member.moved_in_on > _years_before(today, self.tenure_max + 1))
+            c.append(Member.moved_in_on > clock.years_after(today, -(self.tenure_max + 1)))
         if self.signed_from:
             c.append(Member.reservation_signed_on >= self.signed_from)
         if self.signed_to:
@@ -138,13 +138,6 @@ class MemberFilter:
         if self.econvocation:
             c.append(Member.econvocation_consent.is_(YES_NO[self.econvocation]))
         return c
-
-
-def _years_before(today: date, years: int) -> date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
 
 
 def audience_filter(args) -> MemberFilter:

@@ -12,6 +12,8 @@ from datetime import date
 
 from flask import current_app
 
+from coopcrm import clock
+
 
 @dataclass(frozen=True)
 class LegalRecord:
@@ -37,11 +39,7 @@ LEGAL_RECORDS = {
 
 def kept_until(kinds: set[str] | list[str], today: date) -> date:
     """The day the longest of these records stops needing the identity."""
-    years = max(LEGAL_RECORDS[k].years() for k in kinds)
-    try:
-        return today.replace(year=today.year + years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + years, day=28)
+    return clock.years_after(today, max(LEGAL_RECORDS[k].years() for k in kinds))
 
 
 def kept_identities(member_ids, today: date) -> dict:

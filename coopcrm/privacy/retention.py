@@ -39,10 +39,7 @@ from coopcrm.privacy import erasure
 
 
 def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+    return clock.years_after(day, -years)
 
 
 @dataclass(frozen=True)
