@@ -339,41 +339,29 @@ def publish(campaign_id: int):
 @bp.route("/campagnes/<id:campaign_id>/pieces-jointes", methods=["GET", "POST"])
 @editor_required
 def files(campaign_id: int):
-    """The campaign's attached files: add one (5 MB in all), take one off."""
+    """The campaign's attached files: add one (5 MB in all), or take one off (`retirer`)."""
     campaign = scoping.get_changeable(Campaign, campaign_id, current_user)
     form = AttachmentForm()
     errors: dict = {}
     if form.validate_on_submit():
+        removed = int_arg("retirer")
         sent = request.files.get(attachments.FIELD)
-        if sent is None or not sent.filename:
+        if removed is None and (sent is None or not sent.filename):
             errors = {attachments.FIELD: "Choisissez un fichier à joindre."}
         else:
-            # One byte more than the limit is enough to refuse it, whatever its size.
-            data = sent.stream.read(attachments.MAX_TOTAL_BYTES + 1)
             with transaction(flash_rest=False) as saved:
-                attachments.add(campaign, sent.filename, data)
+                if removed is not None:
+                    if not attachments.remove(campaign, removed):
+                        abort(404)
+                else:
+                    # One byte more than the limit is enough to refuse it, whatever its size.
+                    data = sent.stream.read(attachments.MAX_TOTAL_BYTES + 1)
+                    attachments.add(campaign, sent.filename, data)
             if saved.ok:
-                flash("Pièce jointe ajoutée.", "success")
+                flash("Pièce jointe retirée." if removed else "Pièce jointe ajoutée.", "success")
                 return redirect(url_for(".files", campaign_id=campaign.id))
             errors = saved.rest
     return render_form("campaigns/attachments.html", form, campaign=campaign, errors=errors,
                        files=attachments.listed(campaign),
                        total=attachments.total_bytes(campaign), hint=attachments.HINT,
-                       limit=attachments.MAX_TOTAL_BYTES, delete_form=ActionForm(),
-                       field=attachments.FIELD)
-
-
-@bp.route("/campagnes/<id:campaign_id>/pieces-jointes/<id:attachment_id>/retirer",
-          methods=["POST"])
-@editor_required
-def remove_file(campaign_id: int, attachment_id: int):
-    campaign = scoping.get_changeable(Campaign, campaign_id, current_user)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    with transaction() as saved:
-        found = attachments.remove(campaign, attachment_id)
-    if not found:
-        abort(404)
-    if saved.ok:
-        flash("Pièce jointe retirée.", "success")
-    return redirect(url_for(".files", campaign_id=campaign.id))
+                       limit=attachments.MAX_TOTAL_BYTES, field=attachments.FIELD)

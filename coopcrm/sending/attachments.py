@@ -92,7 +92,8 @@ def clean_filename(filename: str, extension: str) -> str:
     """A name to show and to send: no path, no control or quoting character, the extension
     of what the file is (whatever the upload said), at most FILENAME_MAX characters."""
     name = unicodedata.normalize("NFC", re.split(r"[/\\]", filename or "")[-1])
-    name = CONTROLS.sub(" ", name)
+    # Controls, and format characters (a right-to-left override makes "fdp.exe" of "exe.pdf").
+    name = "".join(" " if unicodedata.category(c) == "Cf" else c for c in CONTROLS.sub(" ", name))
     name = re.sub(r'["*:<>?|;]', "", name)
     name = " ".join(name.split()).strip(" .")
     stem = name.rsplit(".", 1)[0] if "." in name else name

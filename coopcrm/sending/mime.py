@@ -146,10 +146,12 @@ _NAME_MAX = 80  # characters: percent-encoded, a header line stays far below 998
 def filename_params(filename: str) -> tuple[str, str]:
     """(ASCII fallback, RFC 2231 `filename*` value or "") for a file name, whatever it holds:
     no control character, quote, backslash or semicolon reaches the header."""
-    name = unicodedata.normalize("NFC", one_line(filename or "")).strip()[:_NAME_MAX]
+    name = "".join(" " if unicodedata.category(c) == "Cf" else c  # bidi overrides, too
+                   for c in unicodedata.normalize("NFC", one_line(filename or "")))
+    name = " ".join(name.split())[:_NAME_MAX]
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     ascii_name = _ASCII_NAME.sub("_", ascii_name).strip() or "piece-jointe"
-    if ascii_name == name:
+    if ascii_name == name or not name:
         return ascii_name, ""
     return ascii_name, "utf-8''" + quote(name, safe="")
 
@@ -165,10 +167,12 @@ def _attachment(item: dict) -> bytes:
         raw = item["data"]
         raw = raw.encode("utf-8") if isinstance(raw, str) else raw
         data = base64.encodebytes(raw).replace(b"\n", b"\r\n")
-    star = f";{CRLF} filename*={extended}" if extended else ""
+    # A non-ASCII name as RFC 2231 alone (as the stdlib writes it: where both are given,
+    # readers differ on which wins); the ASCII fallback in Content-Type for old readers.
+    disposition = f"filename*={extended}" if extended else f'filename="{fallback}"'
     return b"".join((
         f"Content-Type: {content_type}; name=\"{fallback}\"{CRLF}".encode(),
-        f"Content-Disposition: attachment; filename=\"{fallback}\"{star}{CRLF}".encode(),
+        f"Content-Disposition: attachment;{CRLF} {disposition}{CRLF}".encode(),
         f"Content-Transfer-Encoding: base64{CRLF}{CRLF}".encode(),
         data,
     ))
