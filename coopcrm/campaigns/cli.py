@@ -87,7 +87,7 @@ def _statistics(campaign) -> None:
         click.echo(f"{title} :\t" + "\t".join(stats.COLUMNS.values()))
         for line in lines:
             # Names are stored values: no control character reaches the terminal.
-            click.echo(CONTROLS.sub(" ", f"  {line.label}\t")
+            click.echo(f"  {CONTROLS.sub(' ', line.label)}\t"
                        + "\t".join(str(n) for n in line.figures.values()))
     click.echo(f"Clics par lien (en tout, jamais par personne) : {fr.count(figures.clicks)}")
     for link in figures.links:

@@ -353,10 +353,10 @@ def files(campaign_id: int):
                 if removed is not None:
                     if not attachments.remove(campaign, removed):
                         abort(404)
-                else:
+                elif sent is not None:
                     # One byte more than the limit is enough to refuse it, whatever its size.
                     data = sent.stream.read(attachments.MAX_TOTAL_BYTES + 1)
-                    attachments.add(campaign, sent.filename, data)
+                    attachments.add(campaign, sent.filename or "", data)
             if saved.ok:
                 flash("Pièce jointe retirée." if removed else "Pièce jointe ajoutée.", "success")
                 return redirect(url_for(".files", campaign_id=campaign.id))
