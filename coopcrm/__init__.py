@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.auth.reset_routes import bp as reset_bp
     from coopcrm.auth.routes import bp as auth_bp
     from coopcrm.blocks.routes import bp as blocks_bp
+    from coopcrm.campaigns.public_routes import bp as campaign_public_bp
     from coopcrm.campaigns.routes import bp as campaigns_bp
     from coopcrm.cycle.archive_routes import bp as archive_bp
     from coopcrm.cycle.routes import bp as cycle_bp
@@ -111,5 +112,5 @@ def _register_blueprints(app: Flask) -> None:
                catalogue_bp, segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp,
                cycle_bp, archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
                event_public_bp, health_bp, blocks_bp, campaigns_bp, privacy_bp,
-               share_register_bp, inbox_bp):
+               share_register_bp, inbox_bp, campaign_public_bp):
         app.register_blueprint(bp)

@@ -152,12 +152,19 @@ def money_prose(value: Decimal | float | int | str) -> str:
     return f"{_number(amount, places, NBSP)}{NBSP}€"
 
 
+def file_size(size: int) -> str:
+    """'350 Ko', '1,2 Mo' (1 Ko = 1,024 bytes, as file managers count)."""
+    if size < 1024 * 1024:
+        return f"{_number(max(1, round(size / 1024)) if size else 0, 0, NBSP)}{NBSP}Ko"
+    return f"{_number(size / (1024 * 1024), 1, None)}{NBSP}Mo"
+
+
 # -- Jinja ---------------------------------------------------------------------
 
 def page_filters() -> dict[str, Callable[..., Any]]:
     """The Jinja filters of web pages and printed letters (the app's and the mail catcher's)."""
     return {"date_fr": date, "datetime_fr": datetime, "money": money,
-            "percent_fr": percent, "decimal_fr": decimal}
+            "percent_fr": percent, "decimal_fr": decimal, "size_fr": file_size}
 
 
 def email_filters() -> dict[str, Callable[..., Any]]:

@@ -12,6 +12,7 @@ from coopcrm.extensions import db
 FIXED = {"token": "lien-inconnu", "fmt": "csv", "kind": "newsletter", "filename": "app.css",
          "retention_rule": "prospect",
          "year": 2026, "number": 1, "action": "pause", "reason": "no_email",
+         "position": 1,  # a campaign link's number (campaigns.clicks)
          "image": "AAAAAAAAAAAAAAAAAAAAAA-1x1.png"}  # a stored image's name (blocks.images)
 
 

@@ -129,7 +129,9 @@ ROUTES = {
     "campaigns.send_test": READ,
     "campaigns.duplicate": READ, "campaigns.edit": WRITE, "campaigns.act": WRITE,
     "campaigns.schedule": WRITE, "campaigns.letters_pdf": READ, "campaigns.labels_pdf": READ,
-    "campaigns.printer_csv": READ,
+    "campaigns.printer_csv": READ, "campaigns.publish": WRITE, "campaigns.files": WRITE,
+    "campaign_public.index": PUBLIC, "campaign_public.show": PUBLIC,
+    "campaign_public.follow": PUBLIC,
     # messages received by the unsubscribe mailbox: those about the walker's members only
     "inbox.index": LIST, "inbox.show": READ, "inbox.handled": READ,
 }

@@ -68,6 +68,30 @@ def show_command(campaign_id: int) -> None:
     counts = services.counts(campaign)
     for status, label in RECIPIENT_STATUSES.items():
         click.echo(f"{label} : {fr.count(counts.get(status, 0))}")
+    if campaign.launched_at is not None:
+        _statistics(campaign)
+
+
+def _statistics(campaign) -> None:
+    """The figures of the campaign page (campaigns.stats), as tab-separated tables."""
+    from coopcrm import fr
+    from coopcrm.campaigns import stats
+    from coopcrm.plaintext import CONTROLS
+
+    figures = stats.statistics(campaign)
+    click.echo("Statistiques :")
+    for label, n in zip(stats.COLUMNS.values(), figures.total.values(), strict=True):
+        click.echo(f"  {label} : {fr.count(n)}")
+    for title, lines in (("Par entité", figures.by_entity),
+                         ("Par résidence", figures.by_residence)):
+        click.echo(f"{title} :\t" + "\t".join(stats.COLUMNS.values()))
+        for line in lines:
+            # Names are stored values: no control character reaches the terminal.
+            click.echo(f"  {CONTROLS.sub(' ', line.label)}\t"
+                       + "\t".join(str(n) for n in line.figures.values()))
+    click.echo(f"Clics par lien (en tout, jamais par personne) : {fr.count(figures.clicks)}")
+    for link in figures.links:
+        click.echo(f"  {link.position}\t{link.clicks}\t{CONTROLS.sub(' ', link.url)}")
 
 
 @campaigns.command("pause")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     HiddenField,
     SelectField,
@@ -48,6 +49,8 @@ class CampaignForm(Form):
                              validators=[Optional()])
     body = HiddenField()
     entity_id = OwnerField()
+    published = BooleanField("Publier dans les archives (page publique, sans données "
+                             "personnelles)")
 
     def to_data(self) -> dict:
         """The dict services.create/update_campaign take."""
@@ -70,6 +73,7 @@ class CampaignForm(Form):
                      "window_start_hour", "window_end_hour", "daily_cap"):
             getattr(self, name).data = getattr(campaign, name)
         self.window_days.data = list(campaign.window_days)
+        self.published.data = campaign.published
         self.body.data = json.dumps(campaign.body or {"version": 1, "blocks": []},
                                     ensure_ascii=False)
 
@@ -85,3 +89,13 @@ class ActionForm(Form):
     """A bare POST (launch, pause, test…): CSRF only; a member for "aperçu comme"."""
 
     member_id = HiddenField()
+
+
+class PublishForm(Form):
+    """"Publier dans les archives", from the campaign's page (at any state)."""
+
+    published = BooleanField("Publier dans les archives")
+
+
+class AttachmentForm(Form):
+    """CSRF of the upload; the file itself is read from request.files (bytes, not text)."""

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, case, delete, func, literal, select, update
 
 from coopcrm import plaintext
+from coopcrm.campaigns import attachments, clicks
 from coopcrm.campaigns.audience import RULES, classified
 from coopcrm.campaigns.feeding import (
     TEMPLATE,
@@ -137,6 +138,7 @@ def duplicate(campaign: Campaign, user) -> Campaign:
                     created_by_id=user.id if user else campaign.created_by_id, state="draft")
     db.session.add(copy)
     db.session.flush()
+    attachments.copy_to(campaign, copy)
     return copy
 
 
@@ -179,23 +181,34 @@ def unschedule(campaign: Campaign) -> None:
     db.session.flush()
 
 
-def send_context(campaign: Campaign) -> dict:
-    """The variables every message of the campaign shares: the compiled document (once)."""
+def send_context(campaign: Campaign, frozen: bool = False) -> dict:
+    """The variables every message of the campaign shares: the compiled document (once).
+
+    `frozen` (the launch): links go through the click counter (campaigns.clicks) and
+    the attached files are referenced (campaigns.attachments); previews and tests
+    keep the plain links.
+    """
     from coopcrm.blocks import compiling, placeholders
     from coopcrm.sending.rendering import BODY_MJML, BODY_TEXT
+    from coopcrm.sending.services import ATTACHMENTS
 
-    compiled = compiling.compile_email(campaign.body, base_url=current_app.config["BASE_URL"],
+    base_url = current_app.config["BASE_URL"]
+    body = clicks.track(campaign, base_url) if frozen else campaign.body
+    compiled = compiling.compile_email(body, base_url=base_url,
                                        allowed=placeholders.MEMBER_NAMES)
-    return {BODY_MJML: compiled.mjml, BODY_TEXT: compiled.text,
-            "campaign_subject": campaign.subject, "preheader": campaign.preheader,
-            "campaign_id": campaign.id}
+    context = {BODY_MJML: compiled.mjml, BODY_TEXT: compiled.text,
+               "campaign_subject": campaign.subject, "preheader": campaign.preheader,
+               "campaign_id": campaign.id}
+    if frozen and (files := attachments.references(campaign)):
+        context[ATTACHMENTS] = files
+    return context
 
 
 def freeze(campaign: Campaign, now: datetime) -> int:
     """Write the audience into the ledger (one INSERT … SELECT); how many rows."""
     from coopcrm.sending.services import share_context
 
-    shared = share_context(send_context(campaign), now=now)
+    shared = share_context(send_context(campaign, frozen=True), now=now)
     campaign.shared_context_id = shared.id
     sub = classified(campaign).subquery()
     labels = case(*[(sub.c.reason == k, r.label) for k, r in RULES.items()], else_="")

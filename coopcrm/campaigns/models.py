@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -91,6 +92,8 @@ class Campaign(EntityOwned, TimestampMixin, Model):
     shared_context_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_shared_contexts.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # "Publier dans les archives": a launched campaign's page anyone may read (no member data).
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
 
     segment: Mapped[Segment | None] = relationship("Segment")
     created_by: Mapped[User | None] = relationship("User")
@@ -134,3 +137,36 @@ class CampaignRecipient(IdMixin, Model):
     @property
     def status_label(self) -> str:
         return RECIPIENT_STATUSES.get(self.status, self.status)
+
+
+class CampaignLink(IdMixin, Model):
+    """A link of a launched campaign's body and how many times it was followed, in total.
+
+    Written when the body is compiled at launch (campaigns.clicks): the redirect
+    /c/<campaign>/<position> reaches only these addresses. No row names a member: the
+    CNIL asks consent for per-person click tracking, aggregate counts need none.
+    """
+
+    __tablename__ = "campaign_links"
+    __table_args__ = (UniqueConstraint("campaign_id", "position",
+                                       name="uq_campaign_links_position"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # 1, 2… in the order of the body
+    url: Mapped[str] = mapped_column(String(500))  # blocks.richtext.URL_MAX
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignAttachment(IdMixin, Model):
+    """A file every email of the campaign carries, stored once by the app
+    (sending.attachments); the outbox rows only share a reference to it."""
+
+    __tablename__ = "campaign_attachments"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(120))  # cleaned; mime.py cleans it again
+    content_type: Mapped[str] = mapped_column(String(100))  # from the content, not the upload
+    stored_name: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)

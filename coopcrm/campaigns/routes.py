@@ -10,8 +10,14 @@ from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.blocks import editor as blocks_editor
 from coopcrm.blocks import placeholders
-from coopcrm.campaigns import letters, services
-from coopcrm.campaigns.forms import ActionForm, CampaignForm, ScheduleForm
+from coopcrm.campaigns import archive, attachments, letters, services, stats
+from coopcrm.campaigns.forms import (
+    ActionForm,
+    AttachmentForm,
+    CampaignForm,
+    PublishForm,
+    ScheduleForm,
+)
 from coopcrm.campaigns.models import CHANNELS, RECIPIENT_STATUSES, Campaign
 from coopcrm.extensions import db
 from coopcrm.forms import choices
@@ -21,7 +27,7 @@ from coopcrm.pagination import Page, paginate
 from coopcrm.params import int_arg
 from coopcrm.security_headers import email_frame
 from coopcrm.segments import services as segments
-from coopcrm.views import download, download_pdf, transaction
+from coopcrm.views import download, download_pdf, render_form, transaction
 
 bp = Blueprint("campaigns", __name__)
 ui.register_nav(bp, "campaigns.index", "Campagnes", order=75)
@@ -83,6 +89,7 @@ def new():
     if form.validate_on_submit():
         with transaction(form, fallback=None, flash_rest=False) as saved:
             campaign = services.create(form.to_data(), current_user, form.entity_id.data)
+            archive.publish(campaign, form.published.data)
         if saved.ok:
             flash("Campagne enregistrée.", "success")
             return redirect(url_for(".show", campaign_id=campaign.id))
@@ -104,6 +111,7 @@ def edit(campaign_id: int):
     if form.validate_on_submit():
         with transaction(form, fallback=None, flash_rest=False) as saved:
             services.update_campaign(campaign, form.to_data(), current_user)
+            archive.publish(campaign, form.published.data)
         if saved.ok:
             flash("Campagne enregistrée.", "success")
             return redirect(url_for(".show", campaign_id=campaign.id))
@@ -141,7 +149,10 @@ def show(campaign_id: int):
         page=Page(list(rows), total, page_no, PER_PAGE), status=status, channel=channel,
         statuses=RECIPIENT_STATUSES, channels=CHANNELS, actions=ACTIONS, form=ActionForm(),
         schedule_form=ScheduleForm(), may_change=scoping.may_change(current_user, campaign),
-        letters_pending=letters.pending(campaign, current_user))
+        letters_pending=letters.pending(campaign, current_user),
+        stats=stats.statistics(campaign, current_user) if campaign.launched_at else None,
+        columns=stats.COLUMNS, publish_form=PublishForm(published=campaign.published),
+        files=attachments.listed(campaign))
 
 
 @bp.route("/campagnes/<id:campaign_id>/motif/<reason>")
@@ -302,3 +313,55 @@ def printer_csv(campaign_id: int):
     campaign = scoping.get_owned(Campaign, campaign_id, current_user)
     return download(letters.printer_lines(campaign, current_user),
                     f"imprimeur-campagne-{campaign.id}.csv")
+
+
+# -- public archive flag and attachments -----------------------------------------------
+
+
+@bp.route("/campagnes/<id:campaign_id>/archives", methods=["POST"])
+@editor_required
+def publish(campaign_id: int):
+    """"Publier dans les archives" (or take it off), at any state."""
+    campaign = scoping.get_changeable(Campaign, campaign_id, current_user)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with transaction() as saved:
+        archive.publish(campaign, form.published.data)
+    if saved.ok:
+        flash("Campagne publiée dans les archives." if campaign.published
+              else "Campagne retirée des archives.", "success")
+    return redirect(url_for(".show", campaign_id=campaign.id))
+
+
+
+
+@bp.route("/campagnes/<id:campaign_id>/pieces-jointes", methods=["GET", "POST"])
+@editor_required
+def files(campaign_id: int):
+    """The campaign's attached files: add one (5 MB in all), or take one off (`retirer`)."""
+    campaign = scoping.get_changeable(Campaign, campaign_id, current_user)
+    form = AttachmentForm()
+    errors: dict = {}
+    if form.validate_on_submit():
+        removed = int_arg("retirer")
+        sent = request.files.get(attachments.FIELD)
+        if removed is None and (sent is None or not sent.filename):
+            errors = {attachments.FIELD: "Choisissez un fichier à joindre."}
+        else:
+            with transaction(flash_rest=False) as saved:
+                if removed is not None:
+                    if not attachments.remove(campaign, removed):
+                        abort(404)
+                elif sent is not None:
+                    # One byte more than the limit is enough to refuse it, whatever its size.
+                    data = sent.stream.read(attachments.MAX_TOTAL_BYTES + 1)
+                    attachments.add(campaign, sent.filename or "", data)
+            if saved.ok:
+                flash("Pièce jointe retirée." if removed else "Pièce jointe ajoutée.", "success")
+                return redirect(url_for(".files", campaign_id=campaign.id))
+            errors = saved.rest
+    return render_form("campaigns/attachments.html", form, campaign=campaign, errors=errors,
+                       files=attachments.listed(campaign),
+                       total=attachments.total_bytes(campaign), hint=attachments.HINT,
+                       limit=attachments.MAX_TOTAL_BYTES, field=attachments.FIELD)

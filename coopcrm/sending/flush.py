@@ -72,7 +72,7 @@ from sqlalchemy import CursorResult, Executable, bindparam, func, select, update
 from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
-from coopcrm.sending import bounces, mime, rendering, transports
+from coopcrm.sending import attachments, bounces, mime, rendering, transports
 from coopcrm.sending.models import OutboxMessage, SharedContext
 from coopcrm.sending.services import (
     ATTACHMENTS,
@@ -231,8 +231,8 @@ class _Run:
         if shared_id is None:
             return {}
         if shared_id not in self.shared:
-            row = db.session.get(SharedContext, shared_id)
-            self.shared[shared_id] = row.data if row is not None else {}
+            row = db.session.get(SharedContext, shared_id)  # stored files read once a run:
+            self.shared[shared_id] = attachments.loaded(row.data) if row is not None else {}
         return self.shared[shared_id]
 
     def links(self, row) -> dict:

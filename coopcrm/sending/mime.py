@@ -19,9 +19,11 @@ import base64
 import binascii
 import re
 import secrets
+import unicodedata
 from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
+from urllib.parse import quote
 
 from coopcrm.plaintext import CONTROLS
 
@@ -86,7 +88,9 @@ def build(*, from_header: str, to_header: str, subject: str, message_id: str, da
           attachments: list[dict] | tuple = ()) -> bytes:
     """The whole message (headers and both parts) as CRLF-terminated bytes.
 
-    `attachments`: dicts with `filename`, `content_type` and `data` (text).
+    `attachments`: dicts with `filename`, `content_type` and `data` (text or bytes) or
+    `encoded` (base64 lines, see sending.attachments.loaded); the name and type are
+    cleaned here again, whatever the caller stored.
     """
     boundary = "=_coopcrm_" + secrets.token_hex(12)
     headers = [
@@ -133,12 +137,42 @@ def build(*, from_header: str, to_header: str, subject: str, message_id: str, da
     return b"".join(pieces)
 
 
+# A content type as we write it; anything else is sent as application/octet-stream.
+_CONTENT_TYPE = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,90}(?:; ?[a-z-]+=[A-Za-z0-9._-]+)*$")
+_ASCII_NAME = re.compile(r"[^A-Za-z0-9._ ()-]")
+_NAME_MAX = 80  # characters: percent-encoded, a header line stays far below 998 bytes
+
+
+def filename_params(filename: str) -> tuple[str, str]:
+    """(ASCII fallback, RFC 2231 `filename*` value or "") for a file name, whatever it holds:
+    no control character, quote, backslash or semicolon reaches the header."""
+    name = "".join(" " if unicodedata.category(c) == "Cf" else c  # bidi overrides, too
+                   for c in unicodedata.normalize("NFC", one_line(filename or "")))
+    name = " ".join(name.split())[:_NAME_MAX]
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = _ASCII_NAME.sub("_", ascii_name).strip() or "piece-jointe"
+    if ascii_name == name or not name:
+        return ascii_name, ""
+    return ascii_name, "utf-8''" + quote(name, safe="")
+
+
 def _attachment(item: dict) -> bytes:
-    filename = one_line(item["filename"]).replace('"', "")
-    data = base64.encodebytes(item["data"].encode("utf-8")).replace(b"\n", b"\r\n")
+    """One attached file: `encoded` (base64 lines, already) or `data` (text or bytes)."""
+    fallback, extended = filename_params(item["filename"])
+    content_type = item.get("content_type", "")
+    if not _CONTENT_TYPE.match(content_type):
+        content_type = "application/octet-stream"
+    data = item.get("encoded")
+    if data is None:
+        raw = item["data"]
+        raw = raw.encode("utf-8") if isinstance(raw, str) else raw
+        data = base64.encodebytes(raw).replace(b"\n", b"\r\n")
+    # A non-ASCII name as RFC 2231 alone (as the stdlib writes it: where both are given,
+    # readers differ on which wins); the ASCII fallback in Content-Type for old readers.
+    disposition = f"filename*={extended}" if extended else f'filename="{fallback}"'
     return b"".join((
-        f"Content-Type: {item['content_type']}; name=\"{filename}\"{CRLF}".encode(),
-        f"Content-Disposition: attachment; filename=\"{filename}\"{CRLF}".encode(),
+        f"Content-Type: {content_type}; name=\"{fallback}\"{CRLF}".encode(),
+        f"Content-Disposition: attachment;{CRLF} {disposition}{CRLF}".encode(),
         f"Content-Transfer-Encoding: base64{CRLF}{CRLF}".encode(),
         data,
     ))

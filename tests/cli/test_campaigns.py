@@ -37,6 +37,9 @@ def test_list_show_pause_resume_cancel(installation):
     assert "1\tEn cours d'envoi\tTravaux" in run("campaigns", "list").stdout
     shown = run("campaigns", "show", "1").stdout
     assert "État : En cours d'envoi" in shown and "En attente : 3" in shown
+    assert "Statistiques :" in shown and "  Destinataires : 3" in shown
+    assert "Par résidence :" in shown and "Sans résidence\t3\t3\t0" in shown
+    assert "Clics par lien (en tout, jamais par personne) : 0" in shown
     run("jobs", "run", "campaigns.run_due")
     assert "3 email(s) retenu(s)" in run("campaigns", "pause", "1").stdout
     assert "En pause" in run("campaigns", "show", "1").stdout
