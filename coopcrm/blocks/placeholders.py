@@ -28,10 +28,11 @@ class Placeholder:
 
 
 MEMBER = (
-    Placeholder("prenom", "Prénom", "member.first_name"),
+    Placeholder("prenom", "Prénom", "member.first_name", "à vous"),  # "Bonjour à vous"
     Placeholder("nom", "Nom", "member.last_name"),
     Placeholder("civilite", "Civilité", "member.civility"),
-    Placeholder("nom_complet", "Civilité, prénom et nom", "member.full_name"),
+    Placeholder("nom_complet", "Civilité, prénom et nom", "member.full_name",
+                "Madame, Monsieur"),
     Placeholder("residence", "Résidence", "member.residence", "votre résidence"),
     Placeholder("reference", "Référence", "member.reference", "votre référence"),
     Placeholder("nombre_parts", "Nombre de parts sociales", "member.share_count", "vos parts"),

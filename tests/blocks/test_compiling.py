@@ -127,7 +127,7 @@ def test_web_html_uses_figures_and_generic_texts():
                                                       [{"type": "paragraph", "html": "<p>D</p>"}]]},
                       {"type": "button", "label": "<Go>", "url": "https://x.example"}]}
     html = compiling.web_html(doc, base_url=BASE, values={"montant_part": "16 €"})
-    assert html == ("<p> de votre résidence, part à 16 €</p>\n<p>G</p><p>D</p>\n"
+    assert html == ("<p>à vous de votre résidence, part à 16 €</p>\n<p>G</p><p>D</p>\n"
                     '<p><a href="https://x.example"><strong>&lt;Go&gt;</strong></a></p>')
 
 
