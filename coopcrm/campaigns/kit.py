@@ -118,14 +118,14 @@ def segment_for(residence: Residence, user) -> Segment:
 
 
 def body(milestone: str) -> dict:
-    """The block document announcing `milestone` (placeholders: prénom, résidence)."""
+    """The block document announcing `milestone` (the email's template greets the member;
+    the residence is a placeholder)."""
     label = MILESTONES[milestone]
     return {"version": 1, "blocks": [
         {"type": "heading", "level": 2,
          "text": f'{label} — <span data-placeholder="residence"></span>'},
         {"type": "paragraph",
-         "html": '<p>Bonjour <span data-placeholder="prenom"></span>,</p>'
-                 f"<p>{NEWS[milestone]}</p>"
+         "html": f"<p>{NEWS[milestone]}</p>"
                  "<p>Nous vous tiendrons informé(e) des prochaines étapes du chantier. "
                  "N'hésitez pas à nous contacter pour toute question.</p>"},
         {"type": "divider"},

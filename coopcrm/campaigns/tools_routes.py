@@ -69,21 +69,21 @@ def send_test_segment(campaign_id: int):
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
-@bp.route("/campagnes/<id:campaign_id>/courriers/preparer/<kind>", methods=["POST"])
+@bp.route("/campagnes/<id:campaign_id>/courriers/preparer/<document>", methods=["POST"])
 @editor_required
-def prepare_document(campaign_id: int, kind: str):
+def prepare_document(campaign_id: int, document: str):
     """Queue the PDF of the campaign's letters (or labels) for the scheduler to lay out."""
     campaign = scoping.get_owned(Campaign, campaign_id, current_user)
-    if kind not in DOCUMENTS:
+    if document not in DOCUMENTS:
         abort(404)
     form = TestSegmentForm()  # CSRF only
     if not form.validate_on_submit():
         abort(400)
-    task_kind, prefix = DOCUMENTS[kind]
+    task_kind, prefix = DOCUMENTS[document]
     with transaction() as saved:
         task = paper_tasks.queue("campaign", campaign.id, task_kind, current_user,
                                  entity_id=campaign.entity_id,
                                  filename=f"{prefix}-campagne-{campaign.id}.pdf")
     if not saved.ok:
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    return redirect(url_for("letters.task", task_id=task.id), code=303)
+    return redirect(url_for("letters.task", document_id=task.id), code=303)
