@@ -9,8 +9,8 @@ from werkzeug.routing import Rule
 from coopcrm.extensions import db
 
 # URL arguments that are not database ids, with a value that names something.
-FIXED = {"token": "lien-inconnu", "fmt": "csv", "kind": "newsletter", "document": "courriers", "filename": "app.css",
-         "retention_rule": "prospect",
+FIXED = {"token": "lien-inconnu", "fmt": "csv", "kind": "newsletter", "filename": "app.css",
+         "retention_rule": "prospect", "document": "courriers",
          "year": 2026, "number": 1, "action": "pause", "reason": "no_email",
          "image": "AAAAAAAAAAAAAAAAAAAAAA-1x1.png"}  # a stored image's name (blocks.images)
 

@@ -57,6 +57,7 @@ def test_the_page_queues_the_pdf_and_follows_its_progress_to_the_download(client
 
         def progress(done, total):
             report(done, total)
+            db.session.expire_all()  # the page is another process: it reads afresh
             seen.append(client.get(page + "/etat").get_json()["value"])
         return progress
     monkeypatch.setattr(tasks, "_progress", watching)
