@@ -209,6 +209,8 @@ def note_sent(now: datetime) -> int:
     """The moment of each kit campaign recipient whose email was sent since the last call
     (ledger rows 'sent' without a moment); how many. Called by the campaigns job after it
     followed the outbox; the job runs alone (the scheduler's lock): a row gets one moment."""
+    if db.session.scalar(select(CampaignMilestone.campaign_id).limit(1)) is None:
+        return 0  # the kit was never used: nothing to note, no moment type to create
     kind = moment_type()
     rows = db.session.execute(_unnoted(kind)).all()
     campaigns = {c.id: c for c in db.session.scalars(
