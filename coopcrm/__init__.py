@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.blocks.routes import bp as blocks_bp
     from coopcrm.campaigns.public_routes import bp as campaign_public_bp
     from coopcrm.campaigns.routes import bp as campaigns_bp
+    from coopcrm.campaigns.tools_routes import bp as campaign_tools_bp
     from coopcrm.cycle.archive_routes import bp as archive_bp
     from coopcrm.cycle.routes import bp as cycle_bp
     from coopcrm.events.public_routes import bp as event_public_bp
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.journeys.admin_routes import bp as catalogue_bp
     from coopcrm.journeys.followups.routes import bp as followups_bp
     from coopcrm.journeys.routes import bp as journeys_bp
+    from coopcrm.letters.routes import bp as letters_bp
     from coopcrm.links.routes import bp as links_bp
     from coopcrm.members.admin_routes import bp as reference_bp
     from coopcrm.members.importing.routes import bp as imports_bp
@@ -112,5 +114,6 @@ def _register_blueprints(app: Flask) -> None:
                catalogue_bp, segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp,
                cycle_bp, archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
                event_public_bp, health_bp, blocks_bp, campaigns_bp, privacy_bp,
-               share_register_bp, inbox_bp, campaign_public_bp):
+               share_register_bp, inbox_bp, campaign_public_bp, letters_bp,
+               campaign_tools_bp):
         app.register_blueprint(bp)

@@ -8,6 +8,7 @@ def import_all_models() -> None:
     from coopcrm.events import models as _events  # noqa: F401
     from coopcrm.inbox import models as _inbox  # noqa: F401
     from coopcrm.journeys import models as _journeys  # noqa: F401
+    from coopcrm.letters import models as _letters  # noqa: F401
     from coopcrm.links import models as _links  # noqa: F401
     from coopcrm.members import models as _members  # noqa: F401
     from coopcrm.members.importing import models as _imports  # noqa: F401

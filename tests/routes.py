@@ -10,7 +10,7 @@ from coopcrm.extensions import db
 
 # URL arguments that are not database ids, with a value that names something.
 FIXED = {"token": "lien-inconnu", "fmt": "csv", "kind": "newsletter", "filename": "app.css",
-         "retention_rule": "prospect",
+         "retention_rule": "prospect", "document": "courriers",
          "year": 2026, "number": 1, "action": "pause", "reason": "no_email",
          "position": 1,  # a campaign link's number (campaigns.clicks)
          "image": "AAAAAAAAAAAAAAAAAAAAAA-1x1.png"}  # a stored image's name (blocks.images)
@@ -33,6 +33,7 @@ def existing_ids() -> dict[str, int]:
     from coopcrm.events.models import Event, EventSeries
     from coopcrm.inbox.models import InboundMessage
     from coopcrm.journeys.models import FollowUpRule, Moment, MomentType
+    from coopcrm.letters.models import LetterTask
     from coopcrm.members.importing.models import ImportTask
     from coopcrm.members.models import College, Entity, Member, Residence
     from coopcrm.privacy.models import DataRequest
@@ -53,7 +54,7 @@ def existing_ids() -> dict[str, int]:
         "survey_id": first(Survey.id), "member_id": first(Member.id),
         "campaign_id": first(Campaign.id), "request_id": first(DataRequest.id),
         "inbound_id": first(InboundMessage.id),
-        "task_id": first(ImportTask.id),
+        "task_id": first(ImportTask.id), "document_id": first(LetterTask.id),
     }
     question = db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.id)).first()
     if question is not None:

@@ -32,6 +32,7 @@ def admin_on_demo(client):
     factories.campaign(admin)  # the demo holds no campaign: the walk needs one
     factories.inbound_message()  # nor a received message
     factories.import_task(admin)  # nor an import task
+    factories.letter_task(admin)  # nor a letters PDF task (its page, its JSON)
     login(client, admin)
     return client
 

@@ -128,10 +128,14 @@ ROUTES = {
     "campaigns.reason": READ, "campaigns.preview": READ, "campaigns.preview_html": READ,
     "campaigns.send_test": READ,
     "campaigns.duplicate": READ, "campaigns.edit": WRITE, "campaigns.act": WRITE,
-    "campaigns.schedule": WRITE, "campaigns.letters_pdf": READ, "campaigns.labels_pdf": READ,
-    "campaigns.printer_csv": READ, "campaigns.publish": WRITE, "campaigns.files": WRITE,
+    "campaigns.schedule": WRITE, "campaigns.printer_csv": READ,
+    "campaigns.publish": WRITE, "campaigns.files": WRITE,
     "campaign_public.index": PUBLIC, "campaign_public.show": PUBLIC,
     "campaign_public.follow": PUBLIC,
+    "campaign_tools.kit_page": LIST, "campaign_tools.send_test_segment": READ,
+    "campaign_tools.prepare_document": READ,
+    # a letters PDF task is its author's own: anyone else's is a 404
+    "letters.task": READ, "letters.task_state": READ, "letters.download": READ,
     # messages received by the unsubscribe mailbox: those about the walker's members only
     "inbox.index": LIST, "inbox.show": READ, "inbox.handled": READ,
 }
@@ -148,6 +152,10 @@ EXCEPTIONS = {
     "campaigns.send_test": "a test of the campaign to the walker's own address; the campaign "
                            "is unchanged",
     "campaigns.duplicate": "a copy, owned by the walker's entity; the original is unchanged",
+    "campaign_tools.send_test_segment": "a test of the campaign to a test segment the walker "
+                                        "sees (their members only); the campaign is unchanged",
+    "campaign_tools.prepare_document": "queues the walker's own PDF of the letters they may "
+                                       "see; the campaign is unchanged",
     "inbox.handled": "marks a message about one of the walker's members as dealt with; one "
                      "about another entity's member, or about nobody known, is a 404",
     "imports.confirm": "queues the writing of the walker's own upload (another user's task is "
@@ -172,7 +180,7 @@ SEARCH = {"events.desk": "q=e", "cycle.preview": "q=e", "surveys.by_post": "q=e"
 ALLOWED_FORM = {"events.desk_action": {"action": "in_person"}}
 SCOPED_IDS = {"event_id", "segment_id", "survey_id", "question_id", "edition_id", "series_id",
               "member_id", "moment_id", "message_id", "campaign_id", "request_id",
-              "inbound_id", "task_id"}
+              "inbound_id", "task_id", "document_id"}
 
 
 @dataclass
@@ -207,6 +215,10 @@ def _seed() -> World:
     other_task = factories.import_task(other_referent, filename="Quetzalcoatl.csv",
                                        entity=other).id
     own_task = factories.import_task(walker, filename="ght.csv", entity=mine).id
+    # Letters PDF tasks too: the other referent's is titled with the other entity's campaign.
+    other_document = factories.letter_task(other_referent, title="Campagne Quetzalcoatl",
+                                           entity_id=other.id).id
+    own_document = factories.letter_task(walker, title="Campagne GHT", entity_id=mine.id).id
 
     def segment(name, owner):
         s = Segment(name=name, filters={}, entity_id=owner)
@@ -299,7 +311,7 @@ def _seed() -> World:
                "campaign_id": campaign("Campagne Quetzalcoatl", other.id),
                "request_id": data_request(xav),
                "inbound_id": factories.inbound_message(xav.email, "Question Quetzalcoatl").id,
-               "task_id": other_task}
+               "task_id": other_task, "document_id": other_document}
     # A message about nobody known: group-wide users only (it names an outside address).
     factories.inbound_message("inconnu@ailleurs.example", "Quetzalcoatl inconnu")
 
@@ -331,7 +343,8 @@ def _seed() -> World:
                "campaign_id": campaign("Campagne du groupe", None),
                "request_id": data_request(chloe),
                "inbound_id": factories.inbound_message(chloe.email, "Question de Chloé").id,
-               "task_id": own_task}  # no task belongs to the group: the walker's own
+               "task_id": own_task,  # no task belongs to the group: the walker's own
+               "document_id": own_document}
     from coopcrm.campaigns.models import CampaignRecipient
 
     for m in (chloe, xav):  # the group's campaign writes to both entities' members by post
@@ -350,7 +363,7 @@ def _seed() -> World:
              "campaign_id": campaign("Campagne GHT", mine.id),
              "request_id": data_request(alice),
              "inbound_id": factories.inbound_message(alice.email, "Question d'Alice").id,
-             "task_id": own_task}
+             "task_id": own_task, "document_id": own_document}
 
     # Rows the admin pages name (the walker is refused them anyway).
     fixed = {"user_id": walker.id, "entity_id": mine.id, "college_id": college.id,

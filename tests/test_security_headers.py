@@ -33,6 +33,7 @@ def walked(client):
     factories.campaign(admin)  # the demo holds no campaign: the walk needs one
     factories.inbound_message()  # nor a received message
     factories.import_task(admin)  # nor an import task (its page and its progress JSON)
+    factories.letter_task(admin)  # nor a letters PDF task (its page, its JSON)
     ids = {**routes.existing_ids(), "image": images.store(_images.png()).name}
     login(client, admin)
     # buffered: a streamed export is read whole before the next request starts.

@@ -54,6 +54,7 @@ def test_no_page_breaks_the_content_security_policy(page, live_server):
     factories.campaign(admin)  # the demo holds no campaign: the walk needs one
     factories.inbound_message()  # nor a received message
     factories.import_task(admin)  # nor an import task
+    factories.letter_task(admin)  # nor a letters PDF task (its page, its JSON)
     ids = routes.existing_ids()
     public = _member_link_paths()
     db.session.commit()

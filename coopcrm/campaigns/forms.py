@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from coopcrm.campaigns.models import CHANNEL_RULES, Campaign
+from coopcrm.campaigns.models import CHANNEL_RULES, MILESTONES, Campaign
 from coopcrm.forms import Form, IntegerField, choices, max_length
 from coopcrm.members.forms import OwnerField
 from coopcrm.params import parse_int
@@ -99,3 +99,19 @@ class PublishForm(Form):
 
 class AttachmentForm(Form):
     """CSRF of the upload; the file itself is read from request.files (bytes, not text)."""
+
+
+class KitForm(Form):
+    """The "information d'avancement" kit: a programme and a milestone."""
+
+    residence_id = SelectField("Résidence (programme)", coerce=_optional_id,
+                               validate_choice=False)
+    milestone = SelectField("Étape du chantier", choices=choices(MILESTONES.items()),
+                            validate_choice=False)
+
+
+class TestSegmentForm(Form):
+    """"Envoyer à un segment de test": which saved segment."""
+
+    test_segment_id = SelectField("Segment de test", coerce=_optional_id,
+                                  validate_choice=False)

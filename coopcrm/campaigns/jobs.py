@@ -11,7 +11,10 @@ from coopcrm.scheduler.registry import register
           description_fr="Lance les campagnes programmées et confie leurs emails à l'envoi, "
                          "dans leur plage horaire.")
 def run_due(now: datetime) -> str:
-    """Start the scheduled campaigns due at `now` and feed the sending ones."""
-    from coopcrm.campaigns import services
+    """Start the scheduled campaigns due at `now` and feed the sending ones; put the
+    "information d'avancement" of the kit's campaigns on the timelines of those reached."""
+    from coopcrm.campaigns import kit, services
 
-    return services.run_due(now)
+    summary = services.run_due(now)
+    noted = kit.note_sent(now)
+    return f"{summary}, {noted} information(s) d'avancement notée(s)" if noted else summary

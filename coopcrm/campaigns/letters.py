@@ -23,11 +23,13 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select, update
 
 from coopcrm import clock
+from coopcrm.campaigns import kit
 from coopcrm.campaigns.audience import letter_recipients
 from coopcrm.campaigns.models import Campaign, CampaignRecipient
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.letters import services as paper
+from coopcrm.letters import tasks as paper_tasks
 from coopcrm.members import scoping
 from coopcrm.members.models import Member
 
@@ -57,17 +59,23 @@ def letters(campaign: Campaign, user) -> list[paper.Letter]:
     return sorted(found, key=paper.sort_key)
 
 
-def merged_pdf(campaign: Campaign, user) -> tuple[bytes, int]:
-    """(the merged PDF, how many letters it holds)."""
-    found = letters(campaign, user)
-    return paper.merged_pdf(found, title=campaign.name, dated=clock.today()), len(found)
+def _task_letters(campaign_id: int, user, now: datetime) -> tuple[str, list] | None:
+    """A letters task's letters (coopcrm.letters.tasks): the campaign's that `user` may see."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or not scoping.is_visible(user, campaign):
+        return None
+    return campaign.name, letters(campaign, user)
 
 
-def labels_pdf(campaign: Campaign, user) -> tuple[bytes, int]:
-    """(the label sheets, how many labels)."""
-    found = letters(campaign, user)
-    return paper.labels_pdf([letter.address for letter in found], title=campaign.name), \
-        len(found)
+def _page(campaign_id: int) -> str:
+    from flask import url_for
+
+    return url_for("campaigns.show", campaign_id=campaign_id)
+
+
+# The merged PDF and the label sheets are laid out by the scheduler (a thousand letters
+# take minutes): the campaign page queues a task, these are its letters.
+paper_tasks.register_source("campaign", _task_letters, _page)
 
 
 def printer_lines(campaign: Campaign, user) -> list:
@@ -115,9 +123,12 @@ def mark_posted(campaign: Campaign, user, now: datetime) -> int:
         .execution_options(synchronize_session=False)).all()
     if not claimed:
         return 0
-    kind = moment_type()
+    # A campaign of the "information d'avancement" kit writes its own moment instead.
+    milestone = kit.milestone_of(campaign)
+    kind = kit.moment_type() if milestone is not None else moment_type()
     day = clock.day_of(now)
-    note = f"Campagne « {campaign.name} »"
+    note = f"{milestone.label} — campagne « {campaign.name} »" if milestone is not None \
+        else f"Campagne « {campaign.name} »"
     members = {m.id: m for m in db.session.scalars(
         select(Member).where(Member.id.in_([row.member_id for row in claimed])))}
     links = []

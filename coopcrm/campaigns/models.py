@@ -170,3 +170,37 @@ class CampaignAttachment(IdMixin, Model):
     stored_name: Mapped[str] = mapped_column(String(60))
     size: Mapped[int] = mapped_column(Integer)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
+
+
+# The construction milestones of the "information d'avancement" kit (campaigns/kit.py),
+# in the order a programme goes through them.
+MILESTONES = {
+    "demarrage": "Démarrage des travaux",
+    "fondations": "Fondations",
+    "hors_d_eau": "Hors d'eau",
+    "hors_d_air": "Hors d'air",
+    "achevement": "Achèvement des travaux",
+    "livraison": "Livraison",
+    "levee_reserves": "Levée de réserves",
+}
+
+
+class CampaignMilestone(Model):
+    """A campaign prepared by the kit: which programme and which milestone it announces.
+
+    Its recipients get an "information d'avancement" moment on their timeline when
+    their email is sent or their letter posted (kit.note_sent).
+    """
+
+    __tablename__ = "campaign_milestones"
+    __table_args__ = (check_in("milestone", MILESTONES),)
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    residence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residences.id", ondelete="SET NULL"), index=True)
+    milestone: Mapped[str] = mapped_column(String(20))
+
+    @property
+    def label(self) -> str:
+        return MILESTONES.get(self.milestone, self.milestone)

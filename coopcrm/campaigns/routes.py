@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from coopcrm import clock, ui
 from coopcrm.auth.access import editor_required
 from coopcrm.blocks import editor as blocks_editor
 from coopcrm.blocks import placeholders
-from coopcrm.campaigns import archive, attachments, letters, services, stats
+from coopcrm.campaigns import archive, attachments, letters, services, stats, trials
 from coopcrm.campaigns.forms import (
     ActionForm,
     AttachmentForm,
@@ -27,7 +27,7 @@ from coopcrm.pagination import Page, paginate
 from coopcrm.params import int_arg
 from coopcrm.security_headers import email_frame
 from coopcrm.segments import services as segments
-from coopcrm.views import download, download_pdf, render_form, transaction
+from coopcrm.views import download, render_form, transaction
 
 bp = Blueprint("campaigns", __name__)
 ui.register_nav(bp, "campaigns.index", "Campagnes", order=75)
@@ -152,7 +152,8 @@ def show(campaign_id: int):
         letters_pending=letters.pending(campaign, current_user),
         stats=stats.statistics(campaign, current_user) if campaign.launched_at else None,
         columns=stats.COLUMNS, publish_form=PublishForm(published=campaign.published),
-        files=attachments.listed(campaign))
+        files=attachments.listed(campaign),
+        **trials.page_context(campaign, current_user))
 
 
 @bp.route("/campagnes/<id:campaign_id>/motif/<reason>")
@@ -287,24 +288,6 @@ def preview_html(campaign_id: int):
 
 
 # -- letters (coopcrm.letters): the recipients with status 'letter' the user sees ------------
-
-
-def _paper(campaign_id: int, kind: str, make) -> Response:
-    campaign = scoping.get_owned(Campaign, campaign_id, current_user)
-    document, n = make(campaign, current_user)
-    return download_pdf(document, f"{kind}-campagne-{campaign.id}.pdf", rows=n)
-
-
-@bp.route("/campagnes/<id:campaign_id>/courriers.pdf")
-@login_required
-def letters_pdf(campaign_id: int):
-    return _paper(campaign_id, "courriers", letters.merged_pdf)
-
-
-@bp.route("/campagnes/<id:campaign_id>/etiquettes.pdf")
-@login_required
-def labels_pdf(campaign_id: int):
-    return _paper(campaign_id, "etiquettes", letters.labels_pdf)
 
 
 @bp.route("/campagnes/<id:campaign_id>/imprimeur.csv")

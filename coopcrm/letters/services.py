@@ -15,7 +15,7 @@ stored images (letters.fetcher).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -115,17 +115,28 @@ def _document(template: str, fetch, stylesheet, **context):
     return HTML(string=html, url_fetcher=fetch, base_url=None).render(stylesheets=[stylesheet])
 
 
-def _pdf(template: str, chunks: list[dict]) -> bytes:
+Progress = Callable[[int, int], None]  # (items laid out, items in all), after each chunk
+
+
+def _pdf(template: str, chunks: list[dict], key: str, progress: Progress | None = None
+         ) -> bytes:
     """`template` rendered by the app's Jinja (autoescape) once per chunk of context, each
     laid out by WeasyPrint, the pages put together in one PDF.
 
     Chunks, because WeasyPrint's layout of one document grows faster than its pages: a
     page of a 400-letter document cost twice one of a 50-letter document (measured with
-    bench/bench_letters.py's letters).
+    bench/bench_letters.py's letters). `progress` hears after each chunk how many of the
+    items (under `key` in each chunk) are laid out: a background task's progress bar.
     """
     fetch = fetcher.for_app(current_app.config["BASE_URL"])
     stylesheet = _stylesheet()
-    documents = [_document(template, fetch, stylesheet, **context) for context in chunks]
+    total, done = sum(len(c[key]) for c in chunks), 0
+    documents = []
+    for context in chunks:
+        documents.append(_document(template, fetch, stylesheet, **context))
+        done += len(context[key])
+        if progress is not None:
+            progress(done, total)
     pages = [page for document in documents for page in document.pages]
     return documents[0].copy(pages).write_pdf()
 
@@ -135,21 +146,25 @@ def _chunked(items: list, size: int) -> list[list]:
 
 
 def merged_pdf(letters: Iterable[Letter], *, title: str = "Courriers",
-               dated: date | None = None) -> bytes:
+               dated: date | None = None, progress: Progress | None = None) -> bytes:
     """One PDF, one letter a page (a long body continues on the next), in the given order.
 
     `dated`: the date printed above each body ("Le 3 décembre 2026"), none when None.
     """
     day = fr.long_date(dated) if dated else ""
     return _pdf("letters/merged.html", [{"letters": chunk, "title": title, "dated": day}
-                                        for chunk in _chunked(list(letters), LETTERS_CHUNK)])
+                                        for chunk in _chunked(list(letters), LETTERS_CHUNK)],
+                "letters", progress)
 
 
-def labels_pdf(addresses: Iterable[Address], *, title: str = "Étiquettes") -> bytes:
-    """A4 sheets of 3 × 8 address labels (70 × 37 mm), filled row by row."""
+def labels_pdf(addresses: Iterable[Address], *, title: str = "Étiquettes",
+               progress: Progress | None = None) -> bytes:
+    """A4 sheets of 3 × 8 address labels (70 × 37 mm), filled row by row (`progress`
+    counts sheets)."""
     sheets = _chunked(list(addresses), LABELS_PER_SHEET)
     return _pdf("letters/labels.html", [{"sheets": chunk, "title": title}
-                                        for chunk in _chunked(sheets, SHEETS_CHUNK)])
+                                        for chunk in _chunked(sheets, SHEETS_CHUNK)],
+                "sheets", progress)
 
 
 def printer_lines(letters: Iterable[Letter]) -> list[Sequence]:

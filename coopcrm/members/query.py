@@ -49,6 +49,7 @@ class MemberFilter:
     deliverable: str = ""  # "oui" / "non" / ""
     newsletter: str = ""
     econvocation: str = ""
+    reserved: str = ""  # a reservation contract signed ("oui" / "non"): home-buyers
     sort: str = "nom"
 
     @classmethod
@@ -78,7 +79,7 @@ class MemberFilter:
         if f.status and f.status not in STATUSES:
             errors["status"] = "Statut inconnu."
             f.status = ""
-        for name in ("deliverable", "newsletter", "econvocation"):
+        for name in ("deliverable", "newsletter", "econvocation", "reserved"):
             if getattr(f, name) and getattr(f, name) not in YES_NO:
                 errors[name] = "Choisir oui ou non."
                 setattr(f, name, "")
@@ -137,6 +138,9 @@ class MemberFilter:
             c.append(Member.newsletter_consent.is_(YES_NO[self.newsletter]))
         if self.econvocation:
             c.append(Member.econvocation_consent.is_(YES_NO[self.econvocation]))
+        if self.reserved:
+            signed = Member.reservation_signed_on
+            c.append(signed.is_not(None) if YES_NO[self.reserved] else signed.is_(None))
         return c
 
 

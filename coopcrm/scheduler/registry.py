@@ -34,6 +34,7 @@ JOB_MODULES = (
     "coopcrm.scheduler.maintenance",
     "coopcrm.members.jobs",
     "coopcrm.sending.jobs",
+    "coopcrm.letters.jobs",
     "coopcrm.campaigns.jobs",
     "coopcrm.inbox.jobs",
     "coopcrm.cycle.jobs",

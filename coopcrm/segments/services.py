@@ -117,7 +117,8 @@ def describe(filters: dict) -> list[str]:
         out.append(f"Signature de réservation jusqu'au {fr.date(f.signed_to)}")
     for name, label in (("deliverable", "Email valide"),
                         ("newsletter", "Accord lettre d'information"),
-                        ("econvocation", "Accord convocation électronique")):
+                        ("econvocation", "Accord convocation électronique"),
+                        ("reserved", "Contrat de réservation signé")):
         if getattr(f, name):
             out.append(f"{label} : {getattr(f, name)}")
     return out or ["Tous les coopérateurs"]

@@ -20,6 +20,7 @@ from coopcrm.journeys.models import Moment, MomentType
 from coopcrm.members.models import Member
 from coopcrm.spreadsheet import restore
 from tests import factories
+from tests.campaigns.helpers import prepared
 from tests.helpers import login, post
 from tests.letters._pdf import texts
 
@@ -59,8 +60,8 @@ def test_300_members_20_without_email_make_one_pdf_of_20_pages_by_postcode(clien
     assert services.counts(campaign) == {"queued": 280, "letter": 20}
     login(client, admin)
     shown = client.get(f"/campagnes/{campaign.id}").get_data(as_text=True)
-    assert "Courriers (PDF)" in shown and "Fichier imprimeur (CSV)" in shown
-    response = client.get(f"/campagnes/{campaign.id}/courriers.pdf")
+    assert "Préparer les courriers (PDF)" in shown and "Fichier imprimeur (CSV)" in shown
+    response = prepared(client, campaign.id)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert int(response.headers["Content-Length"]) == len(response.data)
@@ -72,7 +73,7 @@ def test_300_members_20_without_email_make_one_pdf_of_20_pages_by_postcode(clien
         # the body: the block document with the member's placeholder filled, the object
         assert "Votre résidence Les Tilleuls" in page and "Les fondations sont coulées" in page
         assert "Objet : Information d'avancement" in page
-    labels = client.get(f"/campagnes/{campaign.id}/etiquettes.pdf")
+    labels = prepared(client, campaign.id, "etiquettes")
     assert labels.status_code == 200 and len(texts(labels.data)) == 1  # 20 labels, one sheet
     rows = _csv(client.get(f"/campagnes/{campaign.id}/imprimeur.csv").data)
     assert len(rows) == 21 and [r[6] for r in rows[1:]] == order
@@ -120,7 +121,7 @@ def test_a_referent_prints_and_marks_the_letters_of_their_members_only(client, a
                                      channel="letter", status="letter"))
     db.session.commit()
     login(client, referent)
-    pages = texts(client.get(f"/campagnes/{campaign.id}/courriers.pdf").data)
+    pages = texts(prepared(client, campaign.id).data)
     assert len(pages) == 2 and not any("Autre" in p for p in pages)
     rows = _csv(client.get(f"/campagnes/{campaign.id}/imprimeur.csv").data)
     assert [r[3] for r in rows[1:]] == ["Courrier00", "Courrier01"]
@@ -136,10 +137,10 @@ def test_hostile_names_are_text_in_the_campaign_letters(as_admin, admin):
     member.first_name, member.last_name = "</p><h1>", HOSTILE
     member.address = '<img src="http://127.0.0.1:9/x.png">'
     db.session.commit()
-    (page,) = texts(as_admin.get(f"/campagnes/{campaign.id}/courriers.pdf").data)
+    (page,) = texts(prepared(as_admin, campaign.id).data)
     assert HOSTILE in page and "</p><h1>" in page and '<img src="http://127.0.0.1:9/x.png">' \
         in page
-    (label,) = texts(as_admin.get(f"/campagnes/{campaign.id}/etiquettes.pdf").data)
+    (label,) = texts(prepared(as_admin, campaign.id, "etiquettes").data)
     assert HOSTILE in label
     rows = _csv(as_admin.get(f"/campagnes/{campaign.id}/imprimeur.csv").data)
     assert restore(rows[1][3]) == HOSTILE
@@ -147,8 +148,8 @@ def test_hostile_names_are_text_in_the_campaign_letters(as_admin, admin):
 
 def test_no_letters_before_the_launch(as_admin, admin):
     campaign = factories.campaign(admin, factories.segment(user=admin))
-    assert "Courriers (PDF)" not in as_admin.get(f"/campagnes/{campaign.id}").get_data(
-        as_text=True)
-    assert len(texts(as_admin.get(f"/campagnes/{campaign.id}/courriers.pdf").data)) == 1
+    assert "Préparer les courriers (PDF)" not in as_admin.get(
+        f"/campagnes/{campaign.id}").get_data(as_text=True)
+    assert len(texts(prepared(as_admin, campaign.id).data)) == 1  # an empty page
     post(as_admin, f"/campagnes/{campaign.id}/courriers-envoyes", {})
     assert db.session.scalar(select(func.count()).select_from(Moment)) == 0

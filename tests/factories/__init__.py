@@ -13,6 +13,7 @@ from tests.factories.cycle import coop, edition, issue, issues, receipt
 from tests.factories.events import attendance, event, event_invitation, proxy, rsvp
 from tests.factories.inbox import inbound_message
 from tests.factories.journeys import followup_due, followup_rules, moment, moment_types
+from tests.factories.letters import letter_task
 from tests.factories.members import (
     college,
     coop_member,
@@ -30,7 +31,7 @@ from tests.factories.users import user
 
 __all__ = [
     "attendance", "campaign", "college", "consent", "coop", "coop_member", "edition",
-    "entity", "event", "import_task",
+    "entity", "event", "import_task", "letter_task",
     "event_invitation", "followup_due", "followup_rules", "inbound_message", "issue", "issues",
     "member",
     "member_entity", "moment", "moment_types", "outbox_message", "proxy", "receipt",

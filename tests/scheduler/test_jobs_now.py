@@ -32,7 +32,8 @@ CLOCK = datetime(2001, 1, 1, 12, 0, tzinfo=UTC)  # what coopcrm.clock says while
 YEAR = timedelta(days=366)
 # Instants a job computes from `now` (a retry later, a link's expiry, the schedule).
 DERIVED = {"newsletter_editions.send_dt", "outbox_messages.next_attempt_dt",
-           "member_tokens.expires_dt", "followup_dues.due_dt", "event_steps.due_dt"}
+           "member_tokens.expires_dt", "followup_dues.due_dt", "event_steps.due_dt",
+           "letter_tasks.expires_dt"}
 # The runner's own bookkeeping (its finish time is the real one), not the job's writes.
 RUNNER_TABLES = {"job_runs", "scheduler_heartbeat"}
 
@@ -287,7 +288,24 @@ def _imports(mail) -> Check:
     return check
 
 
+def _letters(mail) -> Check:
+    from coopcrm.campaigns import services as campaigns
+    from coopcrm.letters.models import LetterTask
+
+    author = factories.user(role="admin")
+    factories.coop_member(email=None, postal_code="69001", city="Lyon")
+    campaign = factories.campaign(author, factories.segment(user=author))
+    campaigns.launch(campaign, SETUP)
+    task_id = factories.letter_task(author, campaign.id).id
+
+    def check():  # laid out as of NOW, kept a day after NOW
+        task = db.session.get(LetterTask, task_id)
+        assert task.status == "done" and task.expires_dt == NOW + timedelta(hours=24)
+    return check
+
+
 SCENARIOS: dict[str, Callable] = {
+    "letters.documents": _letters,
     "members.imports": _imports,
     "campaigns.run_due": _campaigns,
     "cycle.due": _cycle,
