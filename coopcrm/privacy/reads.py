@@ -79,7 +79,9 @@ def lines(found: ReadFilter, user):
 
 def prune(now: datetime) -> int:
     """Delete the reads older than the retention; how many."""
-    days = current_app.config["RETENTION_READS_DAYS"]
+    from coopcrm.privacy import periods
+
+    days = periods.value("RETENTION_READS_DAYS")
     result = cast(CursorResult, db.session.execute(delete(MemberRead).where(
         MemberRead.read_dt < now - timedelta(days=days))))
     return result.rowcount or 0
