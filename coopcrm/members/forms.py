@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from wtforms import (
     Field,
     RadioField,
@@ -9,7 +10,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from flask_wtf.file import FileField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.widgets import DateInput, TextInput
 

@@ -67,8 +67,8 @@ def check(data: bytes) -> str:
     if not data:
         raise ValidationFailed({FIELD: "Le fichier du scan est vide."})
     if len(data) > max_bytes():
-        raise ValidationFailed({FIELD: f"Le scan est trop lourd "
-                                       f"({current_app.config['CONSENT_PROOF_MAX_MB']} Mo au plus)."})
+        megabytes = current_app.config["CONSENT_PROOF_MAX_MB"]
+        raise ValidationFailed({FIELD: f"Le scan est trop lourd ({megabytes} Mo au plus)."})
     kind = kind_of(data)
     if kind is None:
         raise ValidationFailed({FIELD: "Le scan doit être un PDF, une image JPEG ou PNG."})

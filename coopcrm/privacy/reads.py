@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
-from flask import current_app
 from sqlalchemy import CursorResult, Select, delete, func, select
 
 from coopcrm import clock, fr
