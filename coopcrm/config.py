@@ -34,7 +34,7 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
-def _integer(minimum: int) -> Callable[[str], int]:
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def read(raw: str) -> int:
         try:
             value = int(raw)
@@ -42,8 +42,30 @@ def _integer(minimum: int) -> Callable[[str], int]:
             raise ValueError(f"nombre entier attendu, pas « {raw} »") from None
         if value < minimum:
             raise ValueError(f"au moins {minimum} attendu, pas {value}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"au plus {maximum} attendu, pas {value}")
         return value
     return read
+
+
+# The retention periods' bounds (least, most), one place for the setting read here and
+# for the admin page that changes them (privacy/periods.py). The legal records' least
+# is what the law asks: ten years for the share register (Code de commerce L123-22),
+# the last three years' assemblies for the AG attendance sheets (R225-95).
+RETENTION_BOUNDS: dict[str, tuple[int, int]] = {
+    "RETENTION_SHARE_REGISTER_YEARS": (10, 50),
+    "RETENTION_AG_ATTENDANCE_YEARS": (3, 50),
+    "RETENTION_PROSPECT_YEARS": (1, 10),
+    "RETENTION_FORMER_YEARS": (1, 30),
+    "RETENTION_UNREACHABLE_YEARS": (1, 30),
+    "RETENTION_OUTBOX_MONTHS": (1, 120),
+    "RETENTION_INBOX_MONTHS": (1, 120),
+    "RETENTION_READS_DAYS": (30, 3650),
+}
+
+
+def _retention(key: str) -> Callable[[str], int]:
+    return _integer(*RETENTION_BOUNDS[key])
 
 
 def _number(raw: str) -> float:
@@ -233,6 +255,8 @@ SETTINGS: tuple[Setting, ...] = (
             "share amount quoted by newsletter N°1 when no share movement gives it"),
     Setting("COOPCRM_EVENTS_PROXY_LIMIT", "EVENTS_PROXY_LIMIT", "2", _integer(0),
             "proxies one present member may hold at an AG (the chair: no limit)"),
+    Setting("COOPCRM_CONSENT_PROOF_MAX_MB", "CONSENT_PROOF_MAX_MB", "10", _integer(1),
+            "largest scan of a paper consent form (PDF, JPEG or PNG), in MB"),
     # Web.
     Setting("COOPCRM_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", "40", _mb_to_bytes,
             "largest upload accepted, in MB (a 100,000-row member CSV is about 15 MB)"),
@@ -263,27 +287,35 @@ SETTINGS: tuple[Setting, ...] = (
             "to enrolment after the password", shown_default="`0` (off)"),
     # Privacy: how long a legal record keeps an anonymised member's identity.
     Setting("COOPCRM_RETENTION_SHARE_REGISTER_YEARS", "RETENTION_SHARE_REGISTER_YEARS", "10",
-            _integer(1),
+            _retention("RETENTION_SHARE_REGISTER_YEARS"),
             "years the share register keeps an anonymised member's name and address "
             "(Code de commerce L123-22, R228-8)"),
     Setting("COOPCRM_RETENTION_AG_ATTENDANCE_YEARS", "RETENTION_AG_ATTENDANCE_YEARS", "3",
-            _integer(1),
+            _retention("RETENTION_AG_ATTENDANCE_YEARS"),
             "years AG attendance sheets and proxies keep an anonymised member's name "
             "(Code de commerce R225-95: the last three years' assemblies)"),
     # Privacy: retention by status (privacy/retention.py; nothing erased without approval).
-    Setting("COOPCRM_RETENTION_PROSPECT_YEARS", "RETENTION_PROSPECT_YEARS", "3", _integer(1),
+    Setting("COOPCRM_RETENTION_PROSPECT_YEARS", "RETENTION_PROSPECT_YEARS", "3",
+            _retention("RETENTION_PROSPECT_YEARS"),
             "years after the last contact before a prospect is proposed for anonymisation"),
-    Setting("COOPCRM_RETENTION_FORMER_YEARS", "RETENTION_FORMER_YEARS", "5", _integer(1),
+    Setting("COOPCRM_RETENTION_FORMER_YEARS", "RETENTION_FORMER_YEARS", "5",
+            _retention("RETENTION_FORMER_YEARS"),
             "years after the last reimbursement of shares before a former coopérateur is "
             "proposed for anonymisation"),
     Setting("COOPCRM_RETENTION_UNREACHABLE_YEARS", "RETENTION_UNREACHABLE_YEARS", "5",
-            _integer(1),
+            _retention("RETENTION_UNREACHABLE_YEARS"),
             "years without change before a non-coopérateur with no valid email nor postal "
             "address is proposed for anonymisation"),
-    Setting("COOPCRM_RETENTION_OUTBOX_MONTHS", "RETENTION_OUTBOX_MONTHS", "12", _integer(1),
+    Setting("COOPCRM_RETENTION_OUTBOX_MONTHS", "RETENTION_OUTBOX_MONTHS", "12",
+            _retention("RETENTION_OUTBOX_MONTHS"),
             "months after which a sent message keeps only its date, subject and status "
             "(its merge data is cleared)"),
-    Setting("COOPCRM_RETENTION_READS_DAYS", "RETENTION_READS_DAYS", "365", _integer(30),
+    Setting("COOPCRM_RETENTION_INBOX_MONTHS", "RETENTION_INBOX_MONTHS", "12",
+            _retention("RETENTION_INBOX_MONTHS"),
+            "months after which a message of the unsubscribe mailbox keeps only its kind and "
+            "dates (sender, subject and text are cleared)"),
+    Setting("COOPCRM_RETENTION_READS_DAYS", "RETENTION_READS_DAYS", "365",
+            _retention("RETENTION_READS_DAYS"),
             "days the journal of who opened which member file is kept (CNIL: access logs "
             "6 months to 1 year)"),
     # Health (GET /healthz).

@@ -50,9 +50,10 @@ def guard(field: wtforms.Field) -> wtforms.Field:
 
     A text area gets MultiLine and the newline filter; a password none (a secret is
     hashed, never shown nor put in a header, and must be taken as typed); the CSRF
-    token none (its own check refuses anything unexpected); every other field OneLine.
+    token none (its own check refuses anything unexpected); a file none (bytes, checked
+    by what stores them); every other field OneLine.
     """
-    if isinstance(field, wtforms.PasswordField | CSRFTokenField):
+    if isinstance(field, wtforms.PasswordField | wtforms.FileField | CSRFTokenField):
         return field
     if isinstance(field, wtforms.TextAreaField):
         field.filters = (*field.filters, _newlines)

@@ -36,7 +36,7 @@ def existing_ids() -> dict[str, int]:
     from coopcrm.letters.models import LetterTask
     from coopcrm.members.importing.models import ImportTask
     from coopcrm.members.models import College, Entity, Member, Residence
-    from coopcrm.privacy.models import DataRequest
+    from coopcrm.privacy.models import ConsentRecord, DataRequest
     from coopcrm.segments.models import Segment
     from coopcrm.sending.models import OutboxMessage
     from coopcrm.surveys.models import Survey, SurveyQuestion
@@ -63,6 +63,11 @@ def existing_ids() -> dict[str, int]:
     if moment is not None:
         ids["moment_id"] = moment.id
         ids["member_id"] = moment.member_id
+    if "member_id" in ids:  # a consent of that member, one with a scan first (nested)
+        ids["record_id"] = db.session.scalar(
+            select(ConsentRecord.id).where(ConsentRecord.member_id == ids["member_id"])
+            .order_by(ConsentRecord.proof_file.is_(None), ConsentRecord.id).limit(1))
+    ids["record_id"] = ids.get("record_id") or first(ConsentRecord.id)
     return {name: value for name, value in ids.items() if value is not None}
 
 

@@ -55,6 +55,8 @@ def test_values_come_from_the_environment(tmp_path):
         "COOPCRM_MAX_UPLOAD_MB": "5",
         "COOPCRM_BASE_URL": "https://vie.coop.example/",
         "COOPCRM_DATABASE_URL": "postgres://u@db/coop",
+        "COOPCRM_CONSENT_PROOF_MAX_MB": "3",
+        "COOPCRM_RETENTION_INBOX_MONTHS": "6",
     })
     assert values["SECRET_KEY_FALLBACKS"] == ["old-one", "older-one"]
     assert values["LINK_UNSUBSCRIBE_MAX_AGE_DAYS"] == 365
@@ -63,6 +65,7 @@ def test_values_come_from_the_environment(tmp_path):
     assert values["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
     assert values["BASE_URL"] == "https://vie.coop.example"
     assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/coop"
+    assert values["CONSENT_PROOF_MAX_MB"] == 3 and values["RETENTION_INBOX_MONTHS"] == 6
     # No secret given: one is made and kept in the instance folder, private.
     key_file = tmp_path / "secret_key"
     assert key_file.read_text() == values["SECRET_KEY"] and key_file.stat().st_mode & 0o077 == 0
@@ -76,6 +79,11 @@ def test_values_come_from_the_environment(tmp_path):
     ("COOPCRM_SMTP_RATE", "-1"),
     ("COOPCRM_SMTP_RATE", "nan"),
     ("COOPCRM_BOUNCE_SOFT_LIMIT", "0"),
+    ("COOPCRM_CONSENT_PROOF_MAX_MB", "0"),
+    ("COOPCRM_RETENTION_INBOX_MONTHS", "0"),
+    ("COOPCRM_RETENTION_INBOX_MONTHS", "121"),
+    # Below what the law asks (Code de commerce L123-22): refused as in the admin page.
+    ("COOPCRM_RETENTION_SHARE_REGISTER_YEARS", "9"),
 ])
 def test_impossible_values_are_refused_in_french(tmp_path, variable, value):
     with pytest.raises(config.ConfigError, match=variable):

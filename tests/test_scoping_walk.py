@@ -84,7 +84,8 @@ ROUTES = {
     "privacy.request_show": MEMBER, "privacy.request_extend": MEMBER,
     "privacy.reads_journal": LIST, "privacy.reads_csv": LIST,
     "privacy.retention_index": LIST, "privacy.retention_review": LIST,
-    "privacy.processing_register": ADMIN,
+    "privacy.processing_register": ADMIN, "privacy.processing_register_pdf": ADMIN,
+    "privacy.retention_periods": ADMIN, "privacy.consent_proof": MEMBER,
     "share_register.index": LIST, "share_register.download": LIST,
     "members.add_share": MEMBER, "journeys.new": MEMBER, "journeys.record": MEMBER,
     "journeys.cancel": MEMBER, "journeys.complete": MEMBER, "journeys.reschedule": MEMBER,
@@ -311,7 +312,8 @@ def _seed() -> World:
                "campaign_id": campaign("Campagne Quetzalcoatl", other.id),
                "request_id": data_request(xav),
                "inbound_id": factories.inbound_message(xav.email, "Question Quetzalcoatl").id,
-               "task_id": other_task, "document_id": other_document}
+               "task_id": other_task, "document_id": other_document,
+               "record_id": factories.consent_scan(xav, admin).id}
     # A message about nobody known: group-wide users only (it names an outside address).
     factories.inbound_message("inconnu@ailleurs.example", "Quetzalcoatl inconnu")
 
@@ -344,7 +346,8 @@ def _seed() -> World:
                "request_id": data_request(chloe),
                "inbound_id": factories.inbound_message(chloe.email, "Question de Chloé").id,
                "task_id": own_task,  # no task belongs to the group: the walker's own
-               "document_id": own_document}
+               "document_id": own_document,
+               "record_id": factories.consent_scan(chloe, admin).id}
     from coopcrm.campaigns.models import CampaignRecipient
 
     for m in (chloe, xav):  # the group's campaign writes to both entities' members by post
@@ -363,7 +366,8 @@ def _seed() -> World:
              "campaign_id": campaign("Campagne GHT", mine.id),
              "request_id": data_request(alice),
              "inbound_id": factories.inbound_message(alice.email, "Question d'Alice").id,
-             "task_id": own_task, "document_id": own_document}
+             "task_id": own_task, "document_id": own_document,
+             "record_id": factories.consent_scan(alice, admin).id}
 
     # Rows the admin pages name (the walker is refused them anyway).
     fixed = {"user_id": walker.id, "entity_id": mine.id, "college_id": college.id,

@@ -10,6 +10,8 @@ from flask import Flask
 
 from coopcrm import security_headers
 from coopcrm.blocks import images
+from coopcrm.extensions import db
+from coopcrm.members.models import Member
 from coopcrm.seeding import demo
 from tests import factories, routes
 from tests.blocks import _images
@@ -34,6 +36,8 @@ def walked(client):
     factories.inbound_message()  # nor a received message
     factories.import_task(admin)  # nor an import task (its page and its progress JSON)
     factories.letter_task(admin)  # nor a letters PDF task (its page, its JSON)
+    # nor a consent form's scan (an attachment: nosniff like every answer)
+    factories.consent_scan(db.session.get(Member, routes.existing_ids()["member_id"]), admin)
     ids = {**routes.existing_ids(), "image": images.store(_images.png()).name}
     login(client, admin)
     # buffered: a streamed export is read whole before the next request starts.

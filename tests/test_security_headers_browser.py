@@ -24,7 +24,7 @@ from tests.helpers import PASSWORD
 pytestmark = pytest.mark.browser
 
 # The browser saves them: no page to check.
-DOWNLOADS = (".csv", ".xlsx", ".ics", ".zip", ".pdf", "<fmt>")
+DOWNLOADS = (".csv", ".xlsx", ".ics", ".zip", ".pdf", "<fmt>", "/scan")
 
 
 def _member_link_paths() -> list[str]:

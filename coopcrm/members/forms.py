@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from wtforms import (
     Field,
     RadioField,
@@ -198,6 +199,8 @@ class ConsentForm(Form):
         max_length(ConsentRecord, "source"),
     ])
     wording = TextAreaField("Texte accepté (facultatif)", validators=[Optional()])
+    # The scan of a paper form (privacy/proofs.py checks its bytes and size).
+    scan = FileField("Scan du formulaire papier (facultatif : PDF, JPEG ou PNG)")
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -21,7 +21,7 @@ from coopcrm.members.query import MemberFilter, members_query
 from coopcrm.members.scoping import get_member, may_change, may_change_group, owner_label
 from coopcrm.models import text_limit
 from coopcrm.pagination import paginate
-from coopcrm.privacy import consents, reads
+from coopcrm.privacy import consents, proofs, reads
 from coopcrm.privacy import services as privacy
 from coopcrm.privacy.models import CONSENT_KINDS
 from coopcrm.views import render_form, transaction
@@ -111,7 +111,8 @@ def consent(member_id: int, kind: str):
     if form.validate_on_submit():
         with transaction(form) as saved:
             changed = services.set_consent(member, kind, form.granted.data == "oui",
-                                           form.source.data, form.wording.data or "", current_user)  # type: ignore[arg-type]  # validated: a str
+                                           form.source.data, form.wording.data or "", current_user,  # type: ignore[arg-type]  # validated: a str
+                                           proof=proofs.read_upload(form.scan.data))
         if saved.ok:
             label = CONSENT_KINDS[kind]
             flash(f"{label} : consentement enregistré." if changed

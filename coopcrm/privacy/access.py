@@ -9,7 +9,8 @@ Columns pointing at other tables are shown by the name of what they point at
 (a survey's title, a moment type's label), never by a bare id.
 
 `collect()` gives the sections; `archive()` the ZIP a member receives: a readable
-PDF (`donnees.pdf`) and `donnees.json`, machine-readable, with ISO values.
+PDF (`donnees.pdf`), `donnees.json`, machine-readable, with ISO values, and the files
+a model hands over with `access_files` (the scans of paper consent forms, `preuves/`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ COLUMN_LABELS = {
     "email_status": "État de l'adresse email", "owner_id": "Suivi par",
     "created_by_id": "Créé par", "recorded_by_id": "Enregistré par",
     "member_id": "Coopérateur", "proxy_member_id": "Mandataire", "holder_id": "Porteur",
+    "proof_file": "Scan du formulaire (dossier preuves/)", "proof_bytes": "Taille du scan (octets)",
 }
 
 
@@ -210,6 +212,17 @@ def readable_pdf(sections: list[Section], member_name: str, now: datetime) -> by
                         member_name=member_name, now=now, shown=shown)
 
 
+def attachments(member_id: int) -> list[tuple[str, bytes]]:
+    """The files the sections name (a consent's scan), from each source model that says
+    `access_files(member_id)`: (name in the ZIP, bytes)."""
+    found = []
+    for model, _columns in sources():
+        files = getattr(model, "access_files", None)
+        if files is not None:
+            found += files(member_id)
+    return found
+
+
 @dataclass
 class Archive:
     content: bytes
@@ -226,6 +239,8 @@ def archive(member, now: datetime | None = None) -> Archive:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("donnees.json", as_json(sections, reference, now))
         zf.writestr("donnees.pdf", readable_pdf(sections, member.full_name, now))
+        for name, content in attachments(member.id):
+            zf.writestr(name, content)
     stamp = now.strftime("%Y%m%d")
     safe = "".join(ch for ch in reference if ch.isalnum() or ch in "-_") or str(member.id)
     return Archive(buffer.getvalue(), f"donnees-{safe}-{stamp}.zip",

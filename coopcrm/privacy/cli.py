@@ -82,8 +82,9 @@ def export_command(reference: str, out: str) -> None:
 @with_appcontext
 def retention_command(dry_run: bool) -> None:
     """Compter, règle par règle, les fiches dont la durée de conservation est passée
-    (leur anonymisation s'approuve sur la page RGPD), et alléger les messages envoyés
-    depuis plus de COOPCRM_RETENTION_OUTBOX_MONTHS mois."""
+    (leur anonymisation s'approuve sur la page RGPD), alléger les messages envoyés et
+    vider les messages reçus passé leur durée de conservation (page Durées de
+    conservation, sinon COOPCRM_RETENTION_OUTBOX_MONTHS et COOPCRM_RETENTION_INBOX_MONTHS)."""
     from coopcrm import clock
     from coopcrm.extensions import db
     from coopcrm.privacy import retention
@@ -95,5 +96,7 @@ def retention_command(dry_run: bool) -> None:
         click.echo("Simulation : rien n'a été modifié.")
         return
     cleared = retention.clear_sent_payloads(clock.now())
+    received = retention.clear_received(clock.now())
     db.session.commit()
     click.echo(f"{cleared} message(s) envoyé(s) allégé(s) de leurs données de fusion.")
+    click.echo(f"{received} message(s) reçu(s) vidé(s) de leur contenu.")

@@ -13,6 +13,7 @@ from coopcrm import clock, plaintext
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.models import text_limit, too_long
+from coopcrm.privacy import proofs
 from coopcrm.privacy.models import CONSENT_KINDS, ConsentRecord
 
 # What the member agrees to, in the words shown to them. `{coop}` is the
@@ -38,7 +39,7 @@ def wording(kind: str, coop: str) -> str:
 
 
 def set_consent(member, kind: str, granted: bool, source: str, wording: str, user=None,
-                outbox_message_id: int | None = None):
+                outbox_message_id: int | None = None, proof: bytes = b""):
     """Grant or withdraw a consent; returns the new ConsentRecord, or None if nothing changed.
 
     Does not commit: the change belongs to the caller's transaction. The
@@ -46,7 +47,9 @@ def set_consent(member, kind: str, granted: bool, source: str, wording: str, use
     caller set with `privacy.audit.acting_as` (or the logged-in user); `user`
     only fills ConsentRecord.user_id, so an outer actor such as
     "membre (lien)" is never overwritten. `outbox_message_id`: the email
-    whose link the member used.
+    whose link the member used. `proof`: the scan of the paper form a referent
+    recorded (privacy/proofs.py), refused when nothing changes (it would prove nothing
+    recorded) or when it is not a PDF, JPEG or PNG within the cap.
     """
     if kind not in CONSENT_KINDS:
         raise ValidationFailed({"kind": "Type de consentement inconnu."})
@@ -60,7 +63,12 @@ def set_consent(member, kind: str, granted: bool, source: str, wording: str, use
     if problems := plaintext.problems(lines={"source": source}, texts={"wording": wording}):
         raise ValidationFailed(problems)
     granted = bool(granted)
+    if proof:
+        proofs.check(proof)
     if bool(getattr(member, f"{kind}_consent")) == granted:
+        if proof:
+            raise ValidationFailed({proofs.FIELD: "La réponse enregistrée est déjà celle-ci : "
+                                                  "le scan ne prouverait aucun changement."})
         return None
     now = clock.now()
     setattr(member, f"{kind}_consent", granted)
@@ -79,5 +87,7 @@ def set_consent(member, kind: str, granted: bool, source: str, wording: str, use
         user_id=user.id if user is not None else None,
         outbox_message_id=outbox_message_id,
     )
+    if proof:
+        proofs.attach(record, proof)
     db.session.add(record)
     return record

@@ -49,6 +49,7 @@ WIPED = (
     "références dans les entités",
     "notes des moments et des relances, textes libres des réponses aux sondages",
     "adresse et nom dans l'historique des envois et le journal des modifications",
+    "scans des formulaires de consentement papier (fichiers supprimés)",
     "liens personnels (ils cessent de fonctionner)",
 )
 KEPT = (
@@ -212,13 +213,14 @@ def _keep_legal_identities(connection, ids: list[int], erasure: Erasure) -> None
             .where(links.c.member_id.in_(list(records)), links.c.reference.is_not(None))):
         references.setdefault(member_id, []).append(reference)
     rows = []
+    years = {key: record.years() for key, record in LEGAL_RECORDS.items()}
     for row in connection.execute(select(members).where(members.c.id.in_(list(records)))):
         kinds = sorted(records[row.id])
         rows.append({
             "member_id": row.id, "civility": row.civility, "first_name": row.first_name,
             "last_name": row.last_name, "address": row.address, "postal_code": row.postal_code,
             "city": row.city, "references": sorted(references.get(row.id, [])),
-            "records": kinds, "kept_until": kept_until(kinds, erasure.now.date()),
+            "records": kinds, "kept_until": kept_until(kinds, erasure.now.date(), years),
             "anonymised_dt": erasure.now})
     connection.execute(insert(LegalIdentity.__table__), rows)
 

@@ -10,6 +10,7 @@ from coopcrm.members.forms import FrenchDateField
 from coopcrm.members.models import MemberEntity
 from coopcrm.models import text_limit
 from coopcrm.privacy.models import REQUEST_CHANNELS, REQUEST_KINDS, DataRequest
+from coopcrm.privacy.periods import PERIODS
 
 # The reason goes in the audit trail: a sentence, not a file.
 REASON_MAX = 500
@@ -49,3 +50,21 @@ class AnswerForm(Form):
         DataRequired("Indiquez la date de la réponse.")])
     answer = TextAreaField("Réponse apportée", validators=[
         DataRequired("Résumez la réponse apportée."), longest(NOTES_MAX)])
+
+
+class PeriodsForm(Form):
+    """Every retention period, as a whole number of its unit; the bounds are checked by
+    `periods.change` (French message on the field), the same as the setting's."""
+
+    def fill(self, values: dict[str, int]) -> None:
+        for key, period in PERIODS.items():
+            self[period.field()].data = str(values[key])
+
+    def wanted(self) -> dict[str, str]:
+        return {period.field(): self[period.field()].data or "" for period in PERIODS.values()}
+
+
+for _period in PERIODS.values():
+    setattr(PeriodsForm, _period.field(), StringField(
+        f"{_period.label} ({_period.unit_label}, de {_period.bounds[0]} à {_period.bounds[1]})",
+        validators=[longest(10)]))

@@ -19,16 +19,20 @@ def prune_reads(now: datetime) -> str:
 
 @register("privacy.retention", cron={"day": 1, "hour": 6, "minute": 0},
           description_fr="Chaque mois : compte les fiches dont la durée de conservation est "
-                         "passée (à approuver sur la page RGPD) et vide les données de fusion "
-                         "des messages envoyés depuis plus de 12 mois ; efface les identités que "
-                         "les registres légaux n'ont plus à garder.")
+                         "passée (à approuver sur la page RGPD), vide les données de fusion "
+                         "des messages envoyés et le contenu des messages reçus passé leur "
+                         "durée de conservation ; efface les identités que les registres "
+                         "légaux n'ont plus à garder.")
 def retention(now: datetime) -> str:
-    """Count each retention rule's members to review; clear old sent messages' payloads."""
+    """Count each retention rule's members to review; clear old sent messages' payloads
+    and old received messages' content; drop the legal identities past their retention."""
     from coopcrm import clock
     from coopcrm.privacy import retention as rules
 
     cleared = rules.clear_sent_payloads(now)
+    received = rules.clear_received(now)
     dropped = rules.drop_expired_identities(clock.day_of(now))
     found = rules.summary(rules.counts(clock.day_of(now)))
     return (f"À examiner : {found} ; {cleared} message(s) allégé(s) ; "
+            f"{received} message(s) reçu(s) vidé(s) ; "
             f"{dropped} identité(s) de registre légal effacée(s)")

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
-
 from coopcrm import clock
 
 
@@ -22,7 +20,10 @@ class LegalRecord:
     years_setting: str
 
     def years(self) -> int:
-        return int(current_app.config[self.years_setting])
+        """The period in force (privacy/periods.py: an admin's value, else the setting)."""
+        from coopcrm.privacy import periods
+
+        return periods.value(self.years_setting)
 
 
 LEGAL_RECORDS = {
@@ -37,9 +38,12 @@ LEGAL_RECORDS = {
 }
 
 
-def kept_until(kinds: set[str] | list[str], today: date) -> date:
-    """The day the longest of these records stops needing the identity."""
-    return clock.years_after(today, max(LEGAL_RECORDS[k].years() for k in kinds))
+def kept_until(kinds: set[str] | list[str], today: date,
+               years: dict[str, int] | None = None) -> date:
+    """The day the longest of these records stops needing the identity (`years`: each
+    record's period, read once by a caller that asks for many members)."""
+    years = years or {k: LEGAL_RECORDS[k].years() for k in kinds}
+    return clock.years_after(today, max(years[k] for k in kinds))
 
 
 def kept_identities(member_ids, today: date) -> dict:

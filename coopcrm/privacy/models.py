@@ -41,6 +41,24 @@ class ConsentRecord(Audited, Erasable, IdMixin, Model):
     # The email whose body held the link the member used (their proof of consent).
     outbox_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_messages.id", ondelete="SET NULL"))
+    # The scan of the paper form a referent recorded (privacy/proofs.py): the stored file's
+    # name, which is also its name in the subject-access ZIP (preuves/<name>).
+    proof_file: Mapped[str | None] = mapped_column(String(40))
+    proof_bytes: Mapped[int | None] = mapped_column(Integer)
+
+    @classmethod
+    def access_files(cls, member_id: int) -> list[tuple[str, bytes]]:
+        """The scans of this member's paper forms, as the subject-access ZIP holds them."""
+        from coopcrm.privacy import proofs
+
+        return proofs.files_of(cls.__table__, member_id)
+
+    @classmethod
+    def erase_rows(cls, connection, member_ids: list[int], erasure) -> None:
+        """The scans go with the person (privacy/proofs.py says why the law lets them)."""
+        from coopcrm.privacy import proofs
+
+        proofs.erase(connection, cls.__table__, member_ids)
 
 
 class AuditEntry(Erasable, IdMixin, Model):
@@ -67,6 +85,19 @@ class AuditEntry(Erasable, IdMixin, Model):
     summary: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship("User", lazy="joined")
+
+
+class RetentionPeriod(Model):
+    """A retention period an admin changed in the app (privacy/periods.py); without a row,
+    the setting's value holds."""
+
+    __tablename__ = "retention_periods"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)  # the app.config key
+    value: Mapped[int] = mapped_column(Integer)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.stamp)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class LegalIdentity(Model):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
-from flask import current_app
 from sqlalchemy import CursorResult, Select, delete, func, select
 
 from coopcrm import clock, fr
@@ -79,7 +78,9 @@ def lines(found: ReadFilter, user):
 
 def prune(now: datetime) -> int:
     """Delete the reads older than the retention; how many."""
-    days = current_app.config["RETENTION_READS_DAYS"]
+    from coopcrm.privacy import periods
+
+    days = periods.value("RETENTION_READS_DAYS")
     result = cast(CursorResult, db.session.execute(delete(MemberRead).where(
         MemberRead.read_dt < now - timedelta(days=days))))
     return result.rowcount or 0

@@ -1,9 +1,11 @@
 """The register of processing activities (registre des traitements, RGPD art. 30).
 
 Written from what the application does and from its configuration: the retention
-periods are the settings in force (coopcrm/config.py), the controller the cooperative's
-name and sender address. The DPO completes it (security measures of the hosting,
-processors) outside the application; this is the part the software knows.
+periods are those in force (privacy/periods.py: an admin's value, else the setting),
+the controller the cooperative's name and sender address. The DPO completes it
+(security measures of the hosting, processors) outside the application; this is the
+part the software knows. A page for admins, and the same content as a PDF
+(`document()`, through coopcrm/letters).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from email.utils import parseaddr
 
 from flask import current_app
 
+from coopcrm.privacy import periods
 from coopcrm.privacy.legal import LEGAL_RECORDS
 
 
@@ -35,10 +38,10 @@ def controller() -> dict[str, str]:
 
 
 def processings() -> list[Processing]:
-    """The activities, with the retention periods of the settings in force."""
-    c = current_app.config
-    share_years = LEGAL_RECORDS["share_register"].years()
-    ag_years = LEGAL_RECORDS["ag_attendance"].years()
+    """The activities, with the retention periods in force (privacy/periods.py)."""
+    c = periods.values()
+    share_years = c[LEGAL_RECORDS["share_register"].years_setting]
+    ag_years = c[LEGAL_RECORDS["ag_attendance"].years_setting]
     return [
         Processing(
             "Tenue du fichier des coopérateurs et du registre des parts sociales",
@@ -62,7 +65,9 @@ def processings() -> list[Processing]:
             "Référents ; prestataire d'envoi des emails (relais SMTP) ; imprimeur pour les "
             "courriers",
             f"Données de fusion des messages : {c['RETENTION_OUTBOX_MONTHS']} mois après "
-            "l'envoi ; consentements : tant que la fiche existe"),
+            "l'envoi ; messages reçus (expéditeur, objet, texte) : "
+            f"{c['RETENTION_INBOX_MONTHS']} mois ; consentements : tant que la fiche existe "
+            "(scans des formulaires papier effacés à l'anonymisation)"),
         Processing(
             "Assemblées générales : convocations, pouvoirs, feuilles de présence, quorum",
             "Obligation légale (Code de commerce R225-63, R225-95)",
@@ -87,7 +92,8 @@ def processings() -> list[Processing]:
             "fiches (qui, quand, quoi)",
             "Administrateurs ; utilisateurs ayant le droit « voir le journal des "
             "consultations »",
-            f"Journal de sécurité : {c['SECURITY_LOG_DAYS']} jours ; consultations : "
+            f"Journal de sécurité : {current_app.config['SECURITY_LOG_DAYS']} jours ; "
+            "consultations : "
             f"{c['RETENTION_READS_DAYS']} jours"),
         Processing(
             "Demandes relatives aux données personnelles",
@@ -97,3 +103,17 @@ def processings() -> list[Processing]:
             "Référents ; délégué à la protection des données",
             "Identité du demandeur effacée à l'anonymisation de sa fiche"),
     ]
+
+
+def document(today) -> bytes:
+    """The register as a PDF (French), laid out like the subject-access document."""
+    from coopcrm.letters.services import document_pdf
+
+    return document_pdf("privacy/register_document.html", "access-pdf.css",
+                        **context(today))
+
+
+def context(today) -> dict:
+    """What the page and the PDF show."""
+    return {"controller": controller(), "processings": processings(), "legal": LEGAL_RECORDS,
+            "today": today}

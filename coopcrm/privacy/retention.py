@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
-from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
@@ -35,11 +34,16 @@ from sqlalchemy import (
 
 from coopcrm import clock
 from coopcrm.extensions import db
-from coopcrm.privacy import erasure
+from coopcrm.privacy import erasure, periods
 
 
 def years_before(day: date, years: int) -> date:
     return clock.years_after(day, -years)
+
+
+def months_before(now: datetime, months: int) -> datetime:
+    """`months` before `now`, a month being its mean length (a period's edge, not a day)."""
+    return now - timedelta(days=round(30.44 * months))
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ class Rule:
     condition: Callable[[date], ColumnElement[bool]]
 
     def years(self) -> int:
-        return int(current_app.config[self.setting])
+        """The period in force (privacy/periods.py: an admin's value, else the setting)."""
+        return periods.value(self.setting)
 
     def description(self) -> str:
         return self.explained.format(years=self.years())
@@ -125,12 +130,28 @@ def clear_sent_payloads(now: datetime) -> int:
     outbox keeps what was sent to whom and when, not the merge data."""
     from coopcrm.sending.models import OutboxMessage
 
-    months = int(current_app.config["RETENTION_OUTBOX_MONTHS"])
-    before = now - timedelta(days=round(30.44 * months))
+    before = months_before(now, periods.value("RETENTION_OUTBOX_MONTHS"))
     result = cast(CursorResult, db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "sent", OutboxMessage.sent_dt < before)
         .values(context={}).execution_options(synchronize_session=False)))
+    return result.rowcount or 0
+
+
+def clear_received(now: datetime) -> int:
+    """Empty what the unsubscribe mailbox's messages received more than the retention ago
+    said and who sent them: the row stays, with its kind and dates, for the counts and as
+    the ledger (its message key) that keeps a message still in the mailbox from being read
+    again."""
+    from coopcrm.inbox.models import InboundMessage
+
+    before = months_before(now, periods.value("RETENTION_INBOX_MONTHS"))
+    emptied = {"from_address": "", "from_name": "", "subject": "", "excerpt": "", "detail": ""}
+    result = cast(CursorResult, db.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.recorded_dt < before,
+               or_(*(getattr(InboundMessage, name) != "" for name in emptied)))
+        .values(**emptied).execution_options(synchronize_session=False)))
     return result.rowcount or 0
 
 

@@ -4,7 +4,7 @@ data subjects' requests (issue 14)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from coopcrm import clock, fr, params, ui, views
@@ -22,14 +22,15 @@ from coopcrm.privacy import (
     audit,
     erasure,
     notice,
+    periods,
+    proofs,
     reads,
     register,
     requests,
     retention,
 )
-from coopcrm.privacy.forms import AnonymiseForm, AnswerForm, RequestForm
-from coopcrm.privacy.legal import LEGAL_RECORDS
-from coopcrm.privacy.models import READ_KINDS, DataRequest
+from coopcrm.privacy.forms import AnonymiseForm, AnswerForm, PeriodsForm, RequestForm
+from coopcrm.privacy.models import READ_KINDS, ConsentRecord, DataRequest
 from coopcrm.views import render_form, transaction
 
 bp = Blueprint("privacy", __name__)
@@ -55,6 +56,21 @@ def export(member_id: int):
         access.record_export(member, result)
     reads.record(member.id, "access_export", current_user)
     return views.send_bytes(result.content, result.filename, "application/zip", result.rows)
+
+
+@bp.route("/membres/<id:member_id>/consentements/<id:record_id>/scan")
+@login_required
+def consent_proof(member_id: int, record_id: int):
+    """The scan of a paper consent form, as an attachment of the type its bytes are
+    (never inline); another entity's member, another member's record or a record
+    without a scan answer 404."""
+    member = get_member(current_user, member_id)
+    record = db.session.get(ConsentRecord, record_id)
+    found = proofs.path(record.proof_file) if record and record.member_id == member.id else None
+    if record is None or found is None:
+        abort(404)
+    return views.send_bytes(found.read_bytes(), f"consentement-{record.id}.{found.suffix[1:]}",
+                            proofs.mimetype(found.name), 1)
 
 
 @bp.route("/membres/<id:member_id>/anonymiser", methods=["GET", "POST"])
@@ -208,7 +224,27 @@ def reads_csv():
 def retention_index():
     """Each rule with its number of members to review (the dry run)."""
     found = retention.counts(clock.today(), current_user)
-    return render_template("privacy/retention.html", rules=retention.RULES, found=found)
+    return render_template("privacy/retention.html", rules=retention.RULES, found=found,
+                           periods=periods.PERIODS, values=periods.values())
+
+
+@bp.route("/rgpd/conservation/durees", methods=["GET", "POST"])
+@admin_required
+def retention_periods():
+    """Each retention period in force, changed by an admin (stored; the setting is the
+    default), with who changed what."""
+    form = PeriodsForm()
+    if not form.is_submitted():
+        form.fill(periods.values())
+    if form.validate_on_submit():
+        with transaction(form) as saved:
+            done = periods.change(form.wanted(), current_user)
+        if saved.ok:
+            flash(f"{len(done)} durée(s) de conservation modifiée(s)." if done
+                  else "Aucune durée n'a changé.", "success" if done else "info")
+            return redirect(url_for("privacy.retention_periods"))
+    return render_form("privacy/periods.html", form, periods=periods.PERIODS,
+                       history=periods.history())
 
 
 @bp.route("/rgpd/conservation/<retention_rule>", methods=["GET", "POST"])
@@ -241,6 +277,13 @@ def retention_review(retention_rule: str):
 @admin_required
 def processing_register():
     """Art. 30 register, from what the application does and its settings."""
-    return render_template("privacy/register.html", controller=register.controller(),
-                           processings=register.processings(), legal=LEGAL_RECORDS,
-                           today=clock.today())
+    return render_template("privacy/register.html", **register.context(clock.today()))
+
+
+@bp.route("/rgpd/registre-des-traitements.pdf")
+@admin_required
+def processing_register_pdf():
+    """The same register as a PDF, for the DPO's file."""
+    today = clock.today()
+    return views.download_pdf(register.document(today),
+                              f"registre-des-traitements-{today:%Y%m%d}.pdf", rows=0)

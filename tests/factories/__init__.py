@@ -8,7 +8,7 @@ outbox, consents, shares) the factory goes through it: its checks apply.
 
 from tests.factories._base import today
 from tests.factories.campaigns import campaign
-from tests.factories.consents import consent
+from tests.factories.consents import consent, consent_scan
 from tests.factories.cycle import coop, edition, issue, issues, receipt
 from tests.factories.events import attendance, event, event_invitation, proxy, rsvp
 from tests.factories.inbox import inbound_message
@@ -30,8 +30,8 @@ from tests.factories.surveys import survey, survey_invitation, survey_response
 from tests.factories.users import user
 
 __all__ = [
-    "attendance", "campaign", "college", "consent", "coop", "coop_member", "edition",
-    "entity", "event", "import_task", "letter_task",
+    "attendance", "campaign", "college", "consent", "consent_scan", "coop", "coop_member",
+    "edition", "entity", "event", "import_task", "letter_task",
     "event_invitation", "followup_due", "followup_rules", "inbound_message", "issue", "issues",
     "member",
     "member_entity", "moment", "moment_types", "outbox_message", "proxy", "receipt",

@@ -9,6 +9,7 @@ from coopcrm.extensions import db
 from coopcrm.links import services as links
 from coopcrm.sending import bounces
 from tests import factories
+from tests.factories.consents import scan_pdf
 
 OLD_PHONE = "0699887766"
 IDENTITY = dict(civility="Mme", first_name="Zéphyrine", last_name="Quaxworth",
@@ -16,6 +17,7 @@ IDENTITY = dict(civility="Mme", first_name="Zéphyrine", last_name="Quaxworth",
                 address="12 rue des Lilas-Bleuets", postal_code="75011",
                 city="Saint-Zéphyr-sur-Loire", status="cooperateur")
 REFERENCE = "QX-778899"
+SCAN = scan_pdf()
 NEW_PHONE = "0611223344"
 # Every identity string the member ever had, in the file or its history.
 FORMERS = ["Zéphyrine", "Quaxworth", "zephyrine.quaxworth@exemple.test", OLD_PHONE, NEW_PHONE,
@@ -34,6 +36,9 @@ def touched_by_every_domain(admin):
     factories.moment(member, "premier_contact",
                       notes="Appel de Zéphyrine Quaxworth au 0611223344")
     factories.consent(member, source="formulaire zephyrine.quaxworth@exemple.test")
+    # A paper form's scan (privacy/proofs.py): it names the person, so it goes with them.
+    factories.consent(member, kind="econvocation", source="bulletin papier de Quaxworth",
+                      user=admin, proof=SCAN)
     factories.outbox_message(member, "welcome")
     bounces.record_soft(member.email, member.id,
                         diagnostic="452 zephyrine.quaxworth@exemple.test: mailbox full")

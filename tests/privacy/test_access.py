@@ -14,7 +14,7 @@ from coopcrm.members.models import Member
 from coopcrm.privacy import access
 from coopcrm.privacy.models import AuditEntry
 from tests import factories
-from tests.factories.privacy import touched_by_every_domain
+from tests.factories.privacy import SCAN, touched_by_every_domain
 from tests.helpers import PASSWORD, login, post
 from tests.letters._pdf import texts
 
@@ -27,7 +27,8 @@ EXPECTED = {"members", "member_entities", "share_movements", "moments", "consent
 def _zip(body: bytes) -> tuple[dict, str]:
     """The JSON, and the readable PDF's text (its pages joined)."""
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
-        assert set(zf.namelist()) == {"donnees.json", "donnees.pdf"}
+        assert {n for n in zf.namelist() if not n.startswith("preuves/")} == {
+            "donnees.json", "donnees.pdf"}
         return json.loads(zf.read("donnees.json")), "\n".join(texts(zf.read("donnees.pdf")))
 
 
@@ -53,6 +54,10 @@ def test_the_export_holds_every_domain_and_no_secret(app, admin):
     assert "token_hash" not in text and '"context"' not in text
     assert result.rows == sum(len(s["rows"]) for s in sections.values())
     assert "Registre des parts sociales" in readable and survey.title in readable
+    # The paper form's scan, under the name its consent row gives.
+    (proof,) = [r["proof_file"] for r in sections["consent_records"]["rows"] if r["proof_file"]]
+    with zipfile.ZipFile(io.BytesIO(result.content)) as zf:
+        assert zf.read(f"preuves/{proof}") == SCAN
 
 
 def test_stored_values_are_escaped_in_the_readable_document(app):

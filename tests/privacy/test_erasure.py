@@ -8,14 +8,15 @@ from sqlalchemy import JSON, String, Text, select
 
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
-from coopcrm.privacy import erasure
-from coopcrm.privacy.models import AuditEntry, LegalIdentity
+from coopcrm.privacy import erasure, proofs
+from coopcrm.privacy.models import AuditEntry, ConsentRecord, LegalIdentity
 from coopcrm.reporting import queries
 from coopcrm.sending.models import OutboxMessage
 from tests import factories
 from tests.factories.privacy import (
     FORMERS,
     IDENTITY,
+    SCAN,
     touched_by_every_domain,
 )
 
@@ -42,6 +43,10 @@ def _traces() -> dict[str, set[str]]:
 def test_anonymisation_leaves_no_trace_but_the_legal_record(app, admin, memory_mail):
     member, _ = touched_by_every_domain(admin)
     assert {"members", "audit_entries", "outbox_messages", "inbound_messages"} <= set(_traces())
+    scans = [p for _name, p in proofs.files_of(ConsentRecord.__table__, member.id)]
+    assert scans == [SCAN]  # a file on disk: the scan of the tables below cannot see it
+    (scan_name,) = db.session.scalars(select(ConsentRecord.proof_file).where(
+        ConsentRecord.member_id == member.id, ConsentRecord.proof_file.is_not(None)))
     counts_before = queries.member_counts(admin)
 
     assert erasure.anonymise([member.id], reason="Demande de Zéphyrine Quaxworth",
@@ -50,6 +55,7 @@ def test_anonymisation_leaves_no_trace_but_the_legal_record(app, admin, memory_m
 
     traces = _traces()
     assert set(traces) <= ALLOWED, traces
+    assert proofs.path(scan_name) is None and list(proofs.folder().glob(scan_name)) == []
     kept = db.session.get(LegalIdentity, member.id)
     assert kept.last_name == "Quaxworth" and "ag_attendance" in kept.records
     row = db.session.get(Member, member.id)

@@ -221,12 +221,18 @@ def _retention(mail) -> Check:
         message.status, message.sent_dt = "sent", NOW - timedelta(days=days)
         message.context = {"first_name": "Zéphyrine"}
         ids[days] = message.id
+        received = factories.inbound_message(member.email, f"Question {days}")
+        received.recorded_dt = NOW - timedelta(days=days)
+        ids[f"in{days}"] = received.id
 
     def check():
+        from coopcrm.inbox.models import InboundMessage
         from coopcrm.sending.models import OutboxMessage
 
         assert db.session.get(OutboxMessage, ids[400]).context == {}  # 12 months before NOW
         assert db.session.get(OutboxMessage, ids[300]).context == {"first_name": "Zéphyrine"}
+        assert db.session.get(InboundMessage, ids["in400"]).subject == ""  # 12 months too
+        assert db.session.get(InboundMessage, ids["in300"]).subject == "Question 300"
     return check
 
 
