@@ -9,7 +9,8 @@ Columns pointing at other tables are shown by the name of what they point at
 (a survey's title, a moment type's label), never by a bare id.
 
 `collect()` gives the sections; `archive()` the ZIP a member receives: a readable
-PDF (`donnees.pdf`), `donnees.json`, machine-readable, with ISO values, and the files
+PDF (`donnees.pdf`, each section's most recent rows), a spreadsheet per section
+(`tableaux/*.csv`, every row), `donnees.json`, machine-readable, with ISO values, and the files
 a model hands over with `access_files` (the scans of paper consent forms, `preuves/`).
 """
 
@@ -27,7 +28,7 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy import Column, Table, select
 
-from coopcrm import clock, fr
+from coopcrm import clock, fr, spreadsheet
 from coopcrm.extensions import db
 
 # Columns never shown: the row's own id, bookkeeping of the sending machinery.
@@ -60,6 +61,13 @@ COLUMN_LABELS = {
 }
 
 
+# The readable document shows each section's most recent rows only: WeasyPrint lays a
+# page out in about 0.2 s, and a member of twenty years fills 60 pages (13 s) with every
+# email and receipt. Every row of every section is in the spreadsheet of its section
+# (tableaux/<section>.csv, read by any office suite) and in donnees.json.
+PDF_ROWS = 5
+
+
 @dataclass
 class Section:
     """One kind of data: a title and its rows, column → value as stored."""
@@ -68,6 +76,16 @@ class Section:
     title: str
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def recent(self) -> list[dict[str, Any]]:
+        """The rows the readable document reproduces: the last PDF_ROWS, oldest first."""
+        return self.rows[-PDF_ROWS:]
+
+    @property
+    def table_file(self) -> str:
+        """The section's spreadsheet in the ZIP."""
+        return f"tableaux/{self.key}.csv"
 
     def labels(self) -> list[str]:
         return [COLUMN_LABELS.get(c, c) for c in self.columns]
@@ -205,11 +223,22 @@ def shown(value: Any) -> str:
 
 
 def readable_pdf(sections: list[Section], member_name: str, now: datetime) -> bytes:
-    """The export as a PDF document in French, one section per kind of data."""
+    """The export as a PDF document in French, one section per kind of data (its most
+    recent rows; the sections without data listed together at the end)."""
     from coopcrm.letters.services import document_pdf
 
-    return document_pdf("privacy/access_document.html", "access-pdf.css", sections=sections,
-                        member_name=member_name, now=now, shown=shown)
+    return document_pdf("privacy/access_document.html", "access-pdf.css",
+                        sections=[s for s in sections if s.rows],
+                        empty=[s.title for s in sections if not s.rows],
+                        member_name=member_name, now=now, shown=shown, limit=PDF_ROWS)
+
+
+def section_csv(section: Section) -> bytes:
+    """Every row of a section as a spreadsheet (French headers and values, cells neutral)."""
+    buffer = io.BytesIO()
+    lines = [section.labels()] + [[shown(r[c]) for c in section.columns] for r in section.rows]
+    spreadsheet.write_csv(lines, buffer)
+    return buffer.getvalue()
 
 
 def attachments(member_id: int) -> list[tuple[str, bytes]]:
@@ -231,7 +260,8 @@ class Archive:
 
 
 def archive(member, now: datetime | None = None) -> Archive:
-    """The ZIP handed to the member: the readable document and the JSON."""
+    """The ZIP handed to the member: the readable document, a spreadsheet per section
+    holding data, the JSON and the files the sections name."""
     now = now or clock.now()
     sections = collect(member.id)
     reference = member_reference(member)
@@ -239,6 +269,9 @@ def archive(member, now: datetime | None = None) -> Archive:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("donnees.json", as_json(sections, reference, now))
         zf.writestr("donnees.pdf", readable_pdf(sections, member.full_name, now))
+        for section in sections:
+            if section.rows:
+                zf.writestr(section.table_file, section_csv(section))
         for name, content in attachments(member.id):
             zf.writestr(name, content)
     stamp = now.strftime("%Y%m%d")

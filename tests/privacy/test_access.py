@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -27,7 +28,7 @@ EXPECTED = {"members", "member_entities", "share_movements", "moments", "consent
 def _zip(body: bytes) -> tuple[dict, str]:
     """The JSON, and the readable PDF's text (its pages joined)."""
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
-        assert {n for n in zf.namelist() if not n.startswith("preuves/")} == {
+        assert {n for n in zf.namelist() if not n.startswith(("preuves/", "tableaux/"))} == {
             "donnees.json", "donnees.pdf"}
         return json.loads(zf.read("donnees.json")), "\n".join(texts(zf.read("donnees.pdf")))
 
@@ -58,6 +59,29 @@ def test_the_export_holds_every_domain_and_no_secret(app, admin):
     (proof,) = [r["proof_file"] for r in sections["consent_records"]["rows"] if r["proof_file"]]
     with zipfile.ZipFile(io.BytesIO(result.content)) as zf:
         assert zf.read(f"preuves/{proof}") == SCAN
+
+
+def test_long_sections_print_their_latest_rows_and_ship_every_row_as_a_spreadsheet(app):
+    """Twenty years of mail would fill sixty pages: the PDF keeps the latest rows, the
+    section's CSV (opened by any office suite) and the JSON keep them all."""
+    member = factories.member(last_name="Vétéran")
+    total = access.PDF_ROWS + 7
+    kind = next(t for t in factories.moment_types().values() if t.repeatable)
+    for n in range(total):
+        factories.moment(member, kind, notes=f"=Note n°{n:02d}")
+    result = access.archive(member)
+    document, readable = _zip(result.content)
+    assert len(document["sections"]["moments"]["rows"]) == total
+    assert f"Les {access.PDF_ROWS} plus récents sur {total}" in readable
+    assert f"Note n°{total - 1:02d}" in readable and "Note n°00" not in readable
+    with zipfile.ZipFile(io.BytesIO(result.content)) as zf:
+        text = zf.read("tableaux/moments.csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len(rows) == total + 1  # the French header, then every moment
+    notes = [cell for row in rows[1:] for cell in row if "Note n°" in cell]
+    # A stored value entering a spreadsheet cannot be a formula.
+    assert len(notes) == total and all(c.startswith("'=") for c in notes)
+    assert "Catégories sans donnée vous concernant" in readable
 
 
 def test_stored_values_are_escaped_in_the_readable_document(app):
