@@ -111,6 +111,17 @@ def postal_deadline(event: Event) -> datetime:
     return event.postal_deadline_dt or event.starts_dt - timedelta(days=DEFAULT_POSTAL_DAYS)
 
 
+def set_postal_deadline(event: Event, when: datetime | None) -> None:
+    """The AG's own deadline for postal forms (None: the default, three days before)."""
+    if event.vote_opened_dt is not None or postal_count(event):
+        raise ValidationFailed({"day": "Des formulaires sont enregistrés ou le vote est ouvert : "
+                                       "la date limite ne change plus."})
+    if when is not None and when > event.starts_dt:
+        raise ValidationFailed({"day": "La date limite précède le début de l'AG."})
+    event.postal_deadline_dt = when
+    db.session.flush()
+
+
 def _check(event_id: int, member_id: int) -> str:
     key = str(current_app.config["SECRET_KEY"]).encode()
     digest = hmac.new(key, f"postal:{event_id}:{member_id}".encode(), hashlib.sha256).digest()
@@ -188,7 +199,10 @@ def record_postal(event: Event, member: Member, choices: dict[int, str], now: da
         db.session.add(ballot)
     ballot.received_dt = now
     ballot.entered_by_id = user.id if user is not None else None
-    ballot.choices = [PostalChoice(resolution_id=rid, choice=c) for rid, c in sorted(kept.items())]
+    ballot.choices.clear()
+    db.session.flush()  # the earlier lines go before the new ones take their (ballot, resolution)
+    ballot.choices.extend(PostalChoice(resolution_id=rid, choice=c)
+                          for rid, c in sorted(kept.items()))
     db.session.flush()
     return ballot
 
@@ -353,3 +367,17 @@ def results(event: Event) -> list[Outcome]:
         out.append(Outcome(resolution, majority.decide(prepared, motion(resolution), room),
                            state))
     return out
+
+
+# --- online postal vote through the member's personal link ------------------
+
+
+def online_vote_until(invitation: Invitation, now: datetime) -> datetime | None:
+    """Until when the member may vote online (COOPCRM_EVENTS_ONLINE_VOTE), or None."""
+    event = invitation.event
+    if not current_app.config.get("EVENTS_ONLINE_VOTE") or not event.is_ag \
+            or not event.resolutions or event.cancelled_dt is not None \
+            or invitation.member.status != "cooperateur":
+        return None
+    deadline = postal_deadline(event)
+    return deadline if now <= deadline else None
