@@ -112,6 +112,7 @@ ROUTES = {
     "events.close_sheet": WRITE,
     # AG votes (events/votes)
     "votes.index": READ, "votes.results": READ, "votes.postal": READ,
+    "votes.postal_forms_pdf": READ,
     "votes.new_resolution": WRITE, "votes.edit_resolution": WRITE,
     "votes.delete_resolution": WRITE, "votes.deadline": WRITE, "votes.open_vote": WRITE,
     "votes.room": WRITE,

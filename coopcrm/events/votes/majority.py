@@ -208,7 +208,7 @@ def prepare(assembly: Assembly) -> Prepared:
 
 
 def _named(prepared: Prepared, room: Room, add) -> None:
-    for member in sorted(prepared.room):
+    for member in prepared.room:  # counting: any order
         choice = room.named.get(member)
         if choice is not None:
             add(member, choice)
@@ -244,7 +244,7 @@ def decide(prepared: Prepared, motion: Motion, room: Room | None = None) -> Resu
             raise TallyError(f"Choix inconnu : {choice}.")
         counts[assembly.voters[member]].persons[choice] += 1
 
-    for member, form in sorted(prepared.postal.items()):
+    for member, form in prepared.postal.items():
         # An unanswered line of the form is a blank ballot: not a vote cast.
         add(member, form.choices.get(motion.number, ABSTAIN))
     for member in prepared.blank:

@@ -12,12 +12,14 @@ from werkzeug.exceptions import NotFound
 from coopcrm import clock
 from coopcrm.auth.access import editor_required
 from coopcrm.errors import ValidationFailed
+from coopcrm.events import query
 from coopcrm.events.forms import parse_time
 from coopcrm.events.models import Event, Resolution
 from coopcrm.events.votes import forms, majority, services
 from coopcrm.extensions import db
+from coopcrm.letters import services as paper
 from coopcrm.members.scoping import get_changeable, get_member, get_owned
-from coopcrm.views import render_form, transaction
+from coopcrm.views import download_pdf, render_form, transaction
 
 bp = Blueprint("votes", __name__)
 
@@ -152,6 +154,21 @@ def postal(event_id: int):
     return render_form("votes/postal.html", form, event=event,
                        member=member if done.ok else None, choices=choices,
                        labels=majority.CHOICES, deadline=services.postal_deadline(event))
+
+
+@bp.route("/evenements/<id:event_id>/vote/formulaires.pdf")
+@login_required
+def postal_forms_pdf(event_id: int):
+    event = _ag(event_id)
+    deadline = services.postal_deadline(event)
+    members = [m for m in query.letter_members(event, current_user, every_channel=True)
+               if m.status == "cooperateur"]
+    found = sorted((paper.letter_for(m, render_template(
+        "votes/_postal_form_body.html", m=m, event=event, deadline=deadline,
+        code=services.postal_code(event, m.id))) for m in members), key=paper.sort_key)
+    document = paper.merged_pdf(found, title=f"Votes par correspondance — {event.title}",
+                                dated=clock.today())
+    return download_pdf(document, f"votes-correspondance-{event.id}.pdf", rows=len(found))
 
 
 # --- the room's totals and the results --------------------------------------

@@ -21,6 +21,7 @@ from coopcrm.sending import services as sending
 from tests import factories
 from tests.helpers import post
 from tests.instants import at
+from tests.letters._pdf import texts
 
 AG_DAY = date(2027, 6, 17)
 
@@ -255,3 +256,16 @@ def test_the_ag_may_set_its_own_postal_deadline(logged_in, ag):
          token_from=index)
     db.session.expire_all()
     assert services.postal_deadline(ag).day == 16  # after the AG: refused
+
+
+def test_printable_postal_forms_carry_each_members_code(logged_in, ag):
+    marie, paul = _invite(ag, factories.coop_member(last_name="Curie"),
+                          factories.coop_member(last_name="Langevin"))
+    response = logged_in.get(f"/evenements/{ag.id}/vote/formulaires.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pages = texts(response.data)
+    assert len(pages) == 2
+    for member, page in zip((marie, paul), sorted(pages, key=lambda p: "Langevin" in p),
+                            strict=True):
+        assert services.postal_code(ag, member.id) in page
+        assert "2. Modification des statuts (AGE)" in page and "Abstention" in page
