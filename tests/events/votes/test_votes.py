@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from coopcrm import clock
 from coopcrm.errors import ValidationFailed
+from coopcrm.events import checkin
 from coopcrm.events import services as events
 from coopcrm.events.models import Resolution
 from coopcrm.events.votes import services
@@ -167,6 +168,8 @@ def test_a_member_who_gave_a_proxy_cannot_vote_by_post(logged_in, ag):
     services.record_postal(ag, paul, {ag.resolutions[0].id: "for"}, clock.now())
     with pytest.raises(ValidationFailed, match="voté par correspondance"):
         events.answer(factories.event_invitation(ag, paul), "proxy", proxy_chair=True)
+    with pytest.raises(ValidationFailed, match="a voté par correspondance : on ne peut pas aussi"):
+        checkin.mark_represented(ag, paul.id, None, chair=True)  # nor at the desk
 
 
 def test_postal_forms_after_the_deadline_are_refused(ag, paris_now):
