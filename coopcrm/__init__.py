@@ -90,6 +90,8 @@ def _register_blueprints(app: Flask) -> None:
     from coopcrm.cycle.routes import bp as cycle_bp
     from coopcrm.events.public_routes import bp as event_public_bp
     from coopcrm.events.routes import bp as events_bp
+    from coopcrm.events.votes.public_routes import bp as vote_public_bp
+    from coopcrm.events.votes.routes import bp as votes_bp
     from coopcrm.health.routes import bp as health_bp
     from coopcrm.inbox.routes import bp as inbox_bp
     from coopcrm.journeys.admin_routes import bp as catalogue_bp
@@ -113,7 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, account_bp, reset_bp, security_bp, members_bp, imports_bp, journeys_bp,
                catalogue_bp, segments_bp, links_bp, sending_bp, scheduler_bp, reporting_bp,
                cycle_bp, archive_bp, followups_bp, surveys_bp, survey_public_bp, events_bp,
-               event_public_bp, health_bp, blocks_bp, campaigns_bp, privacy_bp,
-               share_register_bp, inbox_bp, campaign_public_bp, letters_bp,
+               event_public_bp, votes_bp, vote_public_bp, health_bp, blocks_bp, campaigns_bp,
+               privacy_bp, share_register_bp, inbox_bp, campaign_public_bp, letters_bp,
                campaign_tools_bp):
         app.register_blueprint(bp)

@@ -146,6 +146,17 @@ def _database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
+# The legal rules the colleges' shares of the votes follow (events/votes/statutes.py).
+VOTE_STATUTES = ("", "scic", "scp_hlm")
+
+
+def _vote_statutes(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in VOTE_STATUTES:
+        raise ValueError(f"« {raw} » inconnu : scic, scp_hlm ou vide")
+    return value
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -257,6 +268,19 @@ SETTINGS: tuple[Setting, ...] = (
             "proxies one present member may hold at an AG (the chair: no limit)"),
     Setting("COOPCRM_CONSENT_PROOF_MAX_MB", "CONSENT_PROOF_MAX_MB", "10", _integer(1),
             "largest scan of a paper consent form (PDF, JPEG or PNG), in MB"),
+    Setting("COOPCRM_EVENTS_ONLINE_VOTE", "EVENTS_ONLINE_VOTE", "0", flag,
+            "`1` when the statutes allow voting electronically: the member's personal link "
+            "offers the postal voting form online, changeable until the deadline"),
+    Setting("COOPCRM_EVENTS_COLLEGE_SHARES", "EVENTS_COLLEGE_SHARES", "", _text,
+            "each college's share of an AG's votes in percent, by college code "
+            "(`locataires=40,salaries=30,partenaires=30`); empty: one person, one vote",
+            shown_default="none"),
+    Setting("COOPCRM_EVENTS_VOTE_STATUTES", "EVENTS_VOTE_STATUTES", "", _vote_statutes,
+            "rules the college shares must follow when the vote opens: `scic` (at least "
+            "three colleges, none above 50 %), `scp_hlm` (users' colleges at least 51 %) "
+            "or empty (they add up to 100 %)", shown_default="none"),
+    Setting("COOPCRM_EVENTS_USERS_COLLEGES", "EVENTS_USERS_COLLEGES", "locataires,accedants",
+            _text, "codes of the users' colleges, for the `scp_hlm` rule"),
     # Web.
     Setting("COOPCRM_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", "40", _mb_to_bytes,
             "largest upload accepted, in MB (a 100,000-row member CSV is about 15 MB)"),

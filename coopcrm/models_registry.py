@@ -6,6 +6,7 @@ def import_all_models() -> None:
     from coopcrm.campaigns import models as _campaigns  # noqa: F401
     from coopcrm.cycle import models as _cycle  # noqa: F401
     from coopcrm.events import models as _events  # noqa: F401
+    from coopcrm.events.votes import models as _votes  # noqa: F401
     from coopcrm.inbox import models as _inbox  # noqa: F401
     from coopcrm.journeys import models as _journeys  # noqa: F401
     from coopcrm.letters import models as _letters  # noqa: F401

@@ -30,7 +30,7 @@ def existing_ids() -> dict[str, int]:
     from coopcrm.auth.models import User
     from coopcrm.campaigns.models import Campaign
     from coopcrm.cycle.models import Edition, NewsletterIssue
-    from coopcrm.events.models import Event, EventSeries
+    from coopcrm.events.models import Event, EventSeries, Resolution
     from coopcrm.inbox.models import InboundMessage
     from coopcrm.journeys.models import FollowUpRule, Moment, MomentType
     from coopcrm.letters.models import LetterTask
@@ -59,6 +59,9 @@ def existing_ids() -> dict[str, int]:
     question = db.session.scalars(select(SurveyQuestion).order_by(SurveyQuestion.id)).first()
     if question is not None:
         ids.update(question_id=question.id, survey_id=question.survey_id)
+    resolution = db.session.scalars(select(Resolution).order_by(Resolution.id)).first()
+    if resolution is not None:  # an AG's: the votes' pages are an AG's only
+        ids.update(resolution_id=resolution.id, event_id=resolution.event_id)
     moment = db.session.scalars(select(Moment).order_by(Moment.id)).first()
     if moment is not None:
         ids["moment_id"] = moment.id

@@ -33,6 +33,7 @@ from coopcrm.cycle.models import Edition, NewsletterIssue
 from coopcrm.cycle.schedule import send_dt
 from coopcrm.events import services as events
 from coopcrm.events.models import Attendance, EventSeries, Invitation
+from coopcrm.events.votes import services as votes
 from coopcrm.extensions import db
 from coopcrm.journeys import services as journeys
 from coopcrm.journeys.models import MomentType
@@ -63,7 +64,7 @@ ROUTES = {
     "account.index": SELF, "account.totp": SELF, "account.recovery_codes": SELF,
     "account.totp_disable": SELF, "account.password": SELF, "account.end_other_sessions": SELF,
     "static": PUBLIC, "health.healthz": PUBLIC, "archive.index": PUBLIC, "archive.show": PUBLIC,
-    "event_public.rsvp": PUBLIC, "event_public.calendar": PUBLIC,
+    "event_public.rsvp": PUBLIC, "event_public.calendar": PUBLIC, "vote_public.vote": PUBLIC,
     "survey_public.answer": PUBLIC, "survey_public.thanks": PUBLIC,
     "links.preferences": PUBLIC, "links.send_link": PUBLIC, "links.unsubscribe": PUBLIC,
     # admin pages
@@ -110,6 +111,12 @@ ROUTES = {
     "events.labels_pdf": READ,
     "events.edit": WRITE, "events.cancel": WRITE, "events.prepare_list": WRITE,
     "events.close_sheet": WRITE,
+    # AG votes (events/votes)
+    "votes.index": READ, "votes.results": READ, "votes.postal": READ,
+    "votes.postal_forms_pdf": READ,
+    "votes.new_resolution": WRITE, "votes.edit_resolution": WRITE,
+    "votes.delete_resolution": WRITE, "votes.deadline": WRITE, "votes.open_vote": WRITE,
+    "votes.room": WRITE,
     # surveys
     "surveys.index": LIST, "surveys.new": LIST, "surveys.install_templates": GROUP_WRITE,
     "surveys.show": READ, "surveys.results_page": READ, "surveys.export": READ,
@@ -145,6 +152,8 @@ ROUTES = {
 EXCEPTIONS = {
     "events.desk_action": "the check-in desk of the group's AG: each entity's referents record "
                           "their own members (another entity's member or holder is a 404)",
+    "votes.postal": "a paper postal voting form of one of the walker's members for the group's "
+                    "AG: another entity's member's code reads as unknown; the AG is unchanged",
     "surveys.key_in": "a paper answer of one of the walker's members to the group's survey: "
                       "the answer is the member's, the survey is unchanged",
     "surveys.duplicate": "a copy, owned by the walker's entity; the original is unchanged",
@@ -181,7 +190,7 @@ SEARCH = {"events.desk": "q=e", "cycle.preview": "q=e", "surveys.by_post": "q=e"
 ALLOWED_FORM = {"events.desk_action": {"action": "in_person"}}
 SCOPED_IDS = {"event_id", "segment_id", "survey_id", "question_id", "edition_id", "series_id",
               "member_id", "moment_id", "message_id", "campaign_id", "request_id",
-              "inbound_id", "task_id", "document_id"}
+              "inbound_id", "task_id", "document_id", "resolution_id"}
 
 
 @dataclass
@@ -313,7 +322,9 @@ def _seed() -> World:
                "request_id": data_request(xav),
                "inbound_id": factories.inbound_message(xav.email, "Question Quetzalcoatl").id,
                "task_id": other_task, "document_id": other_document,
-               "record_id": factories.consent_scan(xav, admin).id}
+               "record_id": factories.consent_scan(xav, admin).id,
+               "resolution_id": factories.resolution(ev_other, "Résolution Quetzalcoatl",
+                                                     commit=False).id}
     # A message about nobody known: group-wide users only (it names an outside address).
     factories.inbound_message("inconnu@ailleurs.example", "Quetzalcoatl inconnu")
 
@@ -347,7 +358,11 @@ def _seed() -> World:
                "inbound_id": factories.inbound_message(chloe.email, "Question de Chloé").id,
                "task_id": own_task,  # no task belongs to the group: the walker's own
                "document_id": own_document,
-               "record_id": factories.consent_scan(chloe, admin).id}
+               "record_id": factories.consent_scan(chloe, admin).id,
+               "resolution_id": factories.resolution(ag, "Résolution du groupe",
+                                                     commit=False).id}
+    # A postal form of the other entity's member: the results count it, naming nobody.
+    votes.record_postal(ag, xav, {w.group["resolution_id"]: "for"}, clock.now())
     from coopcrm.campaigns.models import CampaignRecipient
 
     for m in (chloe, xav):  # the group's campaign writes to both entities' members by post
@@ -367,7 +382,8 @@ def _seed() -> World:
              "request_id": data_request(alice),
              "inbound_id": factories.inbound_message(alice.email, "Question d'Alice").id,
              "task_id": own_task, "document_id": own_document,
-             "record_id": factories.consent_scan(alice, admin).id}
+             "record_id": factories.consent_scan(alice, admin).id,
+             "resolution_id": factories.resolution(ev_own, "Résolution GHT", commit=False).id}
 
     # Rows the admin pages name (the walker is refused them anyway).
     fixed = {"user_id": walker.id, "entity_id": mine.id, "college_id": college.id,
@@ -561,6 +577,18 @@ def test_the_desk_answers_404_for_another_entitys_member(walker, world):
     resp = walker.post(url, data={"csrf_token": csrf_token(walker, _desk(world)),
                                   "action": "in_person"})
     assert resp.status_code == 404 and "Zorglub" not in resp.get_data(as_text=True)
+
+
+def test_a_postal_form_of_another_entitys_member_reads_as_an_unknown_code(walker, world):
+    from coopcrm.events.models import Event
+
+    url = f"/evenements/{world.group['event_id']}/vote/correspondance"
+    ev = db.session.get(Event, world.group["event_id"])
+    code = votes.postal_code(ev, world.ids["yves"])
+    resp = walker.post(url, data={"csrf_token": csrf_token(walker, url), "code": code,
+                                  "step": "check", f"r{world.group['resolution_id']}": "for"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Code inconnu" in html and "Zorglub" not in html
 
 
 def test_the_group_surveys_results_show_the_walkers_respondents_only(walker, world):

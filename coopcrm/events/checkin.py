@@ -26,6 +26,7 @@ from coopcrm import clock
 from coopcrm.errors import ValidationFailed
 from coopcrm.events import quorum
 from coopcrm.events.models import Attendance, Event, Invitation
+from coopcrm.events.votes.services import ballot_of
 from coopcrm.extensions import db
 from coopcrm.members import scoping
 from coopcrm.members.models import College, Member
@@ -106,6 +107,9 @@ def mark_represented(event: Event, member_id: int, holder_id: int | None, chair:
         what = "présent(e)" if row.status == "present" else "déjà représenté(e)"
         raise ValidationFailed({"member": f"{_name(member_id)} est {what} : on ne peut pas être "
                                           "à la fois présent et représenté. Annulez d'abord."})
+    if ballot_of(event, member_id) is not None:
+        raise ValidationFailed({"member": f"{_name(member_id)} a voté par correspondance : on ne "
+                                          "peut pas aussi donner pouvoir."})
     if not chair:
         if holder_id is None:
             raise ValidationFailed({"holder": "Choisissez qui porte le pouvoir."})

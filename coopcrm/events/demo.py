@@ -11,14 +11,15 @@ from coopcrm import clock, fr
 from coopcrm.auth.models import User
 from coopcrm.events import services, timeline
 from coopcrm.events.models import Attendance, Event, EventStep, Invitation
+from coopcrm.events.votes import services as votes
 from coopcrm.extensions import db
 from coopcrm.members.models import Residence
 
 AGENDA = ("<ol><li>Rapport d'activité et rapport moral</li><li>Approbation des comptes</li>"
           "<li>Affectation du résultat</li><li>Élection des administrateurs</li>"
           "<li>Questions diverses</li></ol>")
-RESOLUTIONS = ("Approbation des comptes de l'exercice\nAffectation du résultat\n"
-               "Quitus aux administrateurs\nRenouvellement du mandat de deux administrateurs")
+RESOLUTIONS = ("Approbation des comptes de l'exercice", "Affectation du résultat",
+               "Quitus aux administrateurs", "Renouvellement du mandat de deux administrateurs")
 SERIES_TITLE = "Ateliers jardinage sur le toit"
 SESSIONS = 11
 
@@ -56,7 +57,8 @@ def load_demo(now: datetime | None = None, random_seed: int = 2026) -> str:
             description="Un moment convivial suivi d'un apéritif.", remote=True,
             remote_url="https://visio.example/ag", agenda_html=AGENDA,
             summary="Les comptes ont été approuvés et deux administrateurs élus."), user)
-        services.set_resolutions(ag, RESOLUTIONS)
+        for title_ in RESOLUTIONS:
+            votes.save_resolution(ag, votes.ResolutionData(None, title_, "", "ago", True))
         past = _past_ag(today, user, rng)
         workshops = _workshops(today, user)
     db.session.commit()

@@ -65,7 +65,6 @@ class EventForm(Form):
         choices=[SelectChoice(n, label) for n, label in CONVOCATIONS.items()])
     send_on = FrenchDateField("Envoi de la convocation ou des invitations (vide : date conseillée)")
     agenda_html = TextAreaField("Ordre du jour (AG)", validators=[Optional()])
-    resolutions = TextAreaField("Résolutions (AG), une par ligne", validators=[Optional()])
     summary = TextAreaField("Ce qu'il faut retenir (pour le message aux absents)",
                             validators=[Optional()])
     feedback_survey_id = SelectField("Questionnaire d'avis envoyé après", coerce=_optional_int,
@@ -114,7 +113,6 @@ class EventForm(Form):
         self.day.data = start.date()
         self.start_time.data = start.strftime("%H:%M")
         self.end_time.data = event.ends_dt.astimezone(clock.PARIS).strftime("%H:%M")
-        self.resolutions.data = "\n".join(r.title for r in event.resolutions)
 
 
 def _utc(day, t) -> datetime:

@@ -51,6 +51,8 @@ ATTENDANCE_STATUSES = {"present": "Présent", "represented": "Représenté"}
 MODES = {"in_person": "sur place", "remote": "à distance"}
 # AG only: quorum and notice depend on which convocation this is.
 CONVOCATIONS = {1: "Première convocation", 2: "Deuxième convocation"}
+# The majority a resolution needs (events/votes/majority.py THRESHOLDS): its nature.
+MAJORITIES = {"ago": "AGO (majorité simple)", "age": "AGE (deux tiers)"}
 
 
 class EventSeries(TimestampMixin, Model):
@@ -99,6 +101,10 @@ class Event(EntityOwned, TimestampMixin, Model):
         ForeignKey("surveys.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancelled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # AG: postal forms count if received by then (R225-77); None: three days before.
+    postal_deadline_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # AG: when the entitled voters were frozen (events/votes); None: vote not opened.
+    vote_opened_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     series: Mapped[EventSeries | None] = relationship("EventSeries", back_populates="sessions")
     segment: Mapped[Segment | None] = relationship("Segment")
@@ -127,14 +133,26 @@ class Event(EntityOwned, TimestampMixin, Model):
 
 
 class Resolution(IdMixin, Model):
-    """A resolution put to the vote of an AG, in agenda order."""
+    """A resolution put to the vote of an AG; `position` is its number, in agenda order."""
 
     __tablename__ = "event_resolutions"
+    __table_args__ = (check_in("majority", MAJORITIES),)
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text, default="")
+    majority: Mapped[str] = mapped_column(String(3), default="ago")
+    # Proposed (or approved) by the board: blank proxies vote for it, against the others.
+    board: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def number(self) -> int:
+        return self.position
+
+    @property
+    def majority_short(self) -> str:
+        return self.majority.upper()
 
     event: Mapped[Event] = relationship("Event", back_populates="resolutions")
 

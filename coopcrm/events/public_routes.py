@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request
 
+from coopcrm import clock
 from coopcrm.events import services
 from coopcrm.events.forms import RsvpForm
+from coopcrm.events.votes import services as votes
 from coopcrm.links.web import contact_email, private_link_headers
 from coopcrm.views import transaction
 
@@ -45,7 +47,8 @@ def rsvp(token: str):
             return redirect(request.path, code=303)
     return render_template("event_public/rsvp.html", event=event, invitation=invitation, form=form,
                            first_name=invitation.member.first_name,
-                           waitlist=services.waitlist_position(invitation), token=token)
+                           waitlist=services.waitlist_position(invitation), token=token,
+                           online_vote=votes.online_vote_until(invitation, clock.now()))
 
 
 @bp.route("/e/<token>/evenement.ics")

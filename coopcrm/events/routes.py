@@ -56,7 +56,6 @@ def _save(form: EventForm, event: Event | None):
             if errors:
                 raise ValidationFailed(errors)
             saved = services.save(data, current_user, event)
-            services.set_resolutions(saved, form.resolutions.data or "")
         if outcome.ok:
             flash("Événement enregistré.", "success")
             return redirect(url_for("events.show", event_id=saved.id))

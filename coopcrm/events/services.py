@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from coopcrm import clock, fr, plaintext
 from coopcrm.errors import ValidationFailed
-from coopcrm.events.models import AG_KINDS, KINDS, Event, EventSeries, Invitation, Resolution
+from coopcrm.events.models import AG_KINDS, KINDS, Event, EventSeries, Invitation
+from coopcrm.events.votes.services import ballot_of
 from coopcrm.extensions import db
 from coopcrm.links import services as links
 from coopcrm.members import scoping
@@ -208,16 +209,6 @@ def cancel(event: Event) -> None:
     db.session.flush()
 
 
-def set_resolutions(event: Event, lines: str) -> None:
-    """Replace the resolutions with one per non-empty line of `lines`."""
-    event.resolutions.clear()
-    db.session.flush()
-    for i, line in enumerate(part.strip() for part in (lines or "").splitlines()):
-        if line:
-            event.resolutions.append(Resolution(position=i, title=line[:300]))
-    db.session.flush()
-
-
 # --- audience ---------------------------------------------------------------
 
 
@@ -301,7 +292,10 @@ def email_context(event: Event, calendar: bool = True, now: datetime | None = No
     context = {"event_title": event.title, "event_start": event.starts_dt,
                "event_place": event.place, "details": event.description,
                "agenda_html": event.agenda_html, "summary": event.summary,
-               "is_ag": event.is_ag}
+               "is_ag": event.is_ag,
+               # The convocation lists what is put to the vote (issue 15).
+               "resolutions": [{"number": r.position, "title": r.title,
+                                "majority": r.majority_short} for r in event.resolutions]}
     if calendar:
         context[ATTACHMENTS] = [{"filename": "evenement.ics",
                                  "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
@@ -352,6 +346,9 @@ def answer(invitation: Invitation, response: str, proxy_text: str = "",
         raise ValidationFailed({"response": "Choisissez une réponse."})
     was_confirmed = invitation.response == "yes" and not invitation.waitlisted
     if response == "proxy":
+        if ballot_of(event, invitation.member_id) is not None:
+            raise ValidationFailed({"response": "Vous avez voté par correspondance : on ne peut "
+                                                "pas à la fois voter et donner pouvoir."})
         _set_proxy(invitation, proxy_text, proxy_chair)
     else:
         invitation.proxy_member_id, invitation.proxy_chair, invitation.proxy_name = None, False, ""

@@ -18,8 +18,7 @@ from tests.instants import at
 
 FORM = {"kind": "ag_ordinaire", "title": "AG 2027", "day": "17/06/2027", "start_time": "18:30",
         "end_time": "20:30", "place": "Salle des fêtes", "convocation_number": "1",
-        "agenda_html": "<ol><li>Rapport</li></ol><script>x</script>",
-        "resolutions": "Approbation des comptes\n\nAffectation du résultat"}
+        "agenda_html": "<ol><li>Rapport</li></ol><script>x</script>"}
 
 
 def test_create_an_ag_and_see_its_timeline(logged_in, paris_now):
@@ -30,11 +29,10 @@ def test_create_an_ag_and_see_its_timeline(logged_in, paris_now):
     assert event.starts_dt == at(date(2027, 6, 17))
     assert event.send_on == date(2027, 6, 2)
     assert "<script>" not in event.agenda_html
-    assert [r.title for r in event.resolutions] == ["Approbation des comptes",
-                                                    "Affectation du résultat"]
+    assert event.resolutions == []  # they have their own pages (tests/events/votes)
     html = logged_in.get(page.headers["Location"]).get_data(as_text=True)
     assert "« À vos agendas » (J-30)" in html and "mardi 18 mai 2027" in html
-    assert "Approbation des comptes" in html and "Quorum" in html
+    assert "Aucune résolution." in html and "Résolutions et votes" in html and "Quorum" in html
     # Nobody convoked yet: no "quorum reached" with 0 votes out of 0.
     assert "Quorum atteint" not in html and "Aucun coopérateur convoqué" in html
     assert "AG 2027" in logged_in.get("/evenements").get_data(as_text=True)

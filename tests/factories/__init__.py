@@ -10,7 +10,7 @@ from tests.factories._base import today
 from tests.factories.campaigns import campaign
 from tests.factories.consents import consent, consent_scan
 from tests.factories.cycle import coop, edition, issue, issues, receipt
-from tests.factories.events import attendance, event, event_invitation, proxy, rsvp
+from tests.factories.events import attendance, event, event_invitation, proxy, resolution, rsvp
 from tests.factories.inbox import inbound_message
 from tests.factories.journeys import followup_due, followup_rules, moment, moment_types
 from tests.factories.letters import letter_task
@@ -35,6 +35,7 @@ __all__ = [
     "event_invitation", "followup_due", "followup_rules", "inbound_message", "issue", "issues",
     "member",
     "member_entity", "moment", "moment_types", "outbox_message", "proxy", "receipt",
-    "residence", "rsvp", "segment", "share", "survey", "survey_invitation", "survey_response",
+    "residence", "resolution", "rsvp", "segment", "share", "survey", "survey_invitation",
+    "survey_response",
     "today", "user",
 ]

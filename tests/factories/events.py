@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from coopcrm.events import checkin, services
-from coopcrm.events.models import Attendance, Event, Invitation
+from coopcrm.events.models import Attendance, Event, Invitation, Resolution
+from coopcrm.events.votes import services as votes
 from coopcrm.extensions import db
 from tests.factories._base import finished
 from tests.instants import at
@@ -47,3 +48,10 @@ def attendance(event_, member, mode="in_person", holder=None, chair=False,
         row = checkin.mark_represented(event_, member.id, holder.id if holder else None,
                                        chair=chair)
     return finished(row, commit)
+
+
+def resolution(event_, title="Approbation des comptes", majority="ago", board=True, number=None,
+               commit=True) -> Resolution:
+    """A resolution of the AG `event_`, through the votes service (numbered next by default)."""
+    return finished(votes.save_resolution(event_, votes.ResolutionData(
+        number, title, "", majority, board)), commit)

@@ -1,0 +1,1 @@
+"""AG votes: resolutions, the majority engine, postal and in-room votes."""
