@@ -14,7 +14,7 @@ called to the AG, college by college and in total.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 
 from coopcrm import fr
@@ -97,6 +97,10 @@ def compute(colleges: list[CollegeCount], required: Fraction | None) -> QuorumRe
     needed = Decimal(0)
     if required is not None:
         needed = votes * required.numerator / required.denominator
+        # With whole weights the votes in are whole: a quarter of 83 is reached at 21,
+        # and "20,75 voix requises" asks for a vote nobody can cast.
+        if all(c.weight == c.weight.to_integral_value() for c in colleges):
+            needed = needed.to_integral_value(rounding=ROUND_CEILING)
     return QuorumResult(colleges, required, votes, votes_in, needed)
 
 

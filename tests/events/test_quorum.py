@@ -23,6 +23,15 @@ def test_one_person_one_vote():
     assert not short.reached and short.missing == 1
 
 
+def test_whole_votes_need_a_whole_number_of_votes():
+    """A quarter of 83 members: 21 must come, not "20,75 voix requises"."""
+    result = compute([CollegeCount("Locataires", Decimal(1), 83, 20, 0)], Fraction(1, 4))
+    assert result.needed == 21 and votes_fr(result.needed) == "21"
+    assert not result.reached and result.missing == 1
+    weighted = compute([CollegeCount("Salariés", Decimal("2.5"), 3, 0, 0)], Fraction(1, 4))
+    assert weighted.needed == Decimal("1.875")  # fractional weights: the fraction stays
+
+
 def test_weights_count_votes_not_heads():
     colleges = [
         CollegeCount("Locataires", Decimal("1"), 80, 10, 2),  # 12 of 80 votes
@@ -38,7 +47,8 @@ def test_weights_count_votes_not_heads():
     # By heads it would be 33 of 118 (28 %); it is the votes that decide.
     assert votes_fr(result.needed) == "49,375" and votes_fr(Decimal("12.000")) == "12"
     without_staff = compute([colleges[0], colleges[2]], Fraction(1, 4))
-    assert not without_staff.reached and without_staff.missing == Decimal("15.5")
+    # 27,5 of 110 whole votes: 28 needed, 16 missing
+    assert not without_staff.reached and without_staff.missing == 16
 
 
 def test_no_quorum_on_second_convocation_and_empty_colleges():
