@@ -10,8 +10,9 @@ services.suppression_reason) until a referent corrects the address.
 `ingest(path)` reads RFC 3464 reports (multipart/report;
 report-type=delivery-status, parsed in sending.dsn) and the plain-text bounces
 naming one of our messages or members (sending.plainbounces) from a maildir,
-an mbox, a folder of .eml files or one file, and applies them. Each (report, recipient) is applied once: running
-the command again on the same mailbox changes nothing.
+an mbox, a folder of .eml files or one file, and applies them. Each (report,
+recipient) is applied once: running the command again on the same mailbox changes
+nothing.
 """
 
 from __future__ import annotations
