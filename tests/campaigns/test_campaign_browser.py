@@ -37,7 +37,8 @@ def _block(page, n: int):
 def _write(page, photo) -> None:
     adder = page.get_by_role("group", name="Ajouter un bloc")
     adder.get_by_role("button", name="Ajouter un bloc : Titre").click()
-    _block(page, 1).get_by_role("textbox", name="Texte du titre").type("Les fondations sont coulées")
+    heading = _block(page, 1).get_by_role("textbox", name="Texte du titre")
+    heading.type("Les fondations sont coulées")
 
     adder.get_by_role("button", name="Ajouter un bloc : Paragraphe").click()
     text = _block(page, 2).get_by_role("textbox", name="Texte")
