@@ -3,9 +3,59 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import tempfile
 
 from sqlalchemy import insert, select, text
+
+SINK_USER, SINK_PASSWORD = "bench", "bench-password"
+# A local SMTP sink in its own process (so it does not share our GIL): accepts
+# everything and offers PIPELINING, as Postfix and Exim do; STARTTLS + AUTH when given
+# a certificate.
+SINK = """
+import logging, ssl, sys, warnings
+warnings.simplefilter("ignore")  # aiosmtpd's own deprecation notices, once per login
+logging.getLogger("mail.log").setLevel(logging.ERROR)  # …which it also logs, once per login
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+class Sink:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return responses[:-1] + ["250-PIPELINING", responses[-1]]  # as Postfix, Exim do
+
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+kwargs = {}
+if cert:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    kwargs = dict(tls_context=ctx, require_starttls=True, auth_required=True,
+                  authenticator=lambda *a: AuthResult(success=(a[4].login, a[4].password)
+                                                      == (b"USER", b"PASSWORD"), handled=False))
+c = Controller(Sink(), hostname="127.0.0.1", port=port, **kwargs)
+c.start()
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+sys.stdin.read()
+c.stop()
+""".replace("USER", SINK_USER).replace("PASSWORD", SINK_PASSWORD)
+
+
+def free_port() -> int:
+    """A free loopback TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sink(port: int, cert: str = "", key: str = "") -> subprocess.Popen:
+    """The sink on `port`, ready; stop it by closing its stdin."""
+    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port), cert, key],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
 
 
 def make_app(tmpdir: str):

@@ -18,46 +18,13 @@ where a new connection means a TLS handshake and a login every time.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 
+from bench._email_common import SINK_PASSWORD, SINK_USER, free_port, start_sink
+
 N = int(os.environ.get("COOPCRM_BENCH_DELIVERY_N", "10000"))
-USER, PASSWORD = "bench", "bench-password"
-SINK = """
-import logging, ssl, sys, warnings
-warnings.simplefilter("ignore")  # aiosmtpd's own deprecation notices, once per login
-logging.getLogger("mail.log").setLevel(logging.ERROR)  # …which it also logs, once per login
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
-class Sink:
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        session.host_name = hostname
-        return responses[:-1] + ["250-PIPELINING", responses[-1]]  # as Postfix, Exim do
-
-    async def handle_DATA(self, server, session, envelope):
-        return "250 OK"
-port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-kwargs = {}
-if cert:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    kwargs = dict(tls_context=ctx, require_starttls=True, auth_required=True,
-                  authenticator=lambda *a: AuthResult(success=(a[4].login, a[4].password)
-                                                      == (b"USER", b"PASSWORD"), handled=False))
-c = Controller(Sink(), hostname="127.0.0.1", port=port, **kwargs)
-c.start()
-sys.stdout.write("ready\\n"); sys.stdout.flush()
-sys.stdin.read()
-c.stop()
-""".replace("USER", USER).replace("PASSWORD", PASSWORD)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+USER, PASSWORD = SINK_USER, SINK_PASSWORD
 
 
 def _certificate(folder: str) -> tuple[str, str]:
@@ -98,13 +65,6 @@ def _pair(app, url: str) -> dict:
             "ratio": round(single_s / reuse_s, 2)}
 
 
-def _sink(port: int, cert: str = "", key: str = ""):
-    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port), cert, key],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    return proc
-
-
 def run() -> dict:
     from bench._email_common import add_members, make_app, tempdir
     from coopcrm.extensions import db
@@ -113,8 +73,8 @@ def run() -> dict:
     results = {"messages": N}
     with tempdir() as tmp:
         cert, key = _certificate(tmp)
-        plain_port, tls_port = _free_port(), _free_port()
-        sinks = [_sink(plain_port), _sink(tls_port, cert, key)]
+        plain_port, tls_port = free_port(), free_port()
+        sinks = [start_sink(plain_port), start_sink(tls_port, cert, key)]
         try:
             app = make_app(tmp)
             app.config["SMTP_RATE"] = 0

@@ -7,8 +7,10 @@ message of the mailbox:
 - a reply carrying a genuine token (in the subject, else the body) is applied
   by `links.actions.unsubscribe`, the very function of the one-click POST: the
   same consent record, the same audit trail, the same "bounced stays bounced";
-- a delivery status notification (RFC 3464) goes to `sending.bounces`, as
-  `coopcrm bounces ingest` would apply it;
+- a delivery status notification (RFC 3464), or a plain-text bounce naming one of
+  our messages or members (sending.plainbounces: Postfix, Exim, qmail, Microsoft…;
+  never an auto-reply), goes to `sending.bounces`, as `coopcrm bounces ingest`
+  would apply it;
 - anything else, a forged or expired token included, is kept for referents:
   sender, subject, date and a short text excerpt (reading.py).
 
@@ -38,6 +40,7 @@ from coopcrm.members.models import Member
 from coopcrm.members.scoping import only_seen
 from coopcrm.models import text_limit
 from coopcrm.sending import bounces as bounce_handling
+from coopcrm.sending import plainbounces
 from coopcrm.sending.models import Bounce
 
 # What a stored subject or excerpt shows in place of an unsubscribe token: staff reading
@@ -119,10 +122,12 @@ def _ingest_one(item: sources.Item, cap: int, where: str, now: datetime,
     with clock.stamping(now):
         # A report first: it quotes our message (its List-Unsubscribe included) and is
         # never a member's request.
-        if not received.truncated and _bounce(item.raw, row, report):
+        found = _bounce(item.raw, row, report) if not received.truncated else ""
+        if found == "bounce":
             report.bounces += 1
             return "bounce"
-        if _unsubscribe(received, row):
+        # A bounce about nobody we know quotes a message, maybe its token: never applied.
+        if not found and _unsubscribe(received, row):
             report.unsubscribed += 1
             return "unsubscribe"
         _other(received, row)
@@ -159,14 +164,21 @@ def _unsubscribe(received: reading.Received, row: InboundMessage) -> bool:
     return True
 
 
-def _bounce(raw: bytes, row: InboundMessage, report: InboxReport) -> bool:
-    """Apply a delivery status notification through sending.bounces; False if it is not one."""
+def _bounce(raw: bytes, row: InboundMessage, report: InboxReport) -> str:
+    """Apply a delivery report through sending.bounces: "bounce" when applied, "unknown" for
+    a plain-text bounce naming nobody we sent to, "" when it is no report."""
     try:
-        dsn = bounce_handling.parse_dsn(raw)
+        dsn = bounce_handling.parse_report(raw)
+        unknown = [] if dsn else plainbounces.parse(raw)
     except Exception:  # malformed: not a report we can apply
-        return False
+        return ""
+    if unknown:  # a plain-text bounce about nobody we sent to: for a person to read
+        row.detail = reading.line(
+            "Avis de non-remise pour " + ", ".join(sorted({r.recipient for r in unknown}))
+            + " : aucun membre ni message connu, rien n'a été appliqué.",
+            text_limit(InboundMessage, "detail"))
     if not dsn:
-        return False
+        return "unknown" if unknown else ""
     failed_before = report.dsn.hard + report.dsn.soft
     switched_before = report.dsn.members_bounced
     for line in dsn:
@@ -185,7 +197,7 @@ def _bounce(raw: bytes, row: InboundMessage, report: InboxReport) -> bool:
         f"{switched} adresse(s) passée(s) en erreur.", text_limit(InboundMessage, "detail"))
     db.session.add(row)
     db.session.commit()
-    return True
+    return "bounce"
 
 
 def _other(received: reading.Received, row: InboundMessage) -> None:

@@ -8,24 +8,21 @@ bounced too. Bulk and transactional mail then stop going to it (see
 services.suppression_reason) until a referent corrects the address.
 
 `ingest(path)` reads RFC 3464 reports (multipart/report;
-report-type=delivery-status) from a maildir, an mbox, a folder of .eml files or
-one file, and applies them. Each (report, recipient) is applied once: running
-the command again on the same mailbox changes nothing.
+report-type=delivery-status, parsed in sending.dsn) and the plain-text bounces
+naming one of our messages or members (sending.plainbounces) from a maildir,
+an mbox, a folder of .eml files or one file, and applies them. Each (report,
+recipient) is applied once: running the command again on the same mailbox changes
+nothing.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import hashlib
 import mailbox
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import Message
-from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -34,6 +31,8 @@ from coopcrm import clock
 from coopcrm.extensions import db
 from coopcrm.members.models import Member
 from coopcrm.privacy.audit import acting_as
+from coopcrm.sending import plainbounces
+from coopcrm.sending.dsn import DeliveryReport, parse_dsn
 from coopcrm.sending.models import Bounce, OutboxMessage
 
 ACTOR = "envoi"
@@ -97,73 +96,24 @@ def record_soft(address: str, member_id: int | None, *, message_id: int | None =
 # -- delivery status notifications ------------------------------------------
 
 
-@dataclass(frozen=True)
-class DeliveryReport:
-    """One recipient's line of a DSN."""
-
-    dsn_id: str
-    recipient: str
-    action: str
-    status: str
-    diagnostic: str
-    original_message_id: str | None
+def _known(report: DeliveryReport) -> bool:
+    """Whether a report names one of our messages or a member's address."""
+    if report.original_message_id and db.session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.message_id == report.original_message_id)):
+        return True
+    return db.session.scalar(select(Member.id).where(
+        func.lower(Member.email) == report.recipient).limit(1)) is not None
 
 
-def _addr(value: str | None) -> str:
-    # "rfc822; jo@example.org" -> "jo@example.org"
-    value = (value or "").strip()
-    if ";" in value:
-        value = value.split(";", 1)[1]
-    return value.strip().strip("<>").lower()
-
-
-def parse_dsn(raw: bytes) -> list[DeliveryReport]:
-    """The per-recipient reports of an RFC 3464 message; [] when it is not one."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    dsn_id = (msg.get("Message-ID") or "").strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
-    status_part, original = None, None
-    for part in msg.walk():
-        ctype = part.get_content_type()
-        if ctype == "message/delivery-status":
-            status_part = part
-        elif ctype in ("text/rfc822-headers", "message/rfc822") and original is None:
-            original = part
-    if status_part is None:
-        return []
-    original_id = _original_message_id(original)
-    blocks = status_part.get_payload()
-    if not isinstance(blocks, list):
-        return []
-    reports = []
-    # A delivery-status payload is a list of header blocks, parsed as Messages; the first
-    # block is about the message, the rest per recipient.
-    for block in cast("list[Message]", blocks)[1:]:
-        recipient = _addr(block.get("Final-Recipient") or block.get("Original-Recipient"))
-        if not recipient:
-            continue
-        reports.append(DeliveryReport(
-            dsn_id=dsn_id,
-            recipient=recipient,
-            action=(block.get("Action") or "").strip().lower(),
-            status=(block.get("Status") or "").strip(),
-            diagnostic=" ".join((block.get("Diagnostic-Code") or "").split()),
-            original_message_id=original_id,
-        ))
-    return reports
-
-
-def _original_message_id(part) -> str | None:
-    if part is None:
-        return None
-    payload = part.get_payload()
-    if isinstance(payload, list) and payload:
-        headers = payload[0]
-    elif isinstance(payload, str):
-        headers = HeaderParser().parsestr(payload)
-    else:
-        return None
-    value = headers.get("Message-ID")
-    return value.strip() if value else None
+def parse_report(raw: bytes) -> list[DeliveryReport]:
+    """A delivery report's lines: RFC 3464, else a plain-text bounce's (sending.plainbounces),
+    of which only those naming one of our messages or members: a stranger's address in a
+    message we cannot read for sure is left to a person."""
+    reports = parse_dsn(raw)
+    if reports:
+        return reports
+    return [r for r in plainbounces.parse(raw) if _known(r)]
 
 
 @dataclass
@@ -258,7 +208,7 @@ def ingest(path: str | Path) -> IngestReport:
     for name, raw in mailbox_messages(Path(path)):
         result.files += 1
         try:
-            reports = parse_dsn(raw)
+            reports = parse_report(raw)
         except Exception as exc:  # a malformed file must not stop the others
             result.errors.append(f"{name} : illisible ({exc})")
             continue

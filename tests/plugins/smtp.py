@@ -4,6 +4,10 @@ A plugin (tests/conftest.py registers it): `smtp_server` and `memory_mail` are
 there for every test folder; a module that starts a sink of its own imports
 `SMTPSink` from here.
 
+`SMTPSink(delay=0.05)` is a slow relay (each body takes that long to accept), and
+`sink.handler.on_message(count)` runs once a message is stored, before its 250 goes
+back (a test kills the sender there: accepted, not yet marked sent).
+
 It offers PIPELINING like production relays (`SMTPSink(pipelining=False)` for
 one that does not, which the client then talks to one command at a time).
 
@@ -19,9 +23,11 @@ data bytes, `.email` parsed with the modern policy).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -43,8 +49,11 @@ class Received:
 
 
 class RecordingHandler:
-    def __init__(self, pipelining: bool = True):
+    def __init__(self, pipelining: bool = True, delay: float = 0.0):
         self.messages: list[Received] = []
+        self.delay = delay  # seconds per message body: a slow relay
+        # Called with the count of messages accepted, before the client hears the 250.
+        self.on_message: Callable[[int], None] | None = None
         self.rcpt_script: dict[str, list[str]] = {}
         self.data_script: dict[str, list[str]] = {}  # replies to the end of the body
         self.lock = threading.Lock()
@@ -75,6 +84,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             replies = self.data_script.get(envelope.rcpt_tos[0].lower())
             reply = replies.pop(0) if replies else None
@@ -82,14 +93,18 @@ class RecordingHandler:
                 return reply
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           envelope.original_content or envelope.content))
+            count = len(self.messages)
+        if self.on_message is not None:
+            self.on_message(count)
         return "250 Message accepted for delivery"
 
 
 class SMTPSink:
     """An aiosmtpd server in a thread; `auth=(user, password)` checks AUTH (offered without TLS)."""
 
-    def __init__(self, auth: tuple[str, str] | None = None, pipelining: bool = True):
-        self.handler = RecordingHandler(pipelining)
+    def __init__(self, auth: tuple[str, str] | None = None, pipelining: bool = True,
+                 delay: float = 0.0):
+        self.handler = RecordingHandler(pipelining, delay)
         self.host, self.port = "127.0.0.1", free_port()
         kwargs = {}
         if auth is not None:
