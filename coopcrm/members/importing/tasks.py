@@ -22,7 +22,8 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members.importing import uploads
 from coopcrm.members.importing.models import RUNNING, ImportTask
-from coopcrm.members.importing.service import ImportReport, Problem, import_members
+from coopcrm.members.importing.report import ImportReport, Problem
+from coopcrm.members.importing.service import import_members
 from coopcrm.members.models import Entity
 
 log = logging.getLogger("coopcrm.imports")
