@@ -9,9 +9,10 @@ database; in the same run, the same members are inserted with one bare
 default; PostgreSQL when COOPCRM_BENCH_DATABASE_URL names a server database
 (the bench creates and drops its own temporary databases there).
 
-Memory: each measure runs in a fresh child process, which reports its peak
-resident set (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, the kernel's high-water
-mark of the whole process) and its time: the baseline child loads the app and
+Memory: each measure runs in a fresh child process, on a fresh database of the
+same kind (SQLite, or PostgreSQL with COOPCRM_BENCH_DATABASE_URL), which reports
+its peak resident set (Linux's VmHWM, the kernel's high-water mark of the whole
+process; see peak_rss_mb) and its time: the baseline child loads the app and
 reads the same file with the csv module alone (or openpyxl's read-only
 `iter_rows` for the workbook); the others run the import task's code
 (`import_members` on the stored file's path) as a check (dry run) and as the

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from coopcrm import clock
 from coopcrm.extensions import db
-from coopcrm.members.importing import tasks
+from coopcrm.members.importing import service, tasks
 from coopcrm.members.importing.models import ImportTask
 from coopcrm.scheduler import runner
 from coopcrm.scheduler.registry import load_jobs
@@ -80,3 +82,77 @@ def test_the_upload_is_gone_the_task_says_so():
     uploads.remove(task.token)
     run_imports()
     assert "n'est plus là" in _task(task_id).error_fr
+
+
+def _watch(monkeypatch, task_id: int, seen: list) -> None:
+    """Record, at each progress report of the running task, what the page would poll
+    (tasks.state of the task read through another session, as the web process does)."""
+    original = tasks.import_members
+
+    def watched(*args, progress, **kwargs):
+        def reported(phase, rows):
+            progress(phase, rows)
+            with Session(db.engine) as other:
+                state = tasks.state(other.get_one(ImportTask, task_id))
+            seen.append((state["status"], state["rows_written"]))
+        return original(*args, progress=reported, **kwargs)
+    monkeypatch.setattr(tasks, "import_members", watched)
+
+
+def _write_task(rows: int) -> int:
+    reference_data()
+    user = factories.user(all_entities=True)
+    check_id = factories.import_task(user, csv_bytes(
+        *(row(reference=f"R{i}", nom=f"Nom{i}", entite="MFLA") for i in range(rows)))).id
+    run_imports()
+    write_id = tasks.confirm(_task(check_id), skip_invalid=False).id
+    db.session.commit()
+    return write_id
+
+
+def test_the_written_counter_moves_while_the_task_writes_on_both_databases(monkeypatch):
+    monkeypatch.setattr(service, "BATCH", 2)
+    write_id = _write_task(5)
+    seen: list = []
+    _watch(monkeypatch, write_id, seen)
+    clock.set_now(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    run_imports()
+    assert ("writing", 2) in seen and ("writing", 4) in seen, seen
+    assert members() == 5
+    done = _task(write_id)
+    assert done.status == "done" and done.rows_written == 5
+    assert tasks.state(done)["rows_written"] == 5 and done.finished_dt == clock.now()
+
+
+def test_a_write_failing_in_a_later_batch_leaves_nothing_written(monkeypatch):
+    """Reporting progress never commits the members of the batches written so far
+    (it did on SQLite: the counters were committed in the import's transaction)."""
+    monkeypatch.setattr(service, "BATCH", 2)
+    write_id = _write_task(5)
+    from coopcrm.members.importing import write as writing
+
+    calls = []
+    original = writing.write
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disque plein")
+        return original(*args, **kwargs)
+    monkeypatch.setattr(writing, "write", second_fails)
+    run_imports()
+    assert len(calls) == 2 and _task(write_id).status == "failed"
+    assert members() == 0
+
+
+def test_a_noted_progress_is_read_only_while_the_task_runs(app):
+    from coopcrm.members.importing import uploads
+
+    task = factories.import_task(factories.user(), status="writing")
+    uploads.note(task.token, {"status": "writing", "rows_read": 7, "rows_checked": 7,
+                              "rows_written": 3, "updated_dt": clock.now().isoformat()})
+    assert tasks.state(task)["rows_written"] == 3 and tasks.state(task)["status"] == "writing"
+    task.status = "done"
+    assert tasks.state(task)["rows_written"] == 0 and tasks.state(task)["finished"]
+    uploads.remove(task.token)
+    assert uploads.noted(task.token) is None

@@ -94,25 +94,32 @@ def _merge(same: list[Row], labels: dict[str, str]) -> None:
         seen.setdefault(row.known_entity.id, row)
     if any(r.errors for r in same):
         return
+    values, consents = lead.values, lead.consents
     for other in others:
-        conflicts = []
-        for key, value in other.values.items():
-            if lead.values.setdefault(key, value) != value:
-                conflicts.append(_VALUE_COLUMNS.get(key, key))
-        for key, column in _ROW_COLUMNS.items():
-            value = getattr(other, key)
-            if value is None:
-                continue
-            if getattr(lead, key) is None:
-                setattr(lead, key, value)
-            elif getattr(lead, key) != value:
-                conflicts.append(column)
-        for kind, granted in other.consents.items():
-            if lead.consents.setdefault(kind, granted) != granted:
-                conflicts.append(_CONSENT_COLUMNS[kind])
+        conflicts = [_VALUE_COLUMNS.get(k, k) for k, v in other.values.items()
+                     if values.setdefault(k, v) != v]
+        conflicts += _row_conflicts(lead, other)
+        conflicts += [_CONSENT_COLUMNS[k] for k, granted in other.consents.items()
+                      if consents.setdefault(k, granted) != granted]
         for column in conflicts:
             for r, o in ((other, lead), (lead, other)):
                 r.error(labels[column], f"La ligne {o.line} désigne le même coopérateur avec "
                                         "une autre valeur dans cette colonne.")
         lead.email = lead.email or other.email
-        lead.merged.append(other)
+        lead.merge(other)
+    lead.values, lead.consents = values, consents
+
+
+def _row_conflicts(lead: Row, other: Row) -> list[str]:
+    """The columns kept on the row itself that the two lines state differently (the lead
+    takes what only the other states)."""
+    conflicts = []
+    for key, column in _ROW_COLUMNS.items():
+        value = getattr(other, key)
+        if value is None:
+            continue
+        if getattr(lead, key) is None:
+            setattr(lead, key, value)
+        elif getattr(lead, key) != value:
+            conflicts.append(column)
+    return conflicts

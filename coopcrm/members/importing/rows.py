@@ -6,7 +6,7 @@ colleges) are loaded once by the importer and passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
@@ -31,6 +31,9 @@ _TEXTS = {
 _DATES = {"date_signature_reservation": "reservation_signed_on", "date_entree_lieux": "moved_in_on"}
 # Columns whose cells may be workbook dates (datetime is a date too).
 _DAY_COLUMNS = {*_DATES, "date_souscription"}
+# Text columns whose values repeat from line to line (kept once each).
+_REPEATED = {"prenom", "nom", "code_postal", "ville"}
+_NO_CACHE: dict[str, str] = {}
 _CONSENTS = {
     "consentement_newsletter": "newsletter",
     "consentement_convocation_electronique": "econvocation",
@@ -50,16 +53,32 @@ class Lookups:
     now: datetime | None = None  # what the import stamps (a job's now)
 
 
-_RELEASED: dict = {}  # what a released row holds instead of its values (never written to)
-_NONE: tuple = ()  # what a released row's empty lists become
+# The member columns a row may set (besides the derived ones: status, shares, consents),
+# in the order a row keeps their values.
+FIELDS = (
+    "civility", "first_name", "last_name", "email", "phone", "address", "postal_code", "city",
+    "residence_id", "track", "college_id", "reservation_signed_on", "moved_in_on",
+)
+CONSENT_KINDS = ("newsletter", "econvocation")
+_UNSET = object()  # a column the row leaves as it is
+_NONE: tuple = ()  # the errors and merged rows of a row without any (never appended to)
+_RELEASED = ("released",)  # what a released row keeps instead of its values
+# Every (newsletter, econvocation) pair a row can say, each kept once: a row points to one.
+_CONSENT_PAIRS = {(a, b): (a, b) for a in (None, True, False) for b in (None, True, False)}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Row:
-    """One data line of the file, parsed; `errors` maps a column to French messages."""
+    """One data line of the file, parsed; `errors` maps a column to French messages.
+
+    Every line of the file stays in memory until its batch is planned, so a row is
+    compact: its values are a tuple in FIELDS order (`values` gives them as a dict),
+    its consents one shared pair, and its errors and merged rows a shared empty tuple
+    until there is one (100,000 lines: ~70 MB less than a dict, a dict and two lists each).
+    """
 
     line: int
-    values: dict = field(default_factory=dict)  # member columns the row sets
+    packed: tuple = _NONE  # the values of FIELDS, _UNSET where the row sets nothing
     entity: Entity | None = None
     reference: str | None = None
     email: str | None = None
@@ -67,25 +86,48 @@ class Row:
     parts: int | None = None
     unit_amount: Decimal | None = None
     subscribed_on: date | None = None
-    consents: dict = field(default_factory=dict)  # "newsletter" -> bool
-    residence_name: str | None = None
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    consent_pair: tuple = _CONSENT_PAIRS[None, None]  # CONSENT_KINDS' answers, None: none
+    errors: list[tuple[str, str]] = cast(list, _NONE)
     member_id: int | None = None
-    merged: list[Row] = field(default_factory=list)  # the same person's lines in other entities
+    merged: list[Row] = cast(list, _NONE)  # the same person's lines in other entities
+
+    @property
+    def values(self) -> dict:
+        """The member columns the row sets (a new dict: set them through `values = …`)."""
+        return {k: v for k, v in zip(FIELDS, self.packed, strict=False) if v is not _UNSET}
+
+    @values.setter
+    def values(self, values: dict) -> None:
+        self.packed = tuple(values.get(k, _UNSET) for k in FIELDS)
+
+    @property
+    def consents(self) -> dict[str, bool]:
+        """"newsletter" / "econvocation" -> granted, for the consents the row states."""
+        pairs = zip(CONSENT_KINDS, self.consent_pair, strict=True)
+        return {k: v for k, v in pairs if v is not None}
+
+    @consents.setter
+    def consents(self, consents: dict[str, bool]) -> None:
+        self.consent_pair = _CONSENT_PAIRS[consents.get("newsletter"),
+                                          consents.get("econvocation")]
 
     def error(self, column: str, message: str) -> None:
+        if self.packed is _RELEASED:
+            raise RuntimeError(f"line {self.line} was released")
+        if self.errors is _NONE:
+            self.errors = []
         self.errors.append((column, message))
 
-    def release(self) -> None:
-        """Drop the values once planned (and written): only the line and its errors stay.
+    def merge(self, other: Row) -> None:
+        """Carry `other`, the same person's line in another entity."""
+        if self.merged is _NONE:
+            self.merged = []
+        self.merged.append(other)
 
-        Emptied lists become one shared empty tuple: at 100,000 rows two empty lists a row
-        are 11 MB of the import's peak, and nothing appends to a released row (a tuple
-        would refuse it loudly)."""
+    def release(self) -> None:
+        """Drop the values once planned (and written): only the line and its errors stay."""
         for row in (self, *self.merged):
-            row.values = row.consents = _RELEASED
-            if not row.errors:
-                row.errors = cast(list, _NONE)
+            row.packed = _RELEASED
         self.merged = cast(list, _NONE)
 
     @property
@@ -124,6 +166,9 @@ class RowParser:
         NUL…) is refused, as in every one-line field of the app.
         """
         row = Row(line)
+        # What the cells say, by member column (and "newsletter", "econvocation",
+        # "residence"), packed into the row once the line is read.
+        said: dict = {}
         if len(cells) < self.width:
             cells = [*cells, *[""] * (self.width - len(cells))]
         # One search over the whole line (a line almost never holds one): cells are
@@ -146,10 +191,11 @@ class RowParser:
                     row.error(self.labels[column], line_problem(raw) or "")
                     continue
             try:
-                handler(row, raw)
+                handler(row, said, raw)
             except V.FieldError as e:
                 row.error(self.labels[column], str(e))
-        _check_whole_row(row, self.labels, self.lookups)
+        _check_whole_row(row, said, self.labels, self.lookups)
+        row.values = row.consents = said
         return row
 
     def _handler(self, column: str):
@@ -157,31 +203,34 @@ class RowParser:
             key = _TEXTS[column]
             limit = text_limit(Member, key)
 
-            def text(row, raw):
+            # Names, cities, postal codes repeat: one string for each, not one per line.
+            same: dict[str, str] = {} if column in _REPEATED else _NO_CACHE
+
+            def text(row, said, raw):
                 if len(raw) > limit:
                     raise V.FieldError(too_long(limit))
-                row.values[key] = raw
+                said[key] = same.setdefault(raw, raw) if same is not _NO_CACHE else raw
             return text
         if column == "email":
-            def email(row, raw):
-                row.email = row.values["email"] = V.email(raw)
+            def email(row, said, raw):
+                row.email = said["email"] = V.email(raw)
             return email
         if column == "reference":
             longest = text_limit(MemberEntity, "reference")
 
-            def reference(row, raw):
+            def reference(row, said, raw):
                 if len(raw) > longest:
                     raise V.FieldError(too_long(longest))
                 row.reference = raw
             return reference
         if column == "residence":
-            def residence(row, raw):
-                row.residence_name = raw
+            def residence(row, said, raw):
+                said["residence"] = raw
             return residence
         parse, apply = self._memoized(column)
         cache: dict = {}
 
-        def memo(row, raw):
+        def memo(row, said, raw):
             try:
                 value = cache[raw]
             except KeyError:
@@ -193,63 +242,63 @@ class RowParser:
                 value = parse(raw)
             if isinstance(value, V.FieldError):
                 raise value
-            apply(row, value)
+            apply(row, said, value)
         return memo
 
     def _memoized(self, column: str):
-        """(parse(raw) -> value, apply(row, value)) for a column worth caching."""
+        """(parse(raw) -> value, apply(row, said, value)) for a column worth caching."""
         lookups = self.lookups
         if column in _DATES:
             key = _DATES[column]
-            return V.day, lambda row, v: row.values.__setitem__(key, v)
+            return V.day, lambda row, said, v: said.__setitem__(key, v)
         if column in _CONSENTS:
             kind = _CONSENTS[column]
-            return V.yes_no, lambda row, v: row.consents.__setitem__(kind, v)
+            return V.yes_no, lambda row, said, v: said.__setitem__(kind, v)
         if column == "entite":
             def entity(raw):
                 found = lookups.entities.get(fold(raw))
                 if found is None:
                     raise V.FieldError(f"Entité « {raw} » inconnue.")
                 return found
-            return entity, lambda row, v: setattr(row, "entity", v)
+            return entity, lambda row, said, v: setattr(row, "entity", v)
         if column == "college":
             def college(raw):
                 found = lookups.colleges.get(fold(raw))
                 if found is None:
                     raise V.FieldError(f"Collège « {raw} » inconnu.")
                 return found
-            return college, lambda row, v: row.values.__setitem__("college_id", v)
+            return college, lambda row, said, v: said.__setitem__("college_id", v)
         if column == "civilite":
             def civility(raw):
                 found = _CIVILITIES.get(fold(raw))
                 if found is None:
                     raise V.FieldError(f"Civilité « {raw} » inconnue (M. ou Mme).")
                 return found
-            return civility, lambda row, v: row.values.__setitem__("civility", v)
+            return civility, lambda row, said, v: said.__setitem__("civility", v)
         if column == "parcours":
             return (lambda raw: V.choice(raw, TRACKS, "Parcours"),
-                    lambda row, v: row.values.__setitem__("track", v))
+                    lambda row, said, v: said.__setitem__("track", v))
         if column == "statut":
             return (lambda raw: V.choice(raw, STATUSES, "Statut"),
-                    lambda row, v: setattr(row, "status", v))
+                    lambda row, said, v: setattr(row, "status", v))
         if column == "nombre_parts":
-            return V.positive_int, lambda row, v: setattr(row, "parts", v)
+            return V.positive_int, lambda row, said, v: setattr(row, "parts", v)
         if column == "montant_part":
             def unit(raw):
                 value = V.amount(raw)
                 if value == 0:
                     raise V.FieldError("Le montant d'une part doit être supérieur à zéro.")
                 return value
-            return unit, lambda row, v: setattr(row, "unit_amount", v)
+            return unit, lambda row, said, v: setattr(row, "unit_amount", v)
         if column == "date_souscription":
             return (lambda raw: V.day(raw, allow_future=False, today=lookups.today),
-                    lambda row, v: setattr(row, "subscribed_on", v))
+                    lambda row, said, v: setattr(row, "subscribed_on", v))
         raise KeyError(column)
 
 
-def _check_whole_row(row: Row, labels: dict[str, str], lookups: Lookups) -> None:
-    residence_name = row.residence_name
-    if "last_name" not in row.values and not any(c == labels["nom"] for c, _ in row.errors):
+def _check_whole_row(row: Row, said: dict, labels: dict[str, str], lookups: Lookups) -> None:
+    residence_name = said.pop("residence", None)
+    if "last_name" not in said and not any(c == labels["nom"] for c, _ in row.errors):
         row.error(labels["nom"], "Le nom est obligatoire.")
     if row.entity is None and not any(c == labels["entite"] for c, _ in row.errors):
         row.entity = lookups.default_entity
@@ -265,7 +314,7 @@ def _check_whole_row(row: Row, labels: dict[str, str], lookups: Lookups) -> None
             row.error(labels["residence"],
                       f"Résidence « {residence_name} » inconnue dans l'entité {entity.code}.")
         else:
-            row.values["residence_id"] = residence_id
+            said["residence_id"] = residence_id
     if row.reference is None and row.email is None and not row.errors:
         row.error(labels["reference"],
                   "Indiquez une référence ou un email : sans l'un ni l'autre, ce coopérateur "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
@@ -21,8 +21,9 @@ from coopcrm.auth.models import User
 from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.members.importing import uploads
-from coopcrm.members.importing.models import RUNNING, ImportTask
-from coopcrm.members.importing.service import ImportReport, Problem, import_members
+from coopcrm.members.importing.models import RUNNING, TASK_STATUSES, ImportTask
+from coopcrm.members.importing.report import ImportReport, Problem
+from coopcrm.members.importing.service import import_members
 from coopcrm.members.models import Entity
 
 log = logging.getLogger("coopcrm.imports")
@@ -81,17 +82,22 @@ def visible_task(task_id: int, user) -> ImportTask | None:
 
 def state(task: ImportTask) -> dict:
     """What the progress bar polls: status, counters, and once finished the French result."""
+    now: dict[str, Any] = {"status": task.status, "rows_read": task.rows_read,
+                           "rows_checked": task.rows_checked, "rows_written": task.rows_written}
+    if task.status in RUNNING:  # a write task on SQLite notes its progress beside its file
+        noted = uploads.noted(task.token)
+        if noted is not None and noted.get("status") in RUNNING:
+            now.update({k: noted[k] for k in now})
+    status = now["status"]
     value = maximum = None
-    if task.status == "checking":
-        value, maximum = task.rows_checked, task.rows_read
-    elif task.status == "writing":
-        value, maximum = task.rows_written, max(task.rows_to_write, task.rows_written)
+    if status == "checking":
+        value, maximum = now["rows_checked"], now["rows_read"]
+    elif status == "writing":
+        value, maximum = now["rows_written"], max(task.rows_to_write, now["rows_written"])
     elif task.finished:
         value = maximum = 1
-    return {"status": task.status, "status_fr": task.status_label.capitalize(),
-            "finished": task.finished,
-            "rows_read": task.rows_read, "rows_checked": task.rows_checked,
-            "rows_written": task.rows_written, "value": value, "max": maximum,
+    return {**now, "status_fr": TASK_STATUSES.get(status, status).capitalize(),
+            "finished": task.finished, "value": value, "max": maximum,
             "result": task.result_fr, "error": task.error_fr}
 
 
@@ -146,18 +152,23 @@ def run_task(task_id: int, now: datetime) -> bool:
     path = uploads.path(task.token)
     writing = task.kind == "write"
     # Progress goes through its own connection, so the page sees it while the import's
-    # transaction is open; SQLite has one writer, so there it waits for the end of writing.
+    # transaction is open. SQLite has one writer, which a writing import holds from its
+    # first batch to its commit: there a write task notes its progress beside its file
+    # (committing it in the import's transaction would commit the members written so far).
     separate = db.engine.dialect.name != "sqlite"
+    counters = {"rows_read": 0, "rows_checked": 0, "rows_written": 0}
 
     def progress(phase: str, rows: int) -> None:
-        if phase == "writing" and not separate:
-            return
         # The job's now: a running task is stale once a later run's now is 15 min past it.
         values = {"status": phase, _COUNTERS[phase]: rows, "updated_dt": now}
         if separate:
             with db.engine.begin() as conn:
                 conn.execute(update(ImportTask).where(ImportTask.id == task_id).values(values))
-        else:
+        elif writing:
+            counters[_COUNTERS[phase]] = rows
+            uploads.note(task.token, {"status": phase, **counters,
+                                      "updated_dt": now.isoformat()})
+        else:  # a check writes nothing: its session has only the counters to commit
             db.session.execute(update(ImportTask).where(ImportTask.id == task_id)
                                .values(values))
             db.session.commit()
