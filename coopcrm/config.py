@@ -61,6 +61,7 @@ RETENTION_BOUNDS: dict[str, tuple[int, int]] = {
     "RETENTION_OUTBOX_MONTHS": (1, 120),
     "RETENTION_INBOX_MONTHS": (1, 120),
     "RETENTION_READS_DAYS": (30, 3650),
+    "RETENTION_AUDIT_YEARS": (1, 30),
 }
 
 
@@ -342,6 +343,10 @@ SETTINGS: tuple[Setting, ...] = (
             _retention("RETENTION_READS_DAYS"),
             "days the journal of who opened which member file is kept (CNIL: access logs "
             "6 months to 1 year)"),
+    Setting("COOPCRM_RETENTION_AUDIT_YEARS", "RETENTION_AUDIT_YEARS", "6",
+            _retention("RETENTION_AUDIT_YEARS"),
+            "years the history of changes to member files (the audit trail) is kept before "
+            "the monthly retention job deletes its older entries"),
     # Health (GET /healthz).
     Setting("COOPCRM_HEALTH_SCHEDULER_MAX_AGE", "HEALTH_SCHEDULER_MAX_AGE", "300", _integer(1),
             "seconds without a scheduler heartbeat before `/healthz` answers 503"),

@@ -83,8 +83,9 @@ def export_command(reference: str, out: str) -> None:
 def retention_command(dry_run: bool) -> None:
     """Compter, règle par règle, les fiches dont la durée de conservation est passée
     (leur anonymisation s'approuve sur la page RGPD), alléger les messages envoyés et
-    vider les messages reçus passé leur durée de conservation (page Durées de
-    conservation, sinon COOPCRM_RETENTION_OUTBOX_MONTHS et COOPCRM_RETENTION_INBOX_MONTHS)."""
+    vider les messages reçus, effacer l'historique des modifications passé leur durée de
+    conservation (page Durées de conservation, sinon COOPCRM_RETENTION_OUTBOX_MONTHS,
+    COOPCRM_RETENTION_INBOX_MONTHS et COOPCRM_RETENTION_AUDIT_YEARS)."""
     from coopcrm import clock
     from coopcrm.extensions import db
     from coopcrm.privacy import retention
@@ -97,6 +98,8 @@ def retention_command(dry_run: bool) -> None:
         return
     cleared = retention.clear_sent_payloads(clock.now())
     received = retention.clear_received(clock.now())
+    history = retention.prune_audit(clock.now())
     db.session.commit()
     click.echo(f"{cleared} message(s) envoyé(s) allégé(s) de leurs données de fusion.")
     click.echo(f"{received} message(s) reçu(s) vidé(s) de leur contenu.")
+    click.echo(f"{history} entrée(s) de l'historique des modifications effacée(s).")

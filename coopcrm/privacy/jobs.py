@@ -22,17 +22,21 @@ def prune_reads(now: datetime) -> str:
                          "passée (à approuver sur la page RGPD), vide les données de fusion "
                          "des messages envoyés et le contenu des messages reçus passé leur "
                          "durée de conservation ; efface les identités que les registres "
-                         "légaux n'ont plus à garder.")
+                         "légaux n'ont plus à garder et l'historique des modifications "
+                         "passé sa durée de conservation.")
 def retention(now: datetime) -> str:
     """Count each retention rule's members to review; clear old sent messages' payloads
-    and old received messages' content; drop the legal identities past their retention."""
+    and old received messages' content; drop the legal identities and the change history
+    past their retention."""
     from coopcrm import clock
     from coopcrm.privacy import retention as rules
 
     cleared = rules.clear_sent_payloads(now)
     received = rules.clear_received(now)
+    history = rules.prune_audit(now)
     dropped = rules.drop_expired_identities(clock.day_of(now))
     found = rules.summary(rules.counts(clock.day_of(now)))
     return (f"À examiner : {found} ; {cleared} message(s) allégé(s) ; "
             f"{received} message(s) reçu(s) vidé(s) ; "
+            f"{history} entrée(s) d'historique effacée(s) ; "
             f"{dropped} identité(s) de registre légal effacée(s)")

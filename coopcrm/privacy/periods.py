@@ -63,6 +63,9 @@ PERIODS = {p.key: p for p in (
            "months", "Minimisation (art. 5.1.c RGPD) : la nature et les dates restent"),
     Period("RETENTION_READS_DAYS", "Journal des consultations des fiches", "days",
            "CNIL, journalisation : 6 mois à 1 an"),
+    Period("RETENTION_AUDIT_YEARS", "Historique des modifications des fiches", "years",
+           "Preuve des modifications, au-delà de la prescription de droit commun "
+           "(5 ans, C. civ. 2224) : 6 ans par défaut"),
     Period("RETENTION_SHARE_REGISTER_YEARS",
            "Identité d'un anonymisé dans le registre des parts sociales", "years",
            "Code de commerce, art. L123-22 et R228-8 : 10 ans au moins"),

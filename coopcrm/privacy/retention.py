@@ -155,6 +155,18 @@ def clear_received(now: datetime) -> int:
     return result.rowcount or 0
 
 
+def prune_audit(now: datetime) -> int:
+    """Delete the entries of the change history older than its retention: the history
+    proves who changed a file and when, for as long as that can be disputed."""
+    from coopcrm.privacy.models import AuditEntry
+
+    before = clock.years_after(now, -periods.value("RETENTION_AUDIT_YEARS"))
+    result = cast(CursorResult, db.session.execute(
+        delete(AuditEntry).where(AuditEntry.recorded_dt < before)
+        .execution_options(synchronize_session=False)))
+    return result.rowcount or 0
+
+
 def summary(found: dict[str, int]) -> str:
     """The counts in French, as the job and the command print them."""
     return " ; ".join(f"{RULES[k].label} : {n}" for k, n in found.items())

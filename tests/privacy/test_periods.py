@@ -106,6 +106,32 @@ def test_the_monthly_job_empties_received_messages_past_their_period(app, as_adm
     assert "Messages reçus sur la boîte de désinscription" in page and "6 mois" in page
 
 
+def test_the_monthly_job_deletes_the_change_history_past_its_period(app, as_admin):
+    """Six years by default (the issue: "6 years for changes to legal records"); an
+    admin's shorter period applies at the next run."""
+    member = factories.member(last_name="Quaxworth")
+    entries = [AuditEntry(member_id=member.id, action="update", summary=f"Changement {n}",
+                          recorded_dt=NOW - timedelta(days=days))
+               for n, days in enumerate((7 * 365, 4 * 365, 30))]
+    db.session.add_all(entries)
+    db.session.commit()
+    kept = {e.id for e in entries[1:]}
+    with clock.frozen(NOW):
+        assert "1 entrée(s) d'historique effacée(s)" in jobs.retention(NOW)
+    db.session.commit()
+    left = set(db.session.scalars(select(AuditEntry.id).where(
+        AuditEntry.member_id == member.id, AuditEntry.summary.like("Changement %"))))
+    assert left == kept
+    post(as_admin, URL, _form(RETENTION_AUDIT_YEARS=3))
+    with clock.frozen(NOW):
+        jobs.retention(NOW)
+    db.session.commit()
+    left = set(db.session.scalars(select(AuditEntry.summary).where(
+        AuditEntry.member_id == member.id, AuditEntry.summary.like("Changement %"))))
+    assert left == {"Changement 2"}
+    assert "Historique des modifications des fiches" in as_admin.get(URL).get_data(True)
+
+
 def test_the_register_of_processing_downloads_as_a_pdf(app, as_admin):
     app.config["RETENTION_PROSPECT_YEARS"] = 2
     page = as_admin.get("/rgpd/registre-des-traitements").get_data(True)
