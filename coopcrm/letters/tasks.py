@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from coopcrm import clock, fr
 from coopcrm.auth.models import User
@@ -29,6 +28,7 @@ from coopcrm.errors import ValidationFailed
 from coopcrm.extensions import db
 from coopcrm.letters import services as paper
 from coopcrm.letters.models import LetterTask
+from coopcrm.scheduler import tasks as scheduled
 
 log = logging.getLogger("coopcrm.letters")
 
@@ -141,26 +141,9 @@ def any_queued() -> bool:
 def run_queued(now: datetime) -> str:
     """Expire old PDFs, fail interrupted tasks, then run every queued task, oldest first."""
     expired, stale = _expire(now), _fail_stale(now)
-    done = failed = 0
-    while (task_id := db.session.scalar(select(LetterTask.id)
-                                        .where(LetterTask.status == "queued")
-                                        .order_by(LetterTask.id).limit(1))) is not None:
-        if not _claim(task_id, now):
-            continue
-        if run_task(task_id, now):
-            done += 1
-        else:
-            failed += 1
+    done, failed = scheduled.drain(LetterTask, now, "running", run_task)
     return (f"{done} document(s) de courriers préparé(s), {failed} en échec, "
             f"{stale} interrompu(s), {expired} expiré(s)")
-
-
-def _claim(task_id: int, now: datetime) -> bool:
-    result = cast(CursorResult, db.session.execute(
-        update(LetterTask).where(LetterTask.id == task_id, LetterTask.status == "queued")
-        .values(status="running", started_dt=now, updated_dt=now)))
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def _expire(now: datetime) -> int:

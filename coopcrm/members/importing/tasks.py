@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from coopcrm import clock, fr
 from coopcrm.auth.models import User
@@ -25,6 +25,7 @@ from coopcrm.members.importing.models import RUNNING, TASK_STATUSES, ImportTask
 from coopcrm.members.importing.report import ImportReport, Problem
 from coopcrm.members.importing.service import import_members
 from coopcrm.members.models import Entity
+from coopcrm.scheduler import tasks as scheduled
 
 log = logging.getLogger("coopcrm.imports")
 
@@ -110,27 +111,8 @@ def any_queued() -> bool:
 def run_queued(now: datetime) -> str:
     """Run every queued task, oldest first; fail those interrupted by a crash."""
     stale = _fail_stale(now)
-    done = failed = 0
-    while True:
-        task_id = db.session.scalar(select(ImportTask.id).where(ImportTask.status == "queued")
-                                    .order_by(ImportTask.id).limit(1))
-        if task_id is None:
-            break
-        if not _claim(task_id, now):
-            continue
-        if run_task(task_id, now):
-            done += 1
-        else:
-            failed += 1
+    done, failed = scheduled.drain(ImportTask, now, "reading", run_task)
     return f"{done} import(s) traité(s), {failed} en échec, {stale} interrompu(s)"
-
-
-def _claim(task_id: int, now: datetime) -> bool:
-    result = cast(CursorResult, db.session.execute(
-        update(ImportTask).where(ImportTask.id == task_id, ImportTask.status == "queued")
-        .values(status="reading", started_dt=now, updated_dt=now)))
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def _fail_stale(now: datetime) -> int:
